@@ -1,0 +1,33 @@
+# Flotilla entry points. Every target that needs node_modules depends on `deps`, so each one works on a
+# fresh clone. See README.md for what each does.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
+
+.PHONY: help deps build test lint format clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package.json package-lock.json $(wildcard */package.json */*/package.json)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json ## Install dependencies (npm ci) when the lock file changed
+
+build: deps ## Type-check and compile every workspace (tsc -b)
+	npx tsc -b
+
+test: deps build ## Type-check, then run every test (the Postgres tier runs when FLOTILLA_TEST_PG_URL is set)
+	NODE_OPTIONS="$(NODE_OPTIONS_TEST)" npx jest $(JEST_ARGS)
+
+lint: deps ## ESLint and Prettier
+	npx eslint .
+	npx prettier --check .
+
+format: deps ## Rewrite files with Prettier
+	npx prettier --write .
+
+clean: ## Remove build output, caches and local data
+	rm -rf node_modules */node_modules */*/node_modules */dist */*/dist *.tsbuildinfo .dev .cache coverage
+	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete
