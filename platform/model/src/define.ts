@@ -1,0 +1,98 @@
+import type {
+  ResolvedSubscription,
+  Service,
+  ServiceDefinition,
+  Subscription,
+  System,
+  SystemDefinition,
+  Topic,
+  TopicDefinition,
+} from './types.js';
+import { ModelError, validateSystem } from './validate.js';
+
+/** Declares one service. Returns the definition unchanged: validation happens in {@link defineSystem}. */
+export function defineService<const T extends ServiceDefinition>(definition: T): T {
+  return definition;
+}
+
+/** Declares one topic. */
+export function defineTopic<const T extends TopicDefinition>(definition: T): T {
+  return definition;
+}
+
+/** Defaults applied to every service; documented on {@link ServiceDefinition}. */
+export const SERVICE_DEFAULTS = {
+  replicas: { min: 2, max: 10 },
+  resources: { cpu: { request: '100m' }, memory: { request: '192Mi', limit: '256Mi' } },
+  cpuTargetUtilization: 70,
+  messagesPerReplica: 20,
+  maxReceiveCount: 5,
+  visibilityTimeoutSeconds: 30,
+} as const;
+
+/**
+ * Validates a system and applies every default. Throws one {@link ModelError} listing every problem
+ * (not only the first), each naming the service, the field and the fix.
+ */
+export function defineSystem(definition: SystemDefinition): System {
+  const problems = validateSystem(definition);
+  if (problems.length > 0) throw new ModelError(definition.name, problems);
+  const services = definition.services.map(resolveService);
+  const topics = definition.topics.map((t): Topic => ({ description: '', ...t }));
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const topicByName = new Map(topics.map((t) => [t.name, t]));
+  return {
+    name: definition.name,
+    services,
+    topics,
+    service(name) {
+      const found = byName.get(name);
+      if (!found) throw new Error(`system "${definition.name}" has no service "${name}" (services: ${[...byName.keys()].join(', ')})`);
+      return found;
+    },
+    topic(name) {
+      const found = topicByName.get(name);
+      if (!found) throw new Error(`system "${definition.name}" has no topic "${name}" (topics: ${[...topicByName.keys()].join(', ')})`);
+      return found;
+    },
+  };
+}
+
+function resolveService(def: ServiceDefinition): Service {
+  const d = SERVICE_DEFAULTS;
+  const scaling =
+    def.scaling?.kind === 'queue'
+      ? { kind: 'queue' as const, messagesPerReplica: def.scaling.messagesPerReplica ?? d.messagesPerReplica }
+      : { kind: 'cpu' as const, targetUtilization: def.scaling?.targetUtilization ?? d.cpuTargetUtilization };
+  return {
+    name: def.name,
+    description: def.description ?? '',
+    port: def.port,
+    routes: def.routes ?? [],
+    calls: def.calls ?? [],
+    publishes: def.publishes ?? [],
+    sends: def.sends ?? [],
+    consumes: (def.consumes ?? []).map(resolveSubscription),
+    database: def.database ?? false,
+    resources: { cpu: def.resources?.cpu ?? d.resources.cpu, memory: def.resources?.memory ?? d.resources.memory },
+    scaling,
+    replicas: def.replicas ?? d.replicas,
+    image: def.image ?? def.name,
+  };
+}
+
+/** Whether a subscription is to a topic (as opposed to a command queue). */
+export function isTopicSubscription(s: Subscription): s is Extract<Subscription, { topic: string }> {
+  return 'topic' in s;
+}
+
+function resolveSubscription(s: Subscription): ResolvedSubscription {
+  const common = {
+    maxReceiveCount: s.maxReceiveCount ?? SERVICE_DEFAULTS.maxReceiveCount,
+    visibilityTimeoutSeconds: s.visibilityTimeoutSeconds ?? SERVICE_DEFAULTS.visibilityTimeoutSeconds,
+  };
+  if (isTopicSubscription(s)) {
+    return { kind: 'topic', key: s.topic, topic: s.topic, ...(s.events ? { events: s.events } : {}), ...common };
+  }
+  return { kind: 'queue', key: s.queue, ...(s.commands ? { events: s.commands } : {}), ...common };
+}

@@ -1,0 +1,11 @@
+/**
+ * @flotilla/model: the one typed model of a system. Services and topics are declared once; manifests,
+ * runtime wiring, the local stack and the diagram are derived from it.
+ */
+export * from './types.js';
+export * from './environment.js';
+export * from './names.js';
+export { defineService, defineTopic, defineSystem, isTopicSubscription, SERVICE_DEFAULTS } from './define.js';
+export { ModelError, validateSystem, prefixesOverlap, type ModelProblem } from './validate.js';
+export { envFor, literalEnv, portOf, type EnvValue, type ServiceEnv } from './env-for.js';
+export { messagingResources, EVENT_TYPE_ATTRIBUTE, type MessagingResources, type QueueResource, type TopicResource } from './messaging.js';

@@ -1,0 +1,34 @@
+/**
+ * The one envelope every event and command travels in (see DESIGN.md, "Events").
+ */
+import type { z } from 'zod';
+
+export interface EventEnvelope<TData = unknown, TType extends string = string> {
+  /** Unique id; consumers de-duplicate on it (the inbox). */
+  readonly id: string;
+  /** Dotted event type, e.g. `order.placed`. Also a message attribute, for SNS filter policies. */
+  readonly type: TType;
+  /** The producing service. */
+  readonly source: string;
+  /** ISO-8601 time the event was created. */
+  readonly time: string;
+  /** The payload, validated by the event type's schema. */
+  readonly data: TData;
+}
+
+/** Schemas by event type: the contract between producers and consumers (see services/contracts). */
+export type EventSchemas = Readonly<Record<string, z.ZodType>>;
+
+/** Payload type of event `K` in a schema map. */
+export type EventData<S extends EventSchemas, K extends keyof S> = z.infer<S[K]>;
+
+/** Message attribute names. SQS allows at most 10 attributes per message; we use at most 4. */
+export const MESSAGE_ATTRIBUTES = {
+  /** The event type (also what SNS filter policies match). Same name as the model's EVENT_TYPE_ATTRIBUTE. */
+  type: 'type',
+  /** W3C trace context. */
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
+  /** Request id of the request that caused the event. */
+  requestId: 'x-request-id',
+} as const;
