@@ -1,0 +1,142 @@
+/**
+ * The environments a system is synthesized for. Each environment is one typed file next to this one
+ * (`local.ts` for kind, `dev.ts` and `prod.ts` for EKS); `main.ts` synthesizes every one of them.
+ *
+ * The model's {@link RuntimeEnvironment} lives inside: it decides each service's variables, while the
+ * rest of an environment decides cluster details (images, ingress, identity, network ranges).
+ */
+import type { RuntimeEnvironment } from '@flotilla/model';
+
+/** Where an image comes from: `<registry>/<image>:<tag>`. */
+export interface ImageSource {
+  /**
+   * Registry host and path prefix, without a trailing slash, e.g.
+   * `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop`. Empty for images loaded with `kind load`.
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html
+   */
+  readonly registry: string;
+  /**
+   * Image tag. On EKS it must be immutable (a version or a git SHA, never `latest`) because pods pull
+   * with `IfNotPresent`; see `imagePullPolicyFor`.
+   * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html
+   */
+  readonly tag: string;
+}
+
+/**
+ * Replica bounds that replace every service's own bounds in this environment (e.g. 1..2 in dev).
+ * @see https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/
+ */
+export interface ReplicaBounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** What every environment has, whatever the cluster. */
+interface EnvironmentBase {
+  /** Environment name, a DNS-1035 label; also `runtime.name` and the `dist/<name>/` directory. */
+  readonly name: string;
+  /**
+   * Kubernetes namespace every service of the system runs in; also `runtime.namespace`.
+   * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/
+   */
+  readonly namespace: string;
+  /**
+   * Public host name of the front door (Ingress rule host), e.g. `shop.example.com`.
+   * @see https://kubernetes.io/docs/concepts/services-networking/ingress/#name-based-virtual-hosting
+   */
+  readonly domain: string;
+  /** Where service images are pulled from. */
+  readonly image: ImageSource;
+  /**
+   * Replica bounds replacing each service's own.
+   * @default - each service's `replicas` from the model
+   */
+  readonly replicas?: ReplicaBounds;
+  /**
+   * The model's view of this environment: what decides every service's variables (`envFor`). Its
+   * `name`, `namespace` and `platform` must equal this environment's.
+   */
+  readonly runtime: RuntimeEnvironment;
+}
+
+/** A local kind cluster: images loaded with `kind load`, ingress-nginx, emulated SQS/SNS, Postgres in cluster. */
+export interface KindEnvironment extends EnvironmentBase {
+  readonly platform: 'kind';
+  /**
+   * IngressClass of the local ingress controller.
+   * @default 'nginx'
+   * @see https://kind.sigs.k8s.io/docs/user/ingress/
+   */
+  readonly ingressClassName?: string;
+  /**
+   * Namespace of the local ingress controller, allowed to reach public services by NetworkPolicy.
+   * @default 'ingress-nginx'
+   */
+  readonly ingressNamespace?: string;
+}
+
+/**
+ * How a pod gets its AWS identity.
+ * - `pod-identity`: EKS Pod Identity associations (the EKS Pod Identity Agent add-on must be installed).
+ *   @see https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html
+ * - `irsa`: IAM roles for service accounts, an `eks.amazonaws.com/role-arn` annotation on the ServiceAccount.
+ *   @see https://docs.aws.amazon.com/eks/latest/userguide/iam-roles-for-service-accounts.html
+ */
+export type IdentityMethod = 'pod-identity' | 'irsa';
+
+/** The shared Application Load Balancer in front of an EKS environment. */
+export interface AlbSettings {
+  /**
+   * `alb.ingress.kubernetes.io/group.name`: Ingresses with the same group share one ALB.
+   * @default '<system>-<environment>'
+   * @see https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#group.name
+   */
+  readonly groupName?: string;
+  /**
+   * ACM certificate ARNs for the HTTPS listener; the first is the default certificate.
+   * @see https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#certificate-arn
+   */
+  readonly certificateArns: readonly string[];
+  /**
+   * Security policy of the HTTPS listener.
+   * @default 'ELBSecurityPolicy-TLS13-1-2-2021-06'
+   * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+   */
+  readonly sslPolicy?: string;
+  /**
+   * ARN of a WAFv2 web ACL attached to the ALB.
+   * @default - no web ACL
+   * @see https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#wafv2-acl-arn
+   */
+  readonly wafv2AclArn?: string;
+  /**
+   * ALB scheme.
+   * @default 'internet-facing'
+   */
+  readonly scheme?: 'internet-facing' | 'internal';
+}
+
+/** An Amazon EKS cluster. */
+export interface EksEnvironment extends EnvironmentBase {
+  readonly platform: 'eks';
+  /** 12-digit AWS account id; must equal `runtime.aws.accountId`. */
+  readonly accountId: string;
+  /** AWS region, e.g. `eu-west-1`; must equal `runtime.aws.region`. */
+  readonly region: string;
+  /** EKS cluster name (Pod Identity associations and the collector's `eks` resource detection use it). */
+  readonly clusterName: string;
+  /**
+   * CIDR of the cluster VPC. With target-type `ip` the ALB sends traffic from addresses in the VPC, so
+   * NetworkPolicies allow it on the service port of public services.
+   * @see https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#target-type
+   */
+  readonly vpcCidr: string;
+  /** How pods get their AWS identity. */
+  readonly identity: IdentityMethod;
+  /** The shared ALB. */
+  readonly alb: AlbSettings;
+}
+
+/** One environment a system is synthesized for. */
+export type FlotillaEnvironment = KindEnvironment | EksEnvironment;
