@@ -4,7 +4,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
 
-.PHONY: help deps build test lint format clean
+.PHONY: help deps build test lint format clean graph
+TS_RUN := node --conditions=flotilla-source --import tsx
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
@@ -18,8 +19,12 @@ deps: node_modules/.package-lock.json ## Install dependencies (npm ci) when the 
 build: deps ## Type-check and compile every workspace (tsc -b)
 	npx tsc -b
 
-test: deps build ## Type-check, then run every test (the Postgres tier runs when FLOTILLA_TEST_PG_URL is set)
+test: deps build ## Type-check, check generated docs, run every test (Postgres tier: FLOTILLA_TEST_PG_URL)
+	$(TS_RUN) scripts/graph.ts --check
 	NODE_OPTIONS="$(NODE_OPTIONS_TEST)" npx jest $(JEST_ARGS)
+
+graph: deps ## Write docs/system.md (Mermaid diagram of the system) from services/system.ts
+	$(TS_RUN) scripts/graph.ts
 
 lint: deps ## ESLint and Prettier
 	npx eslint .
