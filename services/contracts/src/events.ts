@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** Money in the smallest currency unit (cents): a non-negative integer, never a float. */
+const cents = z.number().int().nonnegative();
+/** A catalogue stock-keeping unit, e.g. `SKU-CHEAP`. */
+const sku = z.string().min(1).max(64);
+const id = z.string().min(1).max(128);
+const quantity = z.number().int().min(1).max(100);
+
+/** `order.placed`: an order was stored with its stock reserved; payments charges it. */
+export const OrderPlaced = z.object({
+  orderId: id,
+  customerId: id,
+  items: z
+    .array(z.object({ sku, quantity, priceCents: cents }))
+    .min(1)
+    .max(50),
+  totalCents: cents,
+});
+export type OrderPlaced = z.infer<typeof OrderPlaced>;
+
+/** `order.paid`: the payment for an order completed; the order is `PAID`. */
+export const OrderPaid = z.object({ orderId: id, paymentId: id, totalCents: cents });
+export type OrderPaid = z.infer<typeof OrderPaid>;
+
+/** `order.cancelled`: the order ended without payment; inventory releases the listed stock. */
+export const OrderCancelled = z.object({
+  orderId: id,
+  reason: z.string().min(1).max(500),
+  items: z.array(z.object({ sku, quantity })).min(1).max(50),
+});
+export type OrderCancelled = z.infer<typeof OrderCancelled>;
+
+/** `payment.completed`: the order was charged (exactly once). */
+export const PaymentCompleted = z.object({ orderId: id, paymentId: id, amountCents: cents });
+export type PaymentCompleted = z.infer<typeof PaymentCompleted>;
+
+/** `payment.failed`: the charge was declined; the order is cancelled. */
+export const PaymentFailed = z.object({
+  orderId: id,
+  reason: z.string().min(1).max(500),
+  amountCents: cents,
+});
+export type PaymentFailed = z.infer<typeof PaymentFailed>;
+
+/** Events on the `orders` topic, keyed by event type. */
+export const orderEvents = {
+  'order.placed': OrderPlaced,
+  'order.paid': OrderPaid,
+  'order.cancelled': OrderCancelled,
+} as const;
+
+/** Events on the `payments` topic, keyed by event type. */
+export const paymentEvents = {
+  'payment.completed': PaymentCompleted,
+  'payment.failed': PaymentFailed,
+} as const;
+
+/** Every shop event, keyed by event type. */
+export const shopEvents = { ...orderEvents, ...paymentEvents } as const;
+
+/** Schema maps by topic name (the topic names of `services/system.ts`). */
+export const topicEvents = { orders: orderEvents, payments: paymentEvents } as const;
+
+export type OrderEventType = keyof typeof orderEvents;
+export type PaymentEventType = keyof typeof paymentEvents;
+export type ShopEventType = keyof typeof shopEvents;
+
+/** The payload type of a shop event type, e.g. `ShopEventData<'order.paid'>`. */
+export type ShopEventData<K extends ShopEventType> = z.infer<(typeof shopEvents)[K]>;
