@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# make kind-up: create the kind cluster, install the ingress controller and metrics-server, build the
+# service images, load them into the nodes, and apply the synthesized manifests of the `local` environment.
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
+need docker kind kubectl
+
+if ! kind get clusters | grep -qx "$CLUSTER_NAME"; then
+  kind create cluster --name "$CLUSTER_NAME" --config "$(dirname "$0")/cluster.yaml" --wait 120s
+fi
+kubectl config use-context "kind-${CLUSTER_NAME}"
+
+echo "== ingress-nginx ${INGRESS_NGINX_VERSION} and metrics-server ${METRICS_SERVER_VERSION}"
+kubectl apply -f "https://raw.githubusercontent.com/kubernetes/ingress-nginx/${INGRESS_NGINX_VERSION}/deploy/static/provider/kind/deploy.yaml"
+kubectl apply -f "https://github.com/kubernetes-sigs/metrics-server/releases/download/${METRICS_SERVER_VERSION}/components.yaml"
+# kind's kubelets serve self-signed certificates.
+kubectl -n kube-system patch deployment metrics-server --type=json \
+  -p='[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--kubelet-insecure-tls"}]' || true
+kubectl -n ingress-nginx rollout status deployment/ingress-nginx-controller --timeout=180s
+
+echo "== images"
+for image in $(images_in_manifests); do
+  service="$(basename "${image%%:*}")"
+  if [[ -f "${REPO_ROOT}/services/${service}/Dockerfile" ]]; then
+    docker build -f "${REPO_ROOT}/services/${service}/Dockerfile" -t "$image" "$REPO_ROOT"
+    kind load docker-image --name "$CLUSTER_NAME" "$image"
+  fi
+done
+
+echo "== manifests from ${DIST}"
+# Namespaces and CRD-free objects first, then the rest; server-side apply like Argo CD.
+kubectl apply --server-side -f "$DIST"
+kubectl get deployments -A -l app.kubernetes.io/part-of \
+  -o jsonpath='{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\n"}{end}' |
+  while read -r namespace name; do
+    kubectl -n "$namespace" rollout status "deployment/$name" --timeout=300s
+  done
+echo "kind cluster '${CLUSTER_NAME}' is up: the shop answers on http://localhost/api/orders"
