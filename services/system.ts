@@ -9,8 +9,16 @@ export const shop = defineSystem({
   name: 'shop',
   services: [orders, inventory, payments, notifications],
   topics: [
-    defineTopic({ name: 'orders', events: ['order.placed', 'order.paid', 'order.cancelled'], description: 'Order lifecycle events' }),
-    defineTopic({ name: 'payments', events: ['payment.completed', 'payment.failed'], description: 'Payment outcomes' }),
+    defineTopic({
+      name: 'orders',
+      events: ['order.placed', 'order.paid', 'order.cancelled'],
+      description: 'Order lifecycle events',
+    }),
+    defineTopic({
+      name: 'payments',
+      events: ['payment.completed', 'payment.failed'],
+      description: 'Payment outcomes',
+    }),
   ],
 });
 

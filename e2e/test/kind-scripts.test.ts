@@ -29,7 +29,9 @@ describe('platform/kind', () => {
     };
     const control = cluster.nodes.find((n) => n.role === 'control-plane')!;
     expect(control.extraPortMappings?.map((p) => p.hostPort)).toEqual([80, 443]);
-    const zones = cluster.nodes.filter((n) => n.role === 'worker').map((n) => n.labels?.['topology.kubernetes.io/zone']);
+    const zones = cluster.nodes
+      .filter((n) => n.role === 'worker')
+      .map((n) => n.labels?.['topology.kubernetes.io/zone']);
     expect(new Set(zones).size).toBe(2);
   });
 });

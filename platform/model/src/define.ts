@@ -47,12 +47,18 @@ export function defineSystem(definition: SystemDefinition): System {
     topics,
     service(name) {
       const found = byName.get(name);
-      if (!found) throw new Error(`system "${definition.name}" has no service "${name}" (services: ${[...byName.keys()].join(', ')})`);
+      if (!found)
+        throw new Error(
+          `system "${definition.name}" has no service "${name}" (services: ${[...byName.keys()].join(', ')})`,
+        );
       return found;
     },
     topic(name) {
       const found = topicByName.get(name);
-      if (!found) throw new Error(`system "${definition.name}" has no topic "${name}" (topics: ${[...topicByName.keys()].join(', ')})`);
+      if (!found)
+        throw new Error(
+          `system "${definition.name}" has no topic "${name}" (topics: ${[...topicByName.keys()].join(', ')})`,
+        );
       return found;
     },
   };
@@ -74,7 +80,10 @@ function resolveService(def: ServiceDefinition): Service {
     sends: def.sends ?? [],
     consumes: (def.consumes ?? []).map(resolveSubscription),
     database: def.database ?? false,
-    resources: { cpu: def.resources?.cpu ?? d.resources.cpu, memory: def.resources?.memory ?? d.resources.memory },
+    resources: {
+      cpu: def.resources?.cpu ?? d.resources.cpu,
+      memory: def.resources?.memory ?? d.resources.memory,
+    },
     scaling,
     replicas: def.replicas ?? d.replicas,
     image: def.image ?? def.name,
@@ -92,7 +101,13 @@ function resolveSubscription(s: Subscription): ResolvedSubscription {
     visibilityTimeoutSeconds: s.visibilityTimeoutSeconds ?? SERVICE_DEFAULTS.visibilityTimeoutSeconds,
   };
   if (isTopicSubscription(s)) {
-    return { kind: 'topic', key: s.topic, topic: s.topic, ...(s.events ? { events: s.events } : {}), ...common };
+    return {
+      kind: 'topic',
+      key: s.topic,
+      topic: s.topic,
+      ...(s.events ? { events: s.events } : {}),
+      ...common,
+    };
   }
   return { kind: 'queue', key: s.queue, ...(s.commands ? { events: s.commands } : {}), ...common };
 }

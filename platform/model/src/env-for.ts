@@ -74,14 +74,20 @@ function telemetryEnv(service: string, env: RuntimeEnvironment): Record<string, 
   };
 }
 
-function discoveryEnv(system: System, peers: readonly string[], env: RuntimeEnvironment): Record<string, string> {
+function discoveryEnv(
+  system: System,
+  peers: readonly string[],
+  env: RuntimeEnvironment,
+): Record<string, string> {
   const out: Record<string, string> = { [ENV.discoveryMethod]: env.discovery.method };
   if (env.discovery.method === 'cloudmap') out[ENV.cloudMapNamespace] = env.discovery.namespace;
   for (const peer of peers) {
     const port = portOf(system, peer, env);
     // Static URLs locally; otherwise the cluster DNS name, which is also the fallback for Cloud Map.
     out[peerUrlVar(peer)] =
-      env.discovery.method === 'static' ? `http://${env.discovery.host ?? '127.0.0.1'}:${port}` : clusterServiceUrl(peer, env.namespace, port);
+      env.discovery.method === 'static'
+        ? `http://${env.discovery.host ?? '127.0.0.1'}:${port}`
+        : clusterServiceUrl(peer, env.namespace, port);
   }
   return out;
 }
@@ -105,19 +111,24 @@ function awsEnv(env: RuntimeEnvironment): Record<string, string> {
 function messagingEnv(system: System, serviceName: string, env: RuntimeEnvironment): Record<string, string> {
   const service = system.service(serviceName);
   const out: Record<string, string> = {};
-  for (const topic of service.publishes) out[topicArnVar(topic)] = topicArn(env, topicName(system.name, env, topic));
+  for (const topic of service.publishes)
+    out[topicArnVar(topic)] = topicArn(env, topicName(system.name, env, topic));
   for (const sub of service.consumes) {
     out[consumeQueueUrlVar(sub.key)] = queueUrl(env, queueName(system.name, env, service.name, sub.key));
     out[consumeDlqUrlVar(sub.key)] = queueUrl(env, dlqName(system.name, env, service.name, sub.key));
   }
   for (const target of service.sends) {
-    out[sendQueueUrlVar(target.service, target.queue)] = queueUrl(env, queueName(system.name, env, target.service, target.queue));
+    out[sendQueueUrlVar(target.service, target.queue)] = queueUrl(
+      env,
+      queueName(system.name, env, target.service, target.queue),
+    );
   }
   return out;
 }
 
 function databaseEnv(service: string, env: RuntimeEnvironment): Record<string, EnvValue> {
-  if (env.database.kind === 'embedded') return { [ENV.databaseDir]: `${env.database.dataDir.replace(/\/+$/, '')}/${service}` };
+  if (env.database.kind === 'embedded')
+    return { [ENV.databaseDir]: `${env.database.dataDir.replace(/\/+$/, '')}/${service}` };
   return { [ENV.databaseUrl]: { secret: { name: databaseSecretName(service), key: DATABASE_SECRET_KEY } } };
 }
 

@@ -16,7 +16,10 @@ export type PlatformKind = 'local' | 'kind' | 'eks';
 export type Discovery =
   | { readonly method: 'static'; /** @default '127.0.0.1' */ readonly host?: string }
   | { readonly method: 'dns' }
-  | { readonly method: 'cloudmap'; /** Cloud Map namespace name, e.g. `shop.internal`. */ readonly namespace: string };
+  | {
+      readonly method: 'cloudmap';
+      /** Cloud Map namespace name, e.g. `shop.internal`. */ readonly namespace: string;
+    };
 
 /** The database a service gets. */
 export type DatabaseSource =
@@ -72,5 +75,10 @@ export interface RuntimeEnvironment {
 
 /** Shutdown timing of an environment, with defaults applied. */
 export function shutdownTiming(env: RuntimeEnvironment): { drainSeconds: number; timeoutSeconds: number } {
-  return env.shutdown ?? (env.platform === 'local' ? { drainSeconds: 0, timeoutSeconds: 10 } : { drainSeconds: 5, timeoutSeconds: 20 });
+  return (
+    env.shutdown ??
+    (env.platform === 'local'
+      ? { drainSeconds: 0, timeoutSeconds: 10 }
+      : { drainSeconds: 5, timeoutSeconds: 20 })
+  );
 }

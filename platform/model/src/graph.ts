@@ -13,18 +13,23 @@ export function systemMermaid(system: System): string {
   const lines: string[] = ['flowchart LR'];
   const env = { name: '<env>' };
   lines.push('  ingress([ingress / ALB])');
-  for (const s of system.services) lines.push(`  ${id('svc', s.name)}[${s.name}${s.database ? '<br/>+ postgres' : ''}]`);
+  for (const s of system.services)
+    lines.push(`  ${id('svc', s.name)}[${s.name}${s.database ? '<br/>+ postgres' : ''}]`);
   for (const t of system.topics) lines.push(`  ${id('topic', t.name)}{{topic ${t.name}}}`);
   for (const s of system.services) {
     for (const route of s.routes) lines.push(`  ingress -- "${route}" --> ${id('svc', s.name)}`);
     for (const peer of s.calls) lines.push(`  ${id('svc', s.name)} -- HTTP --> ${id('svc', peer)}`);
-    for (const topic of s.publishes) lines.push(`  ${id('svc', s.name)} -- publish --> ${id('topic', topic)}`);
-    for (const target of s.sends) lines.push(`  ${id('svc', s.name)} -- send --> ${id('queue', `${target.service}_${target.queue}`)}`);
+    for (const topic of s.publishes)
+      lines.push(`  ${id('svc', s.name)} -- publish --> ${id('topic', topic)}`);
+    for (const target of s.sends)
+      lines.push(`  ${id('svc', s.name)} -- send --> ${id('queue', `${target.service}_${target.queue}`)}`);
     for (const sub of s.consumes) {
       const q = id('queue', `${s.name}_${sub.key}`);
       const shortName = queueName(system.name, env, s.name, sub.key).replace(`${system.name}-<env>-`, '');
       lines.push(`  ${q}[(${shortName})]`);
-      lines.push(`  ${id('dlq', `${s.name}_${sub.key}`)}[(${dlqName(system.name, env, s.name, sub.key).replace(`${system.name}-<env>-`, '')})]`);
+      lines.push(
+        `  ${id('dlq', `${s.name}_${sub.key}`)}[(${dlqName(system.name, env, s.name, sub.key).replace(`${system.name}-<env>-`, '')})]`,
+      );
       if (sub.kind === 'topic' && sub.topic) {
         const filter = sub.events ? sub.events.join(', ') : 'all events';
         lines.push(`  ${id('topic', sub.topic)} -- "${filter}" --> ${q}`);

@@ -8,5 +8,11 @@ export * from './names.js';
 export { defineService, defineTopic, defineSystem, isTopicSubscription, SERVICE_DEFAULTS } from './define.js';
 export { ModelError, validateSystem, prefixesOverlap, type ModelProblem } from './validate.js';
 export { envFor, literalEnv, portOf, type EnvValue, type ServiceEnv } from './env-for.js';
-export { messagingResources, EVENT_TYPE_ATTRIBUTE, type MessagingResources, type QueueResource, type TopicResource } from './messaging.js';
+export {
+  messagingResources,
+  EVENT_TYPE_ATTRIBUTE,
+  type MessagingResources,
+  type QueueResource,
+  type TopicResource,
+} from './messaging.js';
 export { systemMermaid, systemMarkdown } from './graph.js';

@@ -63,12 +63,22 @@ export function topicName(system: string, env: Pick<RuntimeEnvironment, 'name'>,
 }
 
 /** Physical SQS queue name of a consumed queue: `<system>-<env>-<service>-<key>`. */
-export function queueName(system: string, env: Pick<RuntimeEnvironment, 'name'>, service: string, key: string): string {
+export function queueName(
+  system: string,
+  env: Pick<RuntimeEnvironment, 'name'>,
+  service: string,
+  key: string,
+): string {
   return `${system}-${env.name}-${service}-${key}`;
 }
 
 /** Physical name of the dead-letter queue of a consumed queue. */
-export function dlqName(system: string, env: Pick<RuntimeEnvironment, 'name'>, service: string, key: string): string {
+export function dlqName(
+  system: string,
+  env: Pick<RuntimeEnvironment, 'name'>,
+  service: string,
+  key: string,
+): string {
   return `${queueName(system, env, service, key)}-dlq`;
 }
 

@@ -141,7 +141,9 @@ export interface SystemDefinition {
 }
 
 /** A service with every default applied. */
-export interface Service extends Required<Omit<ServiceDefinition, 'description' | 'consumes' | 'resources' | 'scaling'>> {
+export interface Service extends Required<
+  Omit<ServiceDefinition, 'description' | 'consumes' | 'resources' | 'scaling'>
+> {
   readonly description: string;
   readonly consumes: readonly ResolvedSubscription[];
   readonly resources: Required<Resources>;
@@ -160,7 +162,7 @@ export interface ResolvedSubscription {
   readonly visibilityTimeoutSeconds: number;
 }
 
-export interface Topic extends Required<TopicDefinition> {}
+export type Topic = Required<TopicDefinition>;
 
 /** A validated system: every default applied, every reference checked. */
 export interface System {

@@ -35,12 +35,19 @@ const LONGEST_ENV_NAME = 'local';
 /** Every problem of a system definition, in declaration order. Empty when the model is valid. */
 export function validateSystem(def: SystemDefinition): ModelProblem[] {
   const problems: ModelProblem[] = [];
-  const add = (where: string, field: string, message: string, fix: string) => problems.push({ where, field, message, fix });
+  const add = (where: string, field: string, message: string, fix: string) =>
+    problems.push({ where, field, message, fix });
   const sys = `system "${def.name}"`;
 
   if (!isDnsLabel(def.name)) add(sys, 'name', `"${def.name}" is not a DNS-1035 label`, dnsFix());
-  checkUnique(def.services.map((s) => s.name), (n) => add(`service "${n}"`, 'name', 'is declared more than once', 'give each service a unique name'));
-  checkUnique(def.topics.map((t) => t.name), (n) => add(`topic "${n}"`, 'name', 'is declared more than once', 'give each topic a unique name'));
+  checkUnique(
+    def.services.map((s) => s.name),
+    (n) => add(`service "${n}"`, 'name', 'is declared more than once', 'give each service a unique name'),
+  );
+  checkUnique(
+    def.topics.map((t) => t.name),
+    (n) => add(`topic "${n}"`, 'name', 'is declared more than once', 'give each topic a unique name'),
+  );
 
   const serviceNames = new Set(def.services.map((s) => s.name));
   const topics = new Map(def.topics.map((t) => [t.name, t]));
@@ -49,11 +56,29 @@ export function validateSystem(def: SystemDefinition): ModelProblem[] {
   for (const t of def.topics) {
     const where = `topic "${t.name}"`;
     if (!isDnsLabel(t.name)) add(where, 'name', `"${t.name}" is not a DNS-1035 label`, dnsFix());
-    if (t.events.length === 0) add(where, 'events', 'lists no event types', 'name the event types that travel on it, e.g. "order.placed"');
+    if (t.events.length === 0)
+      add(
+        where,
+        'events',
+        'lists no event types',
+        'name the event types that travel on it, e.g. "order.placed"',
+      );
     t.events.forEach((e, i) => {
-      if (!EVENT_TYPE.test(e)) add(where, `events[${i}]`, `"${e}" is not a dotted lower-case event type`, 'use "<entity>.<past-tense-verb>", e.g. "order.placed"');
+      if (!EVENT_TYPE.test(e))
+        add(
+          where,
+          `events[${i}]`,
+          `"${e}" is not a dotted lower-case event type`,
+          'use "<entity>.<past-tense-verb>", e.g. "order.placed"',
+        );
     });
-    if (!published.has(t.name)) add(where, 'publishers', 'no service publishes to it', `add "${t.name}" to some service's publishes, or remove the topic`);
+    if (!published.has(t.name))
+      add(
+        where,
+        'publishers',
+        'no service publishes to it',
+        `add "${t.name}" to some service's publishes, or remove the topic`,
+      );
   }
 
   for (const s of def.services) validateService(s, def, serviceNames, topics, add);
@@ -73,21 +98,55 @@ function validateService(
   const where = `service "${s.name}"`;
   if (!isDnsLabel(s.name)) add(where, 'name', `"${s.name}" is not a DNS-1035 label`, dnsFix());
   if (!Number.isInteger(s.port) || s.port < 1024 || s.port > 65535) {
-    add(where, 'port', `${s.port} is out of range`, 'use an integer from 1024 to 65535 (the pod runs as non-root)');
+    add(
+      where,
+      'port',
+      `${s.port} is out of range`,
+      'use an integer from 1024 to 65535 (the pod runs as non-root)',
+    );
   }
   (s.calls ?? []).forEach((peer, i) => {
-    if (peer === s.name) add(where, `calls[${i}]`, 'the service calls itself', 'call in-process code directly instead of over HTTP');
-    else if (!serviceNames.has(peer)) add(where, `calls[${i}]`, `calls unknown service "${peer}"`, `declare "${peer}" in the system or fix the name (${known(serviceNames)})`);
+    if (peer === s.name)
+      add(
+        where,
+        `calls[${i}]`,
+        'the service calls itself',
+        'call in-process code directly instead of over HTTP',
+      );
+    else if (!serviceNames.has(peer))
+      add(
+        where,
+        `calls[${i}]`,
+        `calls unknown service "${peer}"`,
+        `declare "${peer}" in the system or fix the name (${known(serviceNames)})`,
+      );
   });
   checkUnique(s.calls ?? [], (n) => add(where, 'calls', `"${n}" is listed twice`, 'list each peer once'));
   (s.publishes ?? []).forEach((t, i) => {
-    if (!topics.has(t)) add(where, `publishes[${i}]`, `publishes to unknown topic "${t}"`, `declare the topic with defineTopic or fix the name (${known(topics.keys())})`);
+    if (!topics.has(t))
+      add(
+        where,
+        `publishes[${i}]`,
+        `publishes to unknown topic "${t}"`,
+        `declare the topic with defineTopic or fix the name (${known(topics.keys())})`,
+      );
   });
   (s.sends ?? []).forEach((target, i) => {
     const owner = def.services.find((o) => o.name === target.service);
-    if (!owner) add(where, `sends[${i}]`, `sends to unknown service "${target.service}"`, `fix the name (${known(serviceNames)})`);
+    if (!owner)
+      add(
+        where,
+        `sends[${i}]`,
+        `sends to unknown service "${target.service}"`,
+        `fix the name (${known(serviceNames)})`,
+      );
     else if (!(owner.consumes ?? []).some((c) => 'queue' in c && c.queue === target.queue)) {
-      add(where, `sends[${i}]`, `service "${target.service}" has no command queue "${target.queue}"`, `add { queue: "${target.queue}" } to ${target.service}'s consumes`);
+      add(
+        where,
+        `sends[${i}]`,
+        `service "${target.service}" has no command queue "${target.queue}"`,
+        `add { queue: "${target.queue}" } to ${target.service}'s consumes`,
+      );
     }
   });
   const keys: string[] = [];
@@ -97,42 +156,93 @@ function validateService(
     keys.push(key);
     if ('topic' in c) {
       const topic = topics.get(c.topic);
-      if (!topic) add(where, field, `subscribes to unknown topic "${c.topic}"`, `declare the topic or fix the name (${known(topics.keys())})`);
+      if (!topic)
+        add(
+          where,
+          field,
+          `subscribes to unknown topic "${c.topic}"`,
+          `declare the topic or fix the name (${known(topics.keys())})`,
+        );
       else {
         (c.events ?? []).forEach((e, j) => {
-          if (!topic.events.includes(e)) add(where, `${field}.events[${j}]`, `topic "${c.topic}" carries no event "${e}"`, `use one of ${topic.events.join(', ')}`);
+          if (!topic.events.includes(e))
+            add(
+              where,
+              `${field}.events[${j}]`,
+              `topic "${c.topic}" carries no event "${e}"`,
+              `use one of ${topic.events.join(', ')}`,
+            );
         });
       }
-      if (c.events && c.events.length === 0) add(where, `${field}.events`, 'is empty, so nothing would be delivered', 'omit events to receive all, or name some');
+      if (c.events && c.events.length === 0)
+        add(
+          where,
+          `${field}.events`,
+          'is empty, so nothing would be delivered',
+          'omit events to receive all, or name some',
+        );
     } else if (!isDnsLabel(c.queue)) {
       add(where, `${field}.queue`, `"${c.queue}" is not a DNS-1035 label`, dnsFix());
     }
-    if (c.maxReceiveCount !== undefined && (!Number.isInteger(c.maxReceiveCount) || c.maxReceiveCount < 1 || c.maxReceiveCount > 1000)) {
-      add(where, `${field}.maxReceiveCount`, `${c.maxReceiveCount} is out of range`, 'use an integer from 1 to 1000 (the SQS redrive limit)');
+    if (
+      c.maxReceiveCount !== undefined &&
+      (!Number.isInteger(c.maxReceiveCount) || c.maxReceiveCount < 1 || c.maxReceiveCount > 1000)
+    ) {
+      add(
+        where,
+        `${field}.maxReceiveCount`,
+        `${c.maxReceiveCount} is out of range`,
+        'use an integer from 1 to 1000 (the SQS redrive limit)',
+      );
     }
     const vis = c.visibilityTimeoutSeconds;
     if (vis !== undefined && (!Number.isInteger(vis) || vis < 1 || vis > 43200)) {
-      add(where, `${field}.visibilityTimeoutSeconds`, `${vis} is out of range`, 'use an integer from 1 to 43200 (12 hours, the SQS maximum)');
+      add(
+        where,
+        `${field}.visibilityTimeoutSeconds`,
+        `${vis} is out of range`,
+        'use an integer from 1 to 43200 (12 hours, the SQS maximum)',
+      );
     }
     const longest = `${def.name}-${LONGEST_ENV_NAME}-${s.name}-${key}${DLQ_SUFFIX}`;
     if (longest.length > MAX_QUEUE_NAME_LENGTH) {
-      add(where, field, `queue name "${longest}" is ${longest.length} characters, over the SQS limit of ${MAX_QUEUE_NAME_LENGTH}`, 'shorten the system, service or queue name');
+      add(
+        where,
+        field,
+        `queue name "${longest}" is ${longest.length} characters, over the SQS limit of ${MAX_QUEUE_NAME_LENGTH}`,
+        'shorten the system, service or queue name',
+      );
     }
   });
-  checkUnique(keys, (k) => add(where, 'consumes', `consumes "${k}" twice`, 'merge the two subscriptions into one with both event types'));
+  checkUnique(keys, (k) =>
+    add(
+      where,
+      'consumes',
+      `consumes "${k}" twice`,
+      'merge the two subscriptions into one with both event types',
+    ),
+  );
 
   const r = s.replicas;
   if (r) {
-    if (!Number.isInteger(r.min) || r.min < 0) add(where, 'replicas.min', `${r.min} is not a whole number >= 0`, 'use 0 or more');
-    if (!Number.isInteger(r.max) || r.max < 1) add(where, 'replicas.max', `${r.max} is not a whole number >= 1`, 'use 1 or more');
+    if (!Number.isInteger(r.min) || r.min < 0)
+      add(where, 'replicas.min', `${r.min} is not a whole number >= 0`, 'use 0 or more');
+    if (!Number.isInteger(r.max) || r.max < 1)
+      add(where, 'replicas.max', `${r.max} is not a whole number >= 1`, 'use 1 or more');
     if (r.min > r.max) add(where, 'replicas', `min ${r.min} is greater than max ${r.max}`, 'make min <= max');
   }
   if (s.scaling?.kind === 'queue' && (s.consumes ?? []).length === 0) {
-    add(where, 'scaling', 'scales on queue depth but consumes no queue', "consume a topic or queue, or use { kind: 'cpu' }");
+    add(
+      where,
+      'scaling',
+      'scales on queue depth but consumes no queue',
+      "consume a topic or queue, or use { kind: 'cpu' }",
+    );
   }
   if (s.scaling?.kind === 'cpu' && s.scaling.targetUtilization !== undefined) {
     const u = s.scaling.targetUtilization;
-    if (!Number.isInteger(u) || u < 1 || u > 100) add(where, 'scaling.targetUtilization', `${u} is out of range`, 'use a percentage from 1 to 100');
+    if (!Number.isInteger(u) || u < 1 || u > 100)
+      add(where, 'scaling.targetUtilization', `${u} is out of range`, 'use a percentage from 1 to 100');
   }
 }
 
@@ -141,7 +251,12 @@ function validateRoutes(services: readonly ServiceDefinition[], add: Add): void 
   const all = services.flatMap((s) => (s.routes ?? []).map((route, i) => ({ service: s.name, route, i })));
   for (const r of all) {
     if (!/^\/[A-Za-z0-9._~\-/]*$/.test(r.route) || r.route.includes('//')) {
-      add(`service "${r.service}"`, `routes[${r.i}]`, `"${r.route}" is not an absolute path prefix`, 'start with "/" and use only path characters, e.g. "/api/orders"');
+      add(
+        `service "${r.service}"`,
+        `routes[${r.i}]`,
+        `"${r.route}" is not an absolute path prefix`,
+        'start with "/" and use only path characters, e.g. "/api/orders"',
+      );
     }
   }
   for (let a = 0; a < all.length; a++) {

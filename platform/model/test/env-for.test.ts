@@ -30,19 +30,27 @@ describe('envFor', () => {
     const env = envFor(system, 'inventory', localEnv);
     expect(Object.keys(env).filter((k) => k.startsWith('PEER_') || k.startsWith('TOPIC_'))).toEqual([]);
     expect(env.DATABASE_DIR).toBeUndefined();
-    expect(env.CONSUME_RESERVATIONS_QUEUE_URL).toBe('http://127.0.0.1:4566/000000000000/shop-local-inventory-reservations');
+    expect(env.CONSUME_RESERVATIONS_QUEUE_URL).toBe(
+      'http://127.0.0.1:4566/000000000000/shop-local-inventory-reservations',
+    );
   });
 
   it('on EKS uses cluster DNS, real AWS queue URLs, a database Secret and the downward API', () => {
     const env = envFor(system, 'payments', eksEnv);
-    expect(env.SEND_INVENTORY_RESERVATIONS_QUEUE_URL).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/shop-prod-inventory-reservations');
+    expect(env.SEND_INVENTORY_RESERVATIONS_QUEUE_URL).toBe(
+      'https://sqs.eu-west-1.amazonaws.com/123456789012/shop-prod-inventory-reservations',
+    );
     expect(env.AWS_ENDPOINT_URL_SQS).toBeUndefined();
     expect(env.AWS_ACCESS_KEY_ID).toBeUndefined();
     expect(env.OTEL_TRACES_SAMPLER_ARG).toBe('0.1');
     expect(env.POD_NAME).toEqual({ field: 'metadata.name' });
     expect(env.NODE_NAME).toEqual({ field: 'spec.nodeName' });
-    expect(envFor(system, 'orders', eksEnv).PEER_INVENTORY_URL).toBe('http://inventory.shop.svc.cluster.local:8083');
-    expect(envFor(system, 'orders', eksEnv).DATABASE_URL).toEqual({ secret: { name: 'orders-db', key: 'url' } });
+    expect(envFor(system, 'orders', eksEnv).PEER_INVENTORY_URL).toBe(
+      'http://inventory.shop.svc.cluster.local:8083',
+    );
+    expect(envFor(system, 'orders', eksEnv).DATABASE_URL).toEqual({
+      secret: { name: 'orders-db', key: 'url' },
+    });
   });
 
   it('honours port overrides for every side of a static call', () => {
@@ -72,8 +80,14 @@ describe('messagingResources', () => {
     expect(payments).toMatchObject({
       name: 'shop-prod-payments-orders',
       visibilityTimeoutSeconds: 60,
-      dlq: { name: 'shop-prod-payments-orders-dlq', arn: 'arn:aws:sqs:eu-west-1:123456789012:shop-prod-payments-orders-dlq' },
-      subscription: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:shop-prod-orders', filterPolicy: { type: ['order.placed'] } },
+      dlq: {
+        name: 'shop-prod-payments-orders-dlq',
+        arn: 'arn:aws:sqs:eu-west-1:123456789012:shop-prod-payments-orders-dlq',
+      },
+      subscription: {
+        topicArn: 'arn:aws:sns:eu-west-1:123456789012:shop-prod-orders',
+        filterPolicy: { type: ['order.placed'] },
+      },
     });
     expect(queues.find((q) => q.service === 'orders')!.subscription!.filterPolicy).toBeUndefined();
     expect(queues.find((q) => q.service === 'inventory')!.subscription).toBeUndefined();

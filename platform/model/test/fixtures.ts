@@ -1,4 +1,9 @@
-import type { RuntimeEnvironment, ServiceDefinition, SystemDefinition, TopicDefinition } from '../src/index.js';
+import type {
+  RuntimeEnvironment,
+  ServiceDefinition,
+  SystemDefinition,
+  TopicDefinition,
+} from '../src/index.js';
 
 /** A small valid system used across the model's tests. */
 export const topics: TopicDefinition[] = [
@@ -7,9 +12,29 @@ export const topics: TopicDefinition[] = [
 ];
 
 export const services: ServiceDefinition[] = [
-  { name: 'orders', port: 8081, routes: ['/api/orders'], calls: ['inventory'], publishes: ['orders'], consumes: [{ topic: 'payments' }], database: true },
-  { name: 'inventory', port: 8083, routes: ['/api/inventory'], consumes: [{ queue: 'reservations', maxReceiveCount: 3 }] },
-  { name: 'payments', port: 8082, publishes: ['payments'], sends: [{ service: 'inventory', queue: 'reservations' }], consumes: [{ topic: 'orders', events: ['order.placed'], visibilityTimeoutSeconds: 60 }], scaling: { kind: 'queue' } },
+  {
+    name: 'orders',
+    port: 8081,
+    routes: ['/api/orders'],
+    calls: ['inventory'],
+    publishes: ['orders'],
+    consumes: [{ topic: 'payments' }],
+    database: true,
+  },
+  {
+    name: 'inventory',
+    port: 8083,
+    routes: ['/api/inventory'],
+    consumes: [{ queue: 'reservations', maxReceiveCount: 3 }],
+  },
+  {
+    name: 'payments',
+    port: 8082,
+    publishes: ['payments'],
+    sends: [{ service: 'inventory', queue: 'reservations' }],
+    consumes: [{ topic: 'orders', events: ['order.placed'], visibilityTimeoutSeconds: 60 }],
+    scaling: { kind: 'queue' },
+  },
 ];
 
 export const valid: SystemDefinition = { name: 'shop', services, topics };
@@ -31,7 +56,10 @@ export const eksEnv: RuntimeEnvironment = {
   namespace: 'shop',
   aws: { region: 'eu-west-1', accountId: '123456789012' },
   discovery: { method: 'dns' },
-  telemetry: { otlpEndpoint: 'http://otel-collector.observability.svc.cluster.local:4318', samplingRatio: 0.1 },
+  telemetry: {
+    otlpEndpoint: 'http://otel-collector.observability.svc.cluster.local:4318',
+    samplingRatio: 0.1,
+  },
   database: { kind: 'secret' },
   version: '1.2.3',
 };

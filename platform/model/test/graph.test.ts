@@ -12,7 +12,9 @@ describe('graph export', () => {
     expect(mermaid).toContain('svc_payments -- send --> queue_inventory_reservations');
     expect(mermaid).toContain('topic_orders -- "order.placed" --> queue_payments_orders');
     expect(mermaid).toContain('topic_payments -- "all events" --> queue_orders_payments');
-    expect(mermaid).toContain('queue_inventory_reservations -. after 3 receives .-> dlq_inventory_reservations');
+    expect(mermaid).toContain(
+      'queue_inventory_reservations -. after 3 receives .-> dlq_inventory_reservations',
+    );
   });
 
   it('draws no call edge that the model does not declare', () => {
