@@ -1,0 +1,168 @@
+/**
+ * The resilience policies of one peer, built from cockatiel: bulkhead -> retry -> circuit breaker ->
+ * timeout -> attempt. The bulkhead is outermost so a call holds one slot across its retries; the breaker
+ * is inside the retry so every attempt counts and an opening breaker stops the retries; the timeout is per
+ * attempt and aborts the request through its AbortSignal.
+ */
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError as CockatielBulkheadRejectedError,
+  CircuitState,
+  ConsecutiveBreaker,
+  DelegateBackoff,
+  ExponentialBackoff,
+  IsolatedCircuitError,
+  TimeoutStrategy,
+  bulkhead,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  type BulkheadPolicy,
+  type CircuitBreakerPolicy,
+  type IBackoff,
+  type IRetryBackoffContext,
+  type RetryPolicy,
+} from 'cockatiel';
+import type { Logger } from '../kit.js';
+import {
+  BulkheadRejectedError,
+  CircuitOpenError,
+  PeerClientError,
+  PeerServerError,
+  PeerTimeoutError,
+  PeerUnavailableError,
+  type PeerCallTarget,
+} from './errors.js';
+import type { ResolvedPeerOptions } from './options.js';
+
+/** State of a peer's circuit breaker. */
+export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+
+const STATE_NAMES: Record<CircuitState, CircuitStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+/** Statuses worth another attempt: the peer or a proxy in front of it is briefly unable to answer. */
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+/** What one attempt gets from the policies. */
+export interface AttemptContext {
+  /** Aborted when the attempt times out or the caller cancels. */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+}
+
+/** A failure that says the peer is unhealthy (as opposed to a bad request): it counts for the breaker. */
+export function isPeerFailure(err: unknown): boolean {
+  if (err instanceof PeerUnavailableError || err instanceof PeerTimeoutError) return true;
+  if (err instanceof PeerServerError) return true;
+  return err instanceof PeerClientError && err.status === 429;
+}
+
+/** A failure that another attempt may cure. */
+export function isRetryable(err: unknown, maxRetryAfterMs: number): boolean {
+  if (err instanceof PeerUnavailableError || err instanceof PeerTimeoutError) return true;
+  if (err instanceof PeerServerError || err instanceof PeerClientError) {
+    if (!RETRYABLE_STATUS.has(err.status)) return false;
+    const wait = err.retryAfterMs;
+    return wait === undefined || wait <= maxRetryAfterMs;
+  }
+  return false;
+}
+
+/** The per-peer policies; one instance per peer, shared by all its calls (the breaker must be shared). */
+export class PeerPolicies {
+  readonly breaker: CircuitBreakerPolicy;
+  private readonly bulkhead: BulkheadPolicy;
+  private readonly retry: RetryPolicy;
+  private readonly noRetry: RetryPolicy;
+
+  constructor(
+    readonly peer: string,
+    private readonly options: ResolvedPeerOptions,
+    log: Logger,
+  ) {
+    this.bulkhead = bulkhead(options.bulkhead.limit, options.bulkhead.queue);
+    this.breaker = circuitBreaker(handleWhen(isPeerFailure), {
+      halfOpenAfter: options.breaker.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(options.breaker.consecutiveFailures),
+    });
+    this.breaker.onBreak((reason) => {
+      const err = 'error' in reason ? reason.error : undefined;
+      log.warn({ peer, err }, `circuit to peer '${peer}' opened; calls fail fast`);
+    });
+    this.breaker.onHalfOpen(() =>
+      log.info({ peer }, `circuit to peer '${peer}' half-open; testing recovery`),
+    );
+    this.breaker.onReset(() => log.info({ peer }, `circuit to peer '${peer}' closed; peer recovered`));
+
+    const { maxRetries, initialDelayMs, maxDelayMs, maxRetryAfterMs } = options.retry;
+    const exponential = new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs });
+    // Exponential backoff with decorrelated jitter, unless the peer said how long to wait (Retry-After).
+    const backoff = new DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown> | undefined>(
+      (ctx, previous) => {
+        const next = previous ? previous.next(ctx) : exponential.next();
+        const error = 'error' in ctx.result ? ctx.result.error : undefined;
+        const asked =
+          error instanceof PeerServerError || error instanceof PeerClientError
+            ? error.retryAfterMs
+            : undefined;
+        return { delay: asked ?? next.duration, state: next };
+      },
+    );
+    const retryable = handleWhen((err) => isRetryable(err, maxRetryAfterMs));
+    this.retry = retry(retryable, { maxAttempts: maxRetries, backoff });
+    this.retry.onRetry((e) => {
+      const err = 'error' in e ? e.error : undefined;
+      log.debug({ peer, err, attempt: e.attempt, delayMs: e.delay }, `retrying call to peer '${peer}'`);
+    });
+    this.noRetry = retry(retryable, { maxAttempts: 0 });
+  }
+
+  /** The breaker's current state. */
+  get circuitState(): CircuitStateName {
+    return STATE_NAMES[this.breaker.state];
+  }
+
+  /**
+   * Runs `attempt` under the policies. Cockatiel's own rejections become the client's typed errors.
+   * @param retryable whether the call may be repeated (idempotent method or Idempotency-Key)
+   */
+  async execute<T>(
+    target: PeerCallTarget,
+    retryable: boolean,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    attempt: (ctx: AttemptContext) => Promise<T>,
+  ): Promise<T> {
+    const perAttempt = timeout(timeoutMs, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: true });
+    const retries = retryable ? this.retry : this.noRetry;
+    try {
+      return await this.bulkhead.execute(
+        ({ signal: s1 }) =>
+          retries.execute(
+            ({ signal: s2, attempt: n }) =>
+              this.breaker.execute(
+                ({ signal: s3 }) =>
+                  perAttempt.execute(({ signal: s4 }) => attempt({ signal: s4, attempt: n + 1 }), s3),
+                s2,
+              ),
+            s1,
+          ),
+        signal,
+      );
+    } catch (err) {
+      if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError)
+        throw new CircuitOpenError(target);
+      if (err instanceof CockatielBulkheadRejectedError) {
+        throw new BulkheadRejectedError(target, this.options.bulkhead.limit, this.options.bulkhead.queue);
+      }
+      throw err;
+    }
+  }
+}
