@@ -1,0 +1,23 @@
+/** The service database: PostgreSQL through Kysely, on a server (`pg`) or embedded (PGlite). */
+export {
+  openDatabase,
+  type Database,
+  type OpenDatabaseOptions,
+  type TransactionOptions,
+} from './database.js';
+export {
+  MigrationError,
+  runMigrations,
+  type Migration,
+  type MigrationReport,
+  type MigrationScope,
+} from './migrations.js';
+export { PGliteDialect } from './pglite-dialect.js';
+export {
+  createPgliteDataDir,
+  defaultPgliteTemplateDir,
+  ensurePgliteTemplate,
+  isPgliteDataDir,
+  PGLITE_TEMPLATE_DIR_ENV,
+} from './pglite-template.js';
+export type { PlatformTables } from './platform-schema.js';
