@@ -32,3 +32,20 @@ export const MESSAGE_ATTRIBUTES = {
   /** Request id of the request that caused the event. */
   requestId: 'x-request-id',
 } as const;
+
+/**
+ * Attributes the consumer adds when it moves a message to the dead-letter queue itself (invalid or
+ * non-retryable). Redrive removes them again. Together with {@link MESSAGE_ATTRIBUTES} a dead letter
+ * carries at most 7 of SQS's 10 attributes.
+ */
+export const FAILURE_ATTRIBUTES = {
+  /** Why the message was dead-lettered, e.g. `invalid-message: data.total: expected number`. */
+  reason: 'failure-reason',
+  /** ISO-8601 time of the decision. */
+  at: 'failure-at',
+  /** Name of the queue the message failed on. */
+  queue: 'failure-queue',
+} as const;
+
+/** What a producer passes for event `K`: the schema's input (fields with defaults may be left out). */
+export type EventInput<S extends EventSchemas, K extends keyof S> = z.input<S[K]>;

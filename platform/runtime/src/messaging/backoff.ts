@@ -1,0 +1,30 @@
+/** Exponential backoff settings. */
+export interface BackoffOptions {
+  /** First delay. */
+  readonly baseMs: number;
+  /** Upper bound of any delay. */
+  readonly maxMs: number;
+}
+
+/** `base * 2^(attempt-1)`, capped; attempt counts from 1. */
+export function exponentialDelay(attempt: number, { baseMs, maxMs }: BackoffOptions): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/** "Full jitter": uniformly random in [0, exponential delay], so many retrying producers spread out. */
+export function jitteredDelay(attempt: number, options: BackoffOptions): number {
+  return Math.round(Math.random() * exponentialDelay(attempt, options));
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
