@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
 
-.PHONY: help deps build test lint format clean graph
+.PHONY: help deps build test lint format clean synth graph
 TS_RUN := node --conditions=flotilla-source --import tsx
 
 help: ## List the targets
@@ -25,6 +25,9 @@ test: deps build ## Type-check, check generated docs, run every test (Postgres t
 
 graph: deps ## Write docs/system.md (Mermaid diagram of the system) from services/system.ts
 	$(TS_RUN) scripts/graph.ts
+
+synth: deps ## Write every environment's manifests to dist/<env>/ (cdk8s; byte-identical run to run)
+	$(TS_RUN) charts-ts/src/main.ts
 
 lint: deps ## ESLint and Prettier
 	npx eslint .

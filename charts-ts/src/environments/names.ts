@@ -73,3 +73,12 @@ export function imageRef(env: Pick<FlotillaEnvironment, 'image'>, image: string)
   const registry = env.image.registry.replace(/\/+$/, '');
   return `${registry ? `${registry}/` : ''}${image}:${env.image.tag}`;
 }
+
+/** ARN of a service's IAM role (the IRSA annotation, KEDA's role for the queue scaler). */
+export function iamRoleArn(
+  system: string,
+  env: FlotillaEnvironment & { platform: 'eks' },
+  service: string,
+): string {
+  return `arn:aws:iam::${env.accountId}:role/${iamRoleName(system, env, service)}`;
+}

@@ -1,0 +1,89 @@
+/** Checks an environment file before anything is synthesized, naming the environment, field and fix. */
+import type { FlotillaEnvironment } from './types.js';
+
+/** Thrown with every problem of an environment at once. */
+export class EnvironmentError extends Error {
+  constructor(
+    readonly environment: string,
+    readonly problems: readonly string[],
+  ) {
+    super(
+      `environment "${environment}" has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+    this.name = 'EnvironmentError';
+  }
+}
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** Every problem of an environment; empty when it is usable. */
+export function environmentProblems(env: FlotillaEnvironment): string[] {
+  const problems: string[] = [];
+  const add = (field: string, message: string, fix: string) =>
+    problems.push(`${field}: ${message}. Fix: ${fix}`);
+  const rt = env.runtime;
+  if (rt.name !== env.name)
+    add('runtime.name', `"${rt.name}" differs from name "${env.name}"`, 'use the same name in both');
+  if (rt.namespace !== env.namespace)
+    add(
+      'runtime.namespace',
+      `"${rt.namespace}" differs from namespace "${env.namespace}"`,
+      'use the same namespace in both',
+    );
+  if (rt.platform !== env.platform)
+    add(
+      'runtime.platform',
+      `"${rt.platform}" differs from platform "${env.platform}"`,
+      'use the same platform in both',
+    );
+  if (!DNS_1123_LABEL.test(env.namespace) || env.namespace.length > 63)
+    add('namespace', `"${env.namespace}" is not a DNS-1123 label`, 'use lower-case letters, digits and "-"');
+  if (!env.image.tag || !LABEL_VALUE.test(env.image.tag) || env.image.tag.length > 63) {
+    add(
+      'image.tag',
+      `"${env.image.tag}" is not usable as a tag and label value`,
+      'use at most 63 letters, digits, "-", "_" and ".", e.g. a version or git SHA',
+    );
+  }
+  if (env.replicas && env.replicas.min > env.replicas.max)
+    add('replicas', `min ${env.replicas.min} is greater than max ${env.replicas.max}`, 'make min <= max');
+  if (env.platform === 'eks') {
+    // Pods pull with IfNotPresent, which is only correct when a tag always names the same image.
+    if (env.image.tag === 'latest')
+      add(
+        'image.tag',
+        '"latest" is mutable',
+        'deploy an immutable tag (a version or git SHA) and enable ECR tag immutability',
+      );
+    if (env.alb.certificateArns.length === 0)
+      add(
+        'alb.certificateArns',
+        'is empty, so the HTTPS listener has no certificate',
+        'add the ACM certificate ARN of the domain',
+      );
+    if (rt.aws.accountId !== env.accountId)
+      add(
+        'runtime.aws.accountId',
+        `"${rt.aws.accountId}" differs from accountId "${env.accountId}"`,
+        'use the same account in both',
+      );
+    if (rt.aws.region !== env.region)
+      add(
+        'runtime.aws.region',
+        `"${rt.aws.region}" differs from region "${env.region}"`,
+        'use the same region in both',
+      );
+    const m = CIDR.exec(env.vpcCidr);
+    if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32)
+      add('vpcCidr', `"${env.vpcCidr}" is not an IPv4 CIDR`, 'use the VPC CIDR, e.g. "10.0.0.0/16"');
+  }
+  return problems;
+}
+
+/** Throws an {@link EnvironmentError} listing every problem of the environment. */
+export function validateEnvironment(env: FlotillaEnvironment): void {
+  const problems = environmentProblems(env);
+  if (problems.length > 0) throw new EnvironmentError(env.name, problems);
+}

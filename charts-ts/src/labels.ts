@@ -1,0 +1,36 @@
+/**
+ * The recommended `app.kubernetes.io/*` labels of a service's objects, and the subset its selectors use.
+ * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/
+ */
+import { LABEL, MANAGED_BY } from './environments/names.js';
+
+/** What identifies one service's objects. */
+export interface ServiceLabelInput {
+  /** The system name (`app.kubernetes.io/part-of`). */
+  readonly system: string;
+  /** The service name (`app.kubernetes.io/name`). */
+  readonly service: string;
+  /** The deployed version (`app.kubernetes.io/version`), e.g. the image tag. */
+  readonly version: string;
+  /** The role of the workload (`app.kubernetes.io/component`). @default 'service' */
+  readonly component?: string;
+}
+
+/**
+ * Labels that select a service's pods. Only labels that never change over the service's life: a
+ * Deployment's selector is immutable, so `version` (which changes every release) must stay out of it.
+ */
+export function selectorLabels(system: string, service: string): Record<string, string> {
+  return { [LABEL.name]: service, [LABEL.instance]: `${system}-${service}` };
+}
+
+/** Every recommended label of a service's objects (and its pods). */
+export function serviceLabels(input: ServiceLabelInput): Record<string, string> {
+  return {
+    ...selectorLabels(input.system, input.service),
+    [LABEL.version]: input.version,
+    [LABEL.component]: input.component ?? 'service',
+    [LABEL.partOf]: input.system,
+    [LABEL.managedBy]: MANAGED_BY,
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * `make synth`: every environment of the shop to `dist/<env>/*.k8s.yaml`.
+ *
+ * Rendering happens in memory for all environments first; files are written only when everything
+ * succeeded, so a bad model or environment writes nothing. The output is byte-identical run to run
+ * (no timestamps, no hashes, stable key and object order).
+ */
+import { defineSystem, type System, type SystemDefinition } from '@flotilla/model';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { environments as allEnvironments } from './environments/index.js';
+import type { FlotillaEnvironment } from './environments/types.js';
+import { validateEnvironment } from './environments/validate.js';
+import { buildEnvironmentCharts } from './system-chart.js';
+
+/** Rendered manifests: environment name -> file name -> YAML text. */
+export type RenderedManifests = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+/** Renders every environment of a system. Throws ModelError / EnvironmentError before rendering anything. */
+export function render(
+  system: System | SystemDefinition,
+  environments: readonly FlotillaEnvironment[] = allEnvironments,
+): RenderedManifests {
+  const model = isSystem(system) ? system : defineSystem(system);
+  for (const env of environments) validateEnvironment(env);
+  const out = new Map<string, Map<string, string>>();
+  for (const env of environments) {
+    const files = new Map<string, string>();
+    for (const { file, chart } of buildEnvironmentCharts(model, env)) {
+      const docs = chart.toJson();
+      if (docs.length === 0) continue;
+      files.set(
+        file,
+        docs.map((d) => stringify(d, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'),
+      );
+    }
+    out.set(env.name, files);
+  }
+  return out;
+}
+
+/** Renders, then replaces `<outDir>/<env>/` of every environment. Writes nothing when rendering fails. */
+export function synth(
+  system: System | SystemDefinition,
+  outDir: string,
+  environments: readonly FlotillaEnvironment[] = allEnvironments,
+): RenderedManifests {
+  const rendered = render(system, environments);
+  for (const [env, files] of rendered) {
+    const dir = join(outDir, env);
+    // Stale files of removed services must not linger and be applied.
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const [file, text] of files) writeFileSync(join(dir, file), text);
+  }
+  return rendered;
+}
+
+function isSystem(s: System | SystemDefinition): s is System {
+  return typeof (s as System).service === 'function';
+}
+
+async function cli(): Promise<void> {
+  const outDir = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '../../dist'));
+  try {
+    // Imported here so that a bad model (defineSystem throws at import) is reported like any other error.
+    const { shop } = await import('../../services/system.js');
+    const rendered = synth(shop, outDir);
+    for (const [env, files] of rendered) console.log(`${join(outDir, env)}: ${files.size} files`);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await cli();
