@@ -62,11 +62,13 @@ export class PeerTimeoutError extends PeerCallError {
  * @see https://learn.microsoft.com/en-us/azure/architecture/patterns/circuit-breaker
  */
 export class CircuitOpenError extends PeerCallError {
-  constructor(target: PeerCallTarget) {
+  /** @param lastFailure the failure that opened the circuit, kept as `cause` */
+  constructor(target: PeerCallTarget, lastFailure?: unknown) {
     super(
       target,
       `circuit to '${target.peer}' is open after repeated failures; failing fast until it half-opens to test ` +
         'recovery. Check the health of the peer.',
+      lastFailure === undefined ? undefined : { cause: lastFailure },
     );
   }
 }

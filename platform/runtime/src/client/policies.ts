@@ -157,8 +157,10 @@ export class PeerPolicies {
         signal,
       );
     } catch (err) {
-      if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError)
-        throw new CircuitOpenError(target);
+      if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
+        const last = this.breaker.lastFailure;
+        throw new CircuitOpenError(target, last && 'error' in last ? last.error : undefined);
+      }
       if (err instanceof CockatielBulkheadRejectedError) {
         throw new BulkheadRejectedError(target, this.options.bulkhead.limit, this.options.bulkhead.queue);
       }

@@ -103,13 +103,12 @@ export function createServiceClients(options: ServiceClientsOptions): ServiceCli
       if (!c) {
         const url = declaredUrl(peer);
         const peerOptions = resolvePeerOptions(peer, options.defaults, options.peers?.[peer]);
-        const log = options.log.child({ peer });
         c = new PeerClient({
           peer,
           declaredUrl: url,
           resolver,
           options: peerOptions,
-          policies: new PeerPolicies(peer, peerOptions, log),
+          policies: new PeerPolicies(peer, peerOptions, options.log),
           requestId,
         });
         clients.set(peer, c);
