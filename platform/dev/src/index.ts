@@ -1,1 +1,23 @@
-export {};
+/**
+ * @flotilla/dev: the local stack behind `make dev`. `startStack` runs a whole system on this machine
+ * (SQS/SNS emulator, embedded databases, one process per service, gateway, trace sink); the parts are
+ * exported for tools and tests that need one of them alone.
+ */
+export { startStack, type Stack, type StackOptions, type RunningService } from './stack.js';
+export { localEnvironment, EMULATOR_ACCOUNT_ID, type LocalEnvironmentOptions } from './environment.js';
+export { startEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
+export { provisionMessaging, type ProvisionReport, type ProvisionTarget } from './provision.js';
+export {
+  startGateway,
+  gatewayRoutes,
+  matchesPrefix,
+  type Gateway,
+  type GatewayOptions,
+  type GatewayRoute,
+} from './gateway.js';
+export { startTraceSink, type TraceSink, type TraceSinkOptions } from './trace-sink.js';
+export { decodeProtobufTraces, decodeJsonTraces, type SpanRecord, type AttributeValue } from './otlp.js';
+export { ensureTemplate, prepareDataDir, defaultTemplateDir } from './databases.js';
+export { SupervisedProcess, type RestartPolicy, type SupervisorEvent } from './supervisor.js';
+export { formatLogLine } from './logs.js';
+export type { StackFile, StackFileService } from './stack-file.js';

@@ -1,0 +1,229 @@
+/**
+ * The local front door: routes public path prefixes to services exactly like the cluster ingress does
+ * (each service's `routes` from the model, longest prefix first, Kubernetes `Prefix` path semantics),
+ * streaming bodies both ways.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { portOf, type RuntimeEnvironment, type System } from '@flotilla/model';
+import { sendProblem } from './problem.js';
+
+/** One public path prefix and where it goes. */
+export interface GatewayRoute {
+  /** Path prefix, e.g. `/api/orders`. */
+  readonly prefix: string;
+  readonly service: string;
+  /** Upstream port on 127.0.0.1. */
+  readonly port: number;
+}
+
+/** The routes of a system in an environment, longest prefix first (as the ingress orders them). */
+export function gatewayRoutes(system: System, env: RuntimeEnvironment): GatewayRoute[] {
+  const routes = system.services.flatMap((s) =>
+    s.routes.map((prefix) => ({
+      prefix: normalizePrefix(prefix),
+      service: s.name,
+      port: portOf(system, s.name, env),
+    })),
+  );
+  return routes.sort((a, b) => b.prefix.length - a.prefix.length || a.prefix.localeCompare(b.prefix));
+}
+
+/** A trailing slash does not change a Kubernetes `Prefix` match: `/api/` and `/api` are the same. */
+function normalizePrefix(prefix: string): string {
+  return prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
+}
+
+/**
+ * Kubernetes `Prefix` match: element-wise on `/`-separated path segments, so `/api/orders` matches
+ * `/api/orders`, `/api/orders/` and `/api/orders/42`, but not `/api/ordersx`.
+ * @see https://kubernetes.io/docs/concepts/services-networking/ingress/#path-types
+ */
+export function matchesPrefix(path: string, prefix: string): boolean {
+  if (prefix === '/') return true;
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
+export interface GatewayOptions {
+  readonly routes: readonly GatewayRoute[];
+  /** @default 8080 */
+  readonly port?: number;
+  /** Seconds without upstream activity before answering 504. @default 60 (the ALB's idle timeout) */
+  readonly upstreamTimeoutSeconds?: number;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Hop-by-hop headers are for one connection and never forwarded. @see https://www.rfc-editor.org/rfc/rfc9110#section-7.6.1 */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const listed = new Set(
+    String(headers.connection ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const out: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HOP_BY_HOP.has(name) && !listed.has(name) && value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/** Starts the gateway on 127.0.0.1. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const routes = [...options.routes].sort((a, b) => b.prefix.length - a.prefix.length);
+  const agent = new Agent({ keepAlive: true });
+  const timeoutMs = (options.upstreamTimeoutSeconds ?? 60) * 1000;
+
+  const server = createServer((req, res) => proxy(req, res, routes, agent, timeoutMs));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(
+              `Gateway: port ${options.port ?? 8080} on 127.0.0.1 is in use. Stop what uses it or set GATEWAY_PORT=<port>.`,
+            )
+          : err,
+      ),
+    );
+    server.listen(options.port ?? 8080, '127.0.0.1', resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      agent.destroy();
+    },
+  };
+}
+
+function proxy(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: readonly GatewayRoute[],
+  agent: Agent,
+  timeoutMs: number,
+): void {
+  const url = req.url ?? '/';
+  const path = url.split('?')[0] ?? '/';
+  const route = routes.find((r) => matchesPrefix(path, r.prefix));
+  const requestId =
+    typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : randomUUID();
+  if (!route) {
+    req.resume();
+    sendProblem(
+      res,
+      {
+        title: 'Not Found',
+        status: 404,
+        detail: `No service routes ${path}. Public path prefixes: ${routes.map((r) => r.prefix).join(', ') || '(none)'}.`,
+        instance: path,
+      },
+      { 'x-request-id': requestId },
+    );
+    return;
+  }
+
+  const headers = endToEnd(req.headers);
+  const client = req.socket.remoteAddress ?? '127.0.0.1';
+  const forwardedFor = req.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = forwardedFor ? `${String(forwardedFor)}, ${client}` : client;
+  headers['x-forwarded-proto'] = 'http';
+  headers['x-forwarded-port'] = String(req.socket.localPort ?? '');
+  if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
+  // Like ingress-nginx: every request gets an id, so logs across services can be joined on it.
+  headers['x-request-id'] = requestId;
+
+  const upstream = httpRequest({
+    host: '127.0.0.1',
+    port: route.port,
+    method: req.method,
+    path: url,
+    headers,
+    agent,
+  });
+  upstream.setTimeout(timeoutMs, () =>
+    upstream.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' })),
+  );
+  upstream.on('response', (up) => {
+    res.writeHead(up.statusCode ?? 502, up.statusMessage, endToEnd(up.headers));
+    up.pipe(res);
+    up.on('error', () => res.destroy());
+  });
+  upstream.on('error', (err: NodeJS.ErrnoException) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    req.resume();
+    const problemHeaders = { 'x-request-id': requestId };
+    if (err.code === 'ECONNREFUSED') {
+      sendProblem(
+        res,
+        {
+          title: 'Service Unavailable',
+          status: 503,
+          detail: `Service ${route.service} (port ${route.port}) is not running; it may be restarting, see its log lines.`,
+          instance: path,
+        },
+        { ...problemHeaders, 'retry-after': '1' },
+      );
+    } else if (err.code === 'ETIMEDOUT') {
+      sendProblem(
+        res,
+        {
+          title: 'Gateway Timeout',
+          status: 504,
+          detail: `Service ${route.service} did not answer within ${timeoutMs / 1000} s.`,
+          instance: path,
+        },
+        problemHeaders,
+      );
+    } else {
+      sendProblem(
+        res,
+        {
+          title: 'Bad Gateway',
+          status: 502,
+          detail: `Service ${route.service} failed to answer (${err.code ?? err.message}).`,
+          instance: path,
+        },
+        problemHeaders,
+      );
+    }
+  });
+  // A client that goes away cancels the upstream request too.
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+  req.pipe(upstream);
+}

@@ -1,0 +1,363 @@
+/**
+ * The local stack behind `make dev`: the SQS/SNS emulator with every topic and queue of the model,
+ * one embedded database and one Node process per service (with exactly `envFor`'s variables), the
+ * gateway, and the trace sink.
+ */
+import { access } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import {
+  ENV,
+  HEALTH_PATHS,
+  envFor,
+  literalEnv,
+  messagingResources,
+  portOf,
+  shutdownTiming,
+  type RuntimeEnvironment,
+  type System,
+} from '@flotilla/model';
+import { defaultTemplateDir, ensureTemplate, prepareDataDir } from './databases.js';
+import { startEmulator, type Emulator } from './emulator.js';
+import { localEnvironment } from './environment.js';
+import { gatewayRoutes, startGateway, type Gateway } from './gateway.js';
+import { formatLogLine, prefix } from './logs.js';
+import { freePorts, waitUntilReady } from './ports.js';
+import { provisionMessaging, type ProvisionReport } from './provision.js';
+import { removeStackFile, writeStackFile, type StackFile } from './stack-file.js';
+import { SupervisedProcess, type RestartPolicy, type SupervisorEvent } from './supervisor.js';
+import { startTraceSink, type TraceSink } from './trace-sink.js';
+
+export interface StackOptions {
+  /** The system to run (e.g. `shop` from `services/system.ts`). */
+  readonly system: System;
+  /** Repository root: services start here, and relative paths are resolved from it. @default process.cwd() */
+  readonly rootDir?: string;
+  /** Local state: databases under `data/`, `stack.json`. @default `<rootDir>/.dev` */
+  readonly stateDir?: string;
+  /** SQS/SNS emulator port; 0 picks a free one. @default FLOTILLA_EMULATOR_PORT, else 4566 */
+  readonly emulatorPort?: number;
+  /** Gateway port; 0 picks a free one. @default GATEWAY_PORT, else 8080 */
+  readonly gatewayPort?: number;
+  /** Trace sink (OTLP/HTTP) port; 0 picks a free one. @default FLOTILLA_TRACE_SINK_PORT, else 4318 */
+  readonly traceSinkPort?: number;
+  /**
+   * Service ports: the model's, a free port each (`'ephemeral'`, for tests), or explicit overrides.
+   * @default 'model'
+   */
+  readonly servicePorts?: 'model' | 'ephemeral' | Readonly<Record<string, number>>;
+  /**
+   * The TypeScript (or JavaScript) entry point of a service, absolute or relative to `rootDir`. It is run as
+   * `node --conditions=flotilla-source --import tsx <entry>`.
+   * @default (name) => `services/<name>/src/main.ts`
+   */
+  readonly serviceEntry?: (service: string) => string;
+  /** PGlite template data directory. @default `<rootDir>/node_modules/.cache/flotilla/pglite-template-<version>` */
+  readonly pgliteTemplateDir?: string;
+  readonly restart?: RestartPolicy;
+  /** How long every service has to answer its readiness probe. @default 60000 */
+  readonly readyTimeoutMs?: number;
+  /** Where stack messages, service log lines and traces go, one line per call. @default stdout */
+  readonly output?: (line: string) => void;
+  /** Show services' JSON log lines as they are. @default FLOTILLA_RAW_LOGS === '1' */
+  readonly rawLogs?: boolean;
+  /** ANSI colours in output. @default stdout is a terminal */
+  readonly color?: boolean;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** @default 'info' */
+  readonly logLevel?: RuntimeEnvironment['logLevel'];
+  /** A trace is printed after no span of it arrived for this long. @default 1500 */
+  readonly traceQuietMs?: number;
+  /**
+   * Variables of this process that services inherit besides `envFor`'s (a process needs a PATH).
+   * @default ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']
+   */
+  readonly inheritEnv?: readonly string[];
+}
+
+/** A service of the running stack. */
+export interface RunningService {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  /** Current process id (changes on restart); undefined while the process is down. */
+  readonly pid: number | undefined;
+  readonly state: 'running' | 'restarting' | 'failed' | 'stopped';
+  /** Path prefixes the gateway routes to it. */
+  readonly routes: readonly string[];
+  /** Its embedded database directory, when it has a database. */
+  readonly dataDir?: string;
+}
+
+/** The running local stack. */
+export interface Stack {
+  readonly gatewayUrl: string;
+  readonly emulatorEndpoint: string;
+  /** OTLP/HTTP endpoint; the waterfall page is at `${traceSinkUrl}/traces`. */
+  readonly traceSinkUrl: string;
+  readonly stackFile: string;
+  readonly environment: RuntimeEnvironment;
+  readonly messaging: ProvisionReport;
+  /** The services as they are now. */
+  services(): readonly RunningService[];
+  /** Stops everything: SIGTERM to each service (SIGKILL after its shutdown timeout), then gateway, sink, emulator. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_INHERIT = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+
+function envPort(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(
+      `${name}=${raw} is not a port number; set it to an integer from 0 to 65535, or unset it for ${fallback}.`,
+    );
+  }
+  return port;
+}
+
+/** Starts the whole system locally and resolves when every service is ready. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { system } = options;
+  const rootDir = resolve(options.rootDir ?? process.cwd());
+  const stateDir = resolve(rootDir, options.stateDir ?? '.dev');
+  const stackFilePath = join(stateDir, 'stack.json');
+  const dataDir = join(stateDir, 'data');
+  const output = options.output ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const color = options.color ?? process.stdout.isTTY === true;
+  const rawLogs = options.rawLogs ?? process.env.FLOTILLA_RAW_LOGS === '1';
+  const nameWidth = Math.max(9, ...system.services.map((s) => s.name.length)) + 1;
+  const say = (who: string, text: string): void => output(`${prefix(who, { color, nameWidth })} ${text}`);
+  const startedAt = Date.now();
+
+  const entryOf = (name: string): string => {
+    const entry = options.serviceEntry?.(name) ?? `services/${name}/src/main.ts`;
+    return isAbsolute(entry) ? entry : join(rootDir, entry);
+  };
+  const missing: string[] = [];
+  for (const s of system.services) {
+    await access(entryOf(s.name)).catch(() =>
+      missing.push(`${s.name}: ${relative(rootDir, entryOf(s.name))}`),
+    );
+  }
+  if (missing.length) {
+    throw new Error(
+      `Cannot start the local stack: these services have no entry point:\n  ${missing.join('\n  ')}\n` +
+        'Each service needs a src/main.ts that reads its configuration from the environment and starts its HTTP server.',
+    );
+  }
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
+  };
+
+  try {
+    const needsDatabase = system.services.some((s) => s.database);
+    const templateDir = options.pgliteTemplateDir ?? (await defaultTemplateDir(rootDir));
+    const templateReady = needsDatabase
+      ? (async () => {
+          const started = Date.now();
+          if (await ensureTemplate(templateDir))
+            say(
+              'databases',
+              `initialised the PGlite template once (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+            );
+        })()
+      : Promise.resolve();
+    templateReady.catch(() => undefined); // awaited below; do not let an early failure go unhandled
+
+    const region = options.region ?? 'us-east-1';
+    const ports = await resolveServicePorts(system, options.servicePorts ?? 'model');
+    const emulator: Emulator = await startEmulator({
+      port: options.emulatorPort ?? envPort('FLOTILLA_EMULATOR_PORT', 4566),
+      region,
+    });
+    cleanups.push(() => emulator.stop());
+    const sink: TraceSink = await startTraceSink({
+      port: options.traceSinkPort ?? envPort('FLOTILLA_TRACE_SINK_PORT', 4318),
+      print: (lines) => lines.forEach((l, i) => say(i === 0 ? 'traces' : '', l)),
+      ...(options.traceQuietMs !== undefined ? { quietMs: options.traceQuietMs } : {}),
+    });
+    cleanups.push(() => sink.stop());
+
+    const env = localEnvironment({
+      messagingEndpoint: emulator.endpoint,
+      otlpEndpoint: sink.url,
+      dataDir,
+      region,
+      ...(ports ? { ports } : {}),
+      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    });
+    const messaging = await provisionMessaging(messagingResources(system, env), {
+      endpoint: emulator.endpoint,
+      region,
+    });
+
+    const gateway: Gateway = await startGateway({
+      routes: gatewayRoutes(system, env),
+      port: options.gatewayPort ?? envPort('GATEWAY_PORT', 8080),
+    });
+    cleanups.push(() => gateway.stop());
+
+    await templateReady;
+    const inherit = options.inheritEnv ?? DEFAULT_INHERIT;
+    const base: Record<string, string> = {};
+    for (const name of inherit) if (process.env[name] !== undefined) base[name] = process.env[name]!;
+
+    const services = system.services.map((s) => {
+      const vars = literalEnv(envFor(system, s.name, env));
+      const port = portOf(system, s.name, env);
+      return {
+        name: s.name,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        routes: s.routes,
+        vars,
+        dataDir: vars[ENV.databaseDir],
+      };
+    });
+    for (const s of services) if (s.dataDir) await prepareDataDir(s.dataDir, templateDir);
+
+    let stopping = false;
+    const procs = new Map<string, SupervisedProcess>();
+    const fileContent = (): StackFile => ({
+      gatewayUrl: gateway.url,
+      emulatorEndpoint: emulator.endpoint,
+      traceSinkUrl: sink.url,
+      pid: process.pid,
+      startedAt: new Date(startedAt).toISOString(),
+      services: Object.fromEntries(
+        services.map((s) => {
+          const p = procs.get(s.name);
+          return [
+            s.name,
+            {
+              url: s.url,
+              port: s.port,
+              ...(p?.pid !== undefined ? { pid: p.pid } : {}),
+              state: p?.state ?? 'stopped',
+            },
+          ];
+        }),
+      ),
+    });
+    // Writes are chained so an older snapshot never overwrites a newer one.
+    let writing = Promise.resolve();
+    const saveStackFile = (): Promise<void> => {
+      writing = writing
+        .then(() => (stopping ? undefined : writeStackFile(stackFilePath, fileContent())))
+        .catch(() => undefined);
+      return writing;
+    };
+
+    const onEvent = (s: (typeof services)[number], event: SupervisorEvent): void => {
+      switch (event.kind) {
+        case 'started':
+          if (event.attempt > 1) {
+            say(s.name, `restarted (pid ${event.pid}, attempt ${event.attempt})`);
+            waitUntilReady(`${s.url}${HEALTH_PATHS.ready}`, {
+              timeoutMs: options.readyTimeoutMs ?? 60_000,
+              abort: () => (stopping ? 'stopping' : undefined),
+            })
+              .then(() => say(s.name, 'ready again'))
+              .catch(() => undefined);
+          }
+          break;
+        case 'crashed':
+          say(
+            s.name,
+            `crashed (${event.signal ?? `exit code ${event.code}`}); restarting in ${(event.restartInMs / 1000).toFixed(1)} s`,
+          );
+          break;
+        case 'gave-up':
+          say(
+            s.name,
+            `crashed ${event.crashes} times in a row soon after starting (last: ${event.signal ?? `exit code ${event.code}`}). ` +
+              `NOT restarting it again. Fix the error in its log lines above, then restart make dev.`,
+          );
+          break;
+        case 'stopped':
+          break;
+      }
+      void saveStackFile();
+    };
+
+    for (const s of services) {
+      const proc = new SupervisedProcess({
+        name: s.name,
+        command: process.execPath,
+        args: ['--conditions=flotilla-source', '--import', 'tsx', entryOf(s.name)],
+        env: { ...base, ...s.vars },
+        cwd: rootDir,
+        ...(options.restart ? { restart: options.restart } : {}),
+        onLine: (line) => output(formatLogLine(s.name, line, { raw: rawLogs, color, nameWidth })),
+        onEvent: (event) => onEvent(s, event),
+      });
+      procs.set(s.name, proc);
+    }
+    const stopProcesses = async (): Promise<void> => {
+      stopping = true;
+      await writing;
+      const graceMs = shutdownTiming(env).timeoutSeconds * 1000 + 2000;
+      await Promise.all([...procs.values()].map((p) => p.stop(graceMs)));
+      await removeStackFile(stackFilePath);
+    };
+    cleanups.push(stopProcesses);
+    for (const p of procs.values()) p.start();
+    await saveStackFile();
+
+    await Promise.all(
+      services.map((s) =>
+        waitUntilReady(`${s.url}${HEALTH_PATHS.ready}`, {
+          timeoutMs: options.readyTimeoutMs ?? 60_000,
+          abort: () =>
+            procs.get(s.name)!.state === 'failed'
+              ? `${s.name} keeps crashing at start (see its log lines)`
+              : undefined,
+        }).catch((err: Error) => {
+          throw new Error(`Service ${s.name} did not become ready: ${err.message}`);
+        }),
+      ),
+    );
+
+    let stopped: Promise<void> | undefined;
+    return {
+      gatewayUrl: gateway.url,
+      emulatorEndpoint: emulator.endpoint,
+      traceSinkUrl: sink.url,
+      stackFile: stackFilePath,
+      environment: env,
+      messaging,
+      services: () =>
+        services.map((s) => {
+          const p = procs.get(s.name)!;
+          return {
+            name: s.name,
+            url: s.url,
+            port: s.port,
+            pid: p.pid,
+            state: p.state,
+            routes: s.routes,
+            ...(s.dataDir ? { dataDir: s.dataDir } : {}),
+          };
+        }),
+      stop: () => (stopped ??= cleanup()),
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function resolveServicePorts(
+  system: System,
+  spec: NonNullable<StackOptions['servicePorts']>,
+): Promise<Readonly<Record<string, number>> | undefined> {
+  if (spec === 'model') return undefined;
+  if (spec !== 'ephemeral') return spec;
+  const ports = await freePorts(system.services.length);
+  return Object.fromEntries(system.services.map((s, i) => [s.name, ports[i]!]));
+}

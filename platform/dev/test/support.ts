@@ -1,0 +1,61 @@
+import { fileURLToPath } from 'node:url';
+import { defineService, defineSystem, defineTopic } from '@flotilla/model';
+
+/** Absolute path of a fixture service entry point. */
+export function fixture(name: string): string {
+  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+}
+
+/**
+ * A small system with the shapes the shop uses: public routes, a synchronous call, a topic with
+ * filtered and unfiltered subscribers, embedded databases and an internal-only consumer.
+ */
+export const testSystem = defineSystem({
+  name: 'devtest',
+  services: [
+    defineService({
+      name: 'web',
+      port: 9101,
+      routes: ['/api/things'],
+      calls: ['catalog'],
+      publishes: ['things'],
+      database: true,
+    }),
+    defineService({
+      name: 'catalog',
+      port: 9102,
+      routes: ['/api/catalog', '/api/things-admin'],
+      consumes: [
+        { topic: 'things', events: ['thing.deleted'], maxReceiveCount: 3, visibilityTimeoutSeconds: 45 },
+      ],
+      database: true,
+    }),
+    defineService({ name: 'worker', port: 9103, consumes: [{ topic: 'things', events: ['thing.created'] }] }),
+    defineService({ name: 'audit', port: 9104, consumes: [{ topic: 'things' }] }),
+  ],
+  topics: [defineTopic({ name: 'things', events: ['thing.created', 'thing.deleted'] })],
+});
+
+/** Whether a process id is alive (signal 0 checks without signalling). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function eventually<T>(fn: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: ${(last as Error)?.message ?? String(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
