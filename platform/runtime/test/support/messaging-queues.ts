@@ -1,0 +1,112 @@
+/** Ad-hoc queues (each with a DLQ and redrive policy) and small helpers for the consumer tests. */
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { FauxqsServer } from 'fauxqs';
+import { pino } from 'pino';
+import { uuidv7, type EventEnvelope } from '../../src/messaging/index.js';
+
+let counter = 0;
+
+export interface TestQueue {
+  readonly url: string;
+  readonly dlqUrl: string;
+}
+
+export function makeQueue(
+  server: FauxqsServer,
+  options: { maxReceiveCount?: number; visibility?: number } = {},
+): TestQueue {
+  const name = `q${++counter}`;
+  const dlq = server.createQueue(`${name}-dlq`);
+  const q = server.createQueue(name, {
+    attributes: {
+      VisibilityTimeout: String(options.visibility ?? 30),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlq.queueArn,
+        maxReceiveCount: options.maxReceiveCount ?? 5,
+      }),
+    },
+  });
+  return { url: q.queueUrl, dlqUrl: dlq.queueUrl };
+}
+
+export function envelope(type: string, data: unknown): EventEnvelope {
+  return { id: uuidv7(), type, source: 'test', time: new Date().toISOString(), data };
+}
+
+export async function sendRaw(sqs: SQSClient, url: string, body: string, type = 'job.run'): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: url,
+      MessageBody: body,
+      MessageAttributes: { type: { DataType: 'String', StringValue: type } },
+    }),
+  );
+}
+
+export async function sendEvent(
+  sqs: SQSClient,
+  url: string,
+  type: string,
+  data: unknown,
+): Promise<EventEnvelope> {
+  const e = envelope(type, data);
+  await sendRaw(sqs, url, JSON.stringify(e), type);
+  return e;
+}
+
+/** Visible + in flight + delayed messages of a queue. */
+export async function depth(sqs: SQSClient, url: string): Promise<number> {
+  const r = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+  const a = r.Attributes ?? {};
+  return (
+    Number(a.ApproximateNumberOfMessages) +
+    Number(a.ApproximateNumberOfMessagesNotVisible) +
+    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
+}
+
+/** Receives until `count` messages arrived or `timeoutMs` passed (the messages stay invisible for 30 s). */
+export async function receiveAll(
+  sqs: SQSClient,
+  url: string,
+  count: number,
+  timeoutMs = 5000,
+): Promise<Message[]> {
+  const out: Message[] = [];
+  const end = Date.now() + timeoutMs;
+  while (out.length < count && Date.now() < end) {
+    const r = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    out.push(...(r.Messages ?? []));
+  }
+  return out;
+}
+
+export const silentLog = pino({ level: 'silent' });
+
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export async function until(check: () => boolean, timeoutMs = 8000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
