@@ -128,6 +128,31 @@ describe('Cloud Map discovery (fake DiscoverInstances API, real SDK)', () => {
     });
   });
 
+  it('retries a failed attempt on the next instance', async () => {
+    const [down, up] = await Promise.all([instance('down'), instance('up')]);
+    await down.close(); // registered, but refusing connections
+    const fake = await fakeCloudMap();
+    fake.register(NAMESPACE, 'inventory', [
+      { id: 'down', ipv4: '127.0.0.1', port: down.port },
+      { id: 'up', ipv4: '127.0.0.1', port: up.port },
+    ]);
+    const clients = createServiceClients({
+      env: {
+        [ENV.discoveryMethod]: 'cloudmap',
+        [ENV.cloudMapNamespace]: NAMESPACE,
+        [peerUrlVar('inventory')]: 'http://inventory.shop.svc.cluster.local:8080',
+      },
+      log,
+      cloudMap: { client: fake.client() },
+      defaults: { timeoutMs: 300, retry: { maxRetries: 1, initialDelayMs: 1, maxDelayMs: 5 } },
+    });
+    cleanups.push(() => clients.close());
+    const inventory = clients.client('inventory');
+    // Whichever instance the rotation starts with, every call ends on the live one.
+    for (let i = 0; i < 4; i++) expect((await inventory.get('/stock')).body).toEqual({ instance: 'up' });
+    expect(up.requests).toHaveLength(4);
+  });
+
   it('skips unhealthy instances', async () => {
     const [a, b] = await Promise.all([instance('a'), instance('b')]);
     const fake = await fakeCloudMap();
