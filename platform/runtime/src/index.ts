@@ -1,1 +1,13 @@
-export {};
+/**
+ * @flotilla/runtime: the service kit. `createService(spec)` gives a service its config, logger, telemetry,
+ * HTTP app, health endpoints and graceful shutdown; the database, messaging and client modules plug in
+ * through `svc.lifecycle` and `svc.health` (the contracts in kit.ts).
+ */
+export type { Health, Lifecycle, Logger, ReadinessCheck, StopHook } from './kit.js';
+export { createService, EXIT_CONFIG, type Listening, type Service, type ServiceSpec } from './service.js';
+export * from './config/index.js';
+export * from './http/index.js';
+export * from './health/index.js';
+export * from './lifecycle/index.js';
+export * from './log/index.js';
+export * from './telemetry/index.js';

@@ -1,0 +1,3 @@
+export { loadConfig, loadTelemetryConfig, type BaseConfig, type Config, type ConfigShape, type Env, type TelemetryConfig } from './load.js';
+export { ConfigError, type ConfigIssue } from './errors.js';
+export { baseConfigShape } from './schema.js';

@@ -1,0 +1,166 @@
+import { ENV } from '@flotilla/model';
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { baseConfigShape } from './schema.js';
+
+/** Environment variables as Node gives them. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A service's own variables: a zod shape keyed by variable name, e.g. `{ PAYMENT_URL: z.url() }`. */
+export type ConfigShape = Readonly<Record<string, z.ZodType>>;
+
+/** Telemetry settings, from the standard `OTEL_*` variables. */
+export interface TelemetryConfig {
+  /** `OTEL_SDK_DISABLED`. @default false */
+  readonly disabled: boolean;
+  /** `service.name`: `OTEL_SERVICE_NAME`, else `SERVICE_NAME`. */
+  readonly serviceName: string;
+  /** Full OTLP traces URL, or undefined when nothing is exported (trace ids still appear in logs). */
+  readonly tracesUrl: string | undefined;
+  /** Full OTLP metrics URL, or undefined when metrics are not exported. */
+  readonly metricsUrl: string | undefined;
+  /** @default 'http/protobuf' */
+  readonly protocol: 'http/protobuf' | 'http/json';
+  /** @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/#general-sdk-configuration */
+  readonly sampler:
+    | 'always_on'
+    | 'always_off'
+    | 'traceidratio'
+    | 'parentbased_always_on'
+    | 'parentbased_always_off'
+    | 'parentbased_traceidratio';
+  /** @default 1 */
+  readonly samplerRatio: number;
+  /** Extra resource attributes from `OTEL_RESOURCE_ATTRIBUTES`. */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  /** @default 60000 */
+  readonly metricExportIntervalMs: number;
+}
+
+/** The base configuration every service gets, in a typed structure. */
+export interface BaseConfig {
+  readonly service: {
+    /** `SERVICE_NAME`. */
+    readonly name: string;
+    /** `SERVICE_VERSION`. @default '0.0.0-dev' */
+    readonly version: string;
+    /** `FLOTILLA_ENVIRONMENT`, e.g. `local` or `prod`. */
+    readonly environment: string;
+    /** `FLOTILLA_PLATFORM`. @default - unset */
+    readonly platform: 'local' | 'kind' | 'eks' | undefined;
+  };
+  /** `PORT`; 0 picks a free port. */
+  readonly port: number;
+  /** `LOG_LEVEL`. @default 'info' */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly shutdown: {
+    /** `SHUTDOWN_DRAIN_MS`: keep serving this long after readiness fails. @default 0 */
+    readonly drainMs: number;
+    /** `SHUTDOWN_TIMEOUT_MS`: deadline of the whole shutdown. @default 10000 */
+    readonly timeoutMs: number;
+  };
+  /**
+   * Pod identity from the Kubernetes downward API (`POD_NAME`, `POD_NAMESPACE`, `NODE_NAME`).
+   * @see https://kubernetes.io/docs/concepts/workloads/pods/downward-api/
+   */
+  readonly kubernetes: {
+    readonly podName: string | undefined;
+    readonly namespace: string | undefined;
+    readonly nodeName: string | undefined;
+  };
+  readonly telemetry: TelemetryConfig;
+}
+
+/** Base config plus the service's own variables (keyed by variable name). */
+export type Config<S extends ConfigShape = Record<never, never>> = BaseConfig & {
+  readonly [K in keyof S]: z.output<S[K]>;
+};
+
+/**
+ * Reads and validates the environment: the base variables plus `extension`, the service's own.
+ * Throws one {@link ConfigError} listing every missing or invalid variable, with what was expected.
+ *
+ * @param extension zod schemas of the service's own variables, keyed by variable name.
+ * @param env @default process.env
+ */
+export function loadConfig<S extends ConfigShape = Record<never, never>>(
+  extension?: S,
+  env: Env = process.env,
+): Config<S> {
+  const clash = Object.keys(extension ?? {}).filter((k) => k in baseConfigShape);
+  if (clash.length > 0) {
+    throw new ConfigError(
+      clash.map((variable) => ({
+        variable,
+        message: 'is a base variable the runtime already reads; remove it from the service config schema',
+      })),
+    );
+  }
+  const schema = z.object({ ...baseConfigShape, ...(extension ?? {}) });
+  const result = schema.safeParse(env);
+  if (!result.success) throw new ConfigError(issuesOf(result.error, env));
+
+  const v = result.data as z.output<z.ZodObject<typeof baseConfigShape>> & Record<string, unknown>;
+  const base = toBaseConfig(v);
+  const own: Record<string, unknown> = {};
+  for (const key of Object.keys(extension ?? {})) own[key] = v[key];
+  return { ...own, ...base } as Config<S>;
+}
+
+/** Only the telemetry part, for the preload that starts OpenTelemetry before the service's code loads. */
+export function loadTelemetryConfig(env: Env = process.env): TelemetryConfig {
+  const { OTEL_SERVICE_NAME, ...rest } = baseConfigShape;
+  const otel = Object.fromEntries(Object.entries(rest).filter(([k]) => k.startsWith('OTEL_')));
+  const schema = z.object({ ...otel, OTEL_SERVICE_NAME, [ENV.serviceName]: z.string().optional() });
+  const result = schema.safeParse(env);
+  if (!result.success) throw new ConfigError(issuesOf(result.error, env));
+  const v = result.data as Record<string, unknown>;
+  return telemetryOf(v, (v.OTEL_SERVICE_NAME as string | undefined) ?? (v[ENV.serviceName] as string) ?? 'unknown_service');
+}
+
+function issuesOf(error: z.ZodError, env: Env): ConfigIssue[] {
+  const byVar = new Map<string, string>();
+  for (const issue of error.issues) {
+    const variable = String(issue.path[0] ?? '(root)');
+    if (byVar.has(variable)) continue; // the first problem per variable is the one to fix
+    const raw = env[variable];
+    const shown = raw === undefined ? '' : ` (got ${JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)})`;
+    const message = raw === undefined && !issue.message.startsWith('missing') ? `missing: ${issue.message}` : issue.message;
+    byVar.set(variable, `${message}${shown}`);
+  }
+  return [...byVar].map(([variable, message]) => ({ variable, message }));
+}
+
+function toBaseConfig(v: z.output<z.ZodObject<typeof baseConfigShape>>): BaseConfig {
+  return {
+    service: {
+      name: v[ENV.serviceName],
+      version: v[ENV.serviceVersion],
+      environment: v[ENV.environment],
+      platform: v[ENV.platform],
+    },
+    port: v[ENV.port],
+    logLevel: v[ENV.logLevel],
+    shutdown: { drainMs: v[ENV.shutdownDrainMs], timeoutMs: v[ENV.shutdownTimeoutMs] },
+    kubernetes: { podName: v[ENV.podName], namespace: v[ENV.podNamespace], nodeName: v[ENV.nodeName] },
+    telemetry: telemetryOf(v as unknown as Record<string, unknown>, v.OTEL_SERVICE_NAME ?? v[ENV.serviceName]),
+  };
+}
+
+function telemetryOf(v: Record<string, unknown>, serviceName: string): TelemetryConfig {
+  const base = v.OTEL_EXPORTER_OTLP_ENDPOINT as string | undefined;
+  const signalUrl = (explicit: unknown, path: string) =>
+    (explicit as string | undefined) ?? (base === undefined ? undefined : `${base.replace(/\/+$/, '')}${path}`);
+  return {
+    disabled: v.OTEL_SDK_DISABLED as boolean,
+    serviceName,
+    tracesUrl: v.OTEL_TRACES_EXPORTER === 'none' ? undefined : signalUrl(v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, '/v1/traces'),
+    metricsUrl:
+      v.OTEL_METRICS_EXPORTER === 'none' ? undefined : signalUrl(v.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, '/v1/metrics'),
+    protocol: v.OTEL_EXPORTER_OTLP_PROTOCOL as TelemetryConfig['protocol'],
+    sampler: v.OTEL_TRACES_SAMPLER as TelemetryConfig['sampler'],
+    samplerRatio: v.OTEL_TRACES_SAMPLER_ARG as number,
+    resourceAttributes: v.OTEL_RESOURCE_ATTRIBUTES as Record<string, string>,
+    metricExportIntervalMs: v.OTEL_METRIC_EXPORT_INTERVAL as number,
+  };
+}

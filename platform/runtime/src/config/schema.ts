@@ -1,0 +1,147 @@
+/**
+ * The base configuration every service reads. Variable names come from `ENV` in @flotilla/model, the same
+ * names `envFor` writes, so the runtime and the charts cannot drift apart.
+ */
+import { ENV } from '@flotilla/model';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/#general-sdk-configuration */
+const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+/** A non-negative integer given as a decimal string. */
+export function intVar(what: string, min = 0, max = Number.MAX_SAFE_INTEGER): z.ZodType<number, string> {
+  return z
+    .string({ error: (i) => (i.input === undefined ? `missing: expected ${what}` : `expected ${what}`) })
+    .trim()
+    .regex(/^\d+$/, { error: `expected ${what} (digits only)` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, { error: `expected ${what} between ${min} and ${max}` });
+}
+
+/** A required non-empty string. */
+export function requiredVar(what: string): z.ZodType<string, string> {
+  return z
+    .string({ error: `missing: expected ${what}` })
+    .trim()
+    .min(1, { error: `empty: expected ${what}` });
+}
+
+/** An optional string; empty counts as unset (Kubernetes often renders unset fields as ""). */
+function optionalVar(): z.ZodType<string | undefined> {
+  return z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+}
+
+function urlVar(what: string): z.ZodType<string | undefined> {
+  return optionalVar().refine((v) => v === undefined || URL.canParse(v), {
+    error: `expected ${what}, an absolute URL such as http://otel-collector:4318`,
+  });
+}
+
+function enumVar<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
+  return z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim().toLowerCase()))
+    .pipe(z.enum(values, { error: `expected one of ${values.join(', ')}` }));
+}
+
+function booleanVar(fallback: boolean): z.ZodType<boolean> {
+  return z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? String(fallback) : v.trim().toLowerCase()))
+    .pipe(z.enum(['true', 'false'], { error: 'expected true or false' }))
+    .transform((v) => v === 'true');
+}
+
+/**
+ * Zod shape of the base variables. Required ones have no default; optional ones document theirs.
+ */
+export const baseConfigShape = {
+  /** DNS-1035 name of the service. Required. */
+  [ENV.serviceName]: requiredVar('the service name, a DNS-1035 label such as "orders"').pipe(
+    z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, {
+      error: 'expected a DNS-1035 label (lower-case letters, digits and "-", starting with a letter)',
+    }),
+  ),
+  /** @default '0.0.0-dev' */
+  [ENV.serviceVersion]: optionalVar().transform((v) => v ?? '0.0.0-dev'),
+  /** TCP port of the HTTP server (health endpoints included). `0` picks a free port (tests). Required. */
+  [ENV.port]: intVar('an integer port 0-65535', 0, 65535),
+  /** Environment name (`local`, `dev`, `prod`, ...). Required. */
+  [ENV.environment]: requiredVar('the environment name, e.g. "local" or "prod"'),
+  /** `local`, `kind` or `eks`. @default - unset */
+  [ENV.platform]: optionalVar().pipe(
+    z.enum(['local', 'kind', 'eks'], { error: 'expected one of local, kind, eks' }).optional(),
+  ),
+  /** pino level. @default 'info' */
+  [ENV.logLevel]: enumVar(LOG_LEVELS, 'info'),
+  /** Time to keep serving after readiness fails, so load balancers stop sending. @default 0 */
+  [ENV.shutdownDrainMs]: optionalVar()
+    .transform((v) => v ?? '0')
+    .pipe(intVar('a duration in milliseconds')),
+  /** Deadline for the whole graceful shutdown (drain included). @default 10000 */
+  [ENV.shutdownTimeoutMs]: optionalVar()
+    .transform((v) => v ?? '10000')
+    .pipe(intVar('a duration in milliseconds', 1)),
+  /** Kubernetes downward API values; resource attributes when present. @default - unset */
+  [ENV.podName]: optionalVar(),
+  [ENV.podNamespace]: optionalVar(),
+  [ENV.nodeName]: optionalVar(),
+  /** @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/ */
+  OTEL_SDK_DISABLED: booleanVar(false),
+  /** Overrides SERVICE_NAME as `service.name` when set. @default - SERVICE_NAME */
+  OTEL_SERVICE_NAME: optionalVar(),
+  /** Base OTLP/HTTP endpoint; `/v1/traces` and `/v1/metrics` are appended. @default - no export (ids still in logs) */
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlVar('the OTLP/HTTP base endpoint'),
+  /** Full traces URL; wins over the base endpoint. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: urlVar('the OTLP/HTTP traces URL'),
+  /** Full metrics URL; wins over the base endpoint. */
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: urlVar('the OTLP/HTTP metrics URL'),
+  /** Only the HTTP protocols are bundled (gRPC would add a second transport stack). @default 'http/protobuf' */
+  OTEL_EXPORTER_OTLP_PROTOCOL: enumVar(['http/protobuf', 'http/json'] as const, 'http/protobuf'),
+  /** `otlp` or `none`. @default 'otlp' */
+  OTEL_TRACES_EXPORTER: enumVar(['otlp', 'none'] as const, 'otlp'),
+  /** `otlp` or `none`. @default 'otlp' */
+  OTEL_METRICS_EXPORTER: enumVar(['otlp', 'none'] as const, 'otlp'),
+  /** @default 'parentbased_traceidratio' (with ratio 1: every new trace is sampled) */
+  OTEL_TRACES_SAMPLER: enumVar(SAMPLERS, 'parentbased_traceidratio'),
+  /** Ratio for the `*traceidratio` samplers. @default 1 */
+  OTEL_TRACES_SAMPLER_ARG: optionalVar()
+    .transform((v) => (v === undefined ? 1 : Number(v)))
+    .refine((n) => Number.isFinite(n) && n >= 0 && n <= 1, { error: 'expected a number between 0 and 1' }),
+  /** `key=value,key=value` extra resource attributes. @default - none */
+  OTEL_RESOURCE_ATTRIBUTES: optionalVar()
+    .refine((v) => v === undefined || v.split(',').every((kv) => /^[^=\s]+=.*$/.test(kv.trim())), {
+      error: 'expected comma-separated key=value pairs, e.g. deployment.environment.name=prod',
+    })
+    .transform((v) => parseResourceAttributes(v)),
+  /** Interval between metric exports. @default 60000 */
+  OTEL_METRIC_EXPORT_INTERVAL: optionalVar()
+    .transform((v) => v ?? '60000')
+    .pipe(intVar('a duration in milliseconds', 1)),
+} as const;
+
+function parseResourceAttributes(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (raw === undefined) return out;
+  for (const pair of raw.split(',')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    out[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+  }
+  return out;
+}
+
+export type BaseConfigShape = typeof baseConfigShape;

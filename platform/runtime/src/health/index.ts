@@ -1,0 +1,1 @@
+export { HealthRegistry, type CheckResult, type HealthOptions, type ReadinessReport } from './health.js';

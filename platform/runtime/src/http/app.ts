@@ -1,0 +1,58 @@
+import { createRequire } from 'node:module';
+import type { Express, RequestHandler, Router } from 'express';
+import type { Logger } from 'pino';
+import { errorHandler, notFound } from './errors.js';
+import { observeRequests } from './observe.js';
+import { requestId } from './request-id.js';
+import './types.js';
+import { JSON_TYPES } from './validate.js';
+
+/** Options of {@link createHttpApp}. */
+export interface HttpAppOptions {
+  readonly log: Logger;
+  /**
+   * Largest JSON body accepted; larger ones get 413. A byte count or a string such as `'1mb'`.
+   * @default '100kb'
+   */
+  readonly bodyLimit?: number | string;
+  /** Mounted before logging and body parsing (health endpoints: neither logged nor counted). */
+  readonly unobserved?: readonly RequestHandler[];
+  /** Mounted after logging, before body parsing (e.g. the shutdown's in-flight tracker). */
+  readonly observed?: readonly RequestHandler[];
+}
+
+/** The Express app of a service and the router its routes go on. */
+export interface HttpApp {
+  readonly app: Express;
+  /** Add routes here; unknown paths fall through to the 404 problem and errors to the problem handler. */
+  readonly router: Router;
+}
+
+/**
+ * An Express 5 app with request ids, per-request log lines and RED metrics, JSON body parsing with a size
+ * limit, a 404 problem for unknown routes and a last-resort handler answering problem+json.
+ */
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const express = loadExpress();
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestId());
+  for (const handler of options.unobserved ?? []) app.use(handler);
+  app.use(observeRequests(options.log));
+  for (const handler of options.observed ?? []) app.use(handler);
+  app.use(express.json({ limit: options.bodyLimit ?? '100kb', type: JSON_TYPES, strict: true }));
+  const router = express.Router();
+  app.use(router);
+  app.use(notFound());
+  app.use(errorHandler(options.log));
+  return { app, router };
+}
+
+/**
+ * Express is loaded on first use through `require`, not a static import: createService starts telemetry
+ * first, so the require hook of the express instrumentation sees the load even without the preload.
+ */
+function loadExpress(): typeof import('express') {
+  return createRequire(import.meta.url)('express') as typeof import('express');
+}

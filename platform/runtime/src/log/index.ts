@@ -1,0 +1,2 @@
+export { createLogger, type LoggerOptions, type Logger } from './logger.js';
+export { toXrayTraceId, traceFieldsOf, activeTraceFields, type TraceFields } from './trace-ids.js';

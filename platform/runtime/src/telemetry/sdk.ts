@@ -1,0 +1,174 @@
+import { hostname } from 'node:os';
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { CompositePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
+import { AWSXRayIdGenerator } from '@opentelemetry/id-generator-aws-xray';
+import { AwsInstrumentation } from '@opentelemetry/instrumentation-aws-sdk';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  NoopSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { HEALTH_PATHS } from '@flotilla/model';
+import type { TelemetryConfig } from '../config/load.js';
+
+/** What identifies the process in every span and metric, beyond `service.name`. */
+export interface TelemetryResourceInfo {
+  /** `service.version`. @default - from OTEL_RESOURCE_ATTRIBUTES, else unset */
+  readonly serviceVersion?: string;
+  /** `deployment.environment.name` (and the older `deployment.environment`). */
+  readonly environment?: string;
+  /** `k8s.pod.name`, `k8s.namespace.name`, `k8s.node.name` from the downward API, when present. */
+  readonly podName?: string;
+  readonly namespace?: string;
+  readonly nodeName?: string;
+}
+
+/** A started OpenTelemetry SDK. */
+export interface Telemetry {
+  readonly config: TelemetryConfig;
+  /** Exports buffered spans and metrics now. */
+  flush(): Promise<void>;
+  /** Flushes and stops the SDK; later spans are dropped. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+const HEALTH = new Set<string>(Object.values(HEALTH_PATHS));
+
+/** Sampler from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG. */
+export function samplerFor(config: Pick<TelemetryConfig, 'sampler' | 'samplerRatio'>): Sampler {
+  switch (config.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(config.samplerRatio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.samplerRatio) });
+  }
+}
+
+/** Resource attributes: OTEL_RESOURCE_ATTRIBUTES, overridden by the explicit values. */
+export function resourceFor(config: TelemetryConfig, info: TelemetryResourceInfo): Resource {
+  const attrs: Record<string, string> = { ...config.resourceAttributes };
+  const set = (key: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') attrs[key] = value;
+  };
+  set('service.name', config.serviceName);
+  set('service.version', info.serviceVersion);
+  set('service.instance.id', info.podName ?? `${hostname()}:${process.pid}`);
+  const environment = info.environment ?? attrs['deployment.environment.name'] ?? attrs['deployment.environment'];
+  set('deployment.environment.name', environment);
+  // The pre-1.27 name, still what X-Ray and many collectors' processors read.
+  set('deployment.environment', environment);
+  set('k8s.pod.name', info.podName);
+  set('k8s.namespace.name', info.namespace);
+  set('k8s.node.name', info.nodeName);
+  return resourceFromAttributes(attrs);
+}
+
+/**
+ * Only these four instrumentations: each one patches a hot path, and the full auto-instrumentation
+ * bundle more than halves Express throughput. Express layer spans are limited to route handlers, health
+ * probes make no spans, and outgoing calls are traced only inside a trace.
+ */
+export function instrumentations() {
+  return [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req) => HEALTH.has((req.url ?? '').split('?', 1)[0] ?? ''),
+      requireParentforOutgoingSpans: true,
+    }),
+    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
+    new AwsInstrumentation({ suppressInternalInstrumentation: true }),
+    new PgInstrumentation({ requireParentSpan: true }),
+  ];
+}
+
+/** Options of {@link startTelemetry}. */
+export interface StartTelemetryOptions extends TelemetryResourceInfo {
+  /** Receives the SDK's own warnings and errors (export failures). @default - silent */
+  readonly diagLogger?: DiagLogger;
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK: X-Ray trace ids, W3C `traceparent` + `X-Amzn-Trace-Id` propagation,
+ * batched OTLP/HTTP export, the configured sampler, the four instrumentations and a metric reader.
+ * Instrumentations only patch modules loaded after this call; see `@flotilla/runtime/telemetry`.
+ * @see https://aws-otel.github.io/docs/getting-started/js-sdk/trace-manual-instr
+ */
+export function startTelemetry(config: TelemetryConfig, options: StartTelemetryOptions = {}): Telemetry {
+  if (options.diagLogger !== undefined) diag.setLogger(options.diagLogger, DiagLogLevel.WARN);
+  const spanProcessors: SpanProcessor[] = [];
+  if (config.tracesUrl !== undefined) {
+    const exporter =
+      config.protocol === 'http/json'
+        ? new OTLPTraceExporterJson({ url: config.tracesUrl })
+        : new OTLPTraceExporterProto({ url: config.tracesUrl });
+    // Batch settings come from OTEL_BSP_* (read by the processor itself).
+    spanProcessors.push(new BatchSpanProcessor(exporter));
+  } else {
+    // Without an exporter spans are still made, so logs carry trace ids and context still propagates.
+    spanProcessors.push(new NoopSpanProcessor());
+  }
+  const metricReaders: IMetricReader[] = [];
+  if (config.metricsUrl !== undefined) {
+    const exporter =
+      config.protocol === 'http/json'
+        ? new OTLPMetricExporterJson({ url: config.metricsUrl })
+        : new OTLPMetricExporterProto({ url: config.metricsUrl });
+    metricReaders.push(
+      new PeriodicExportingMetricReader({
+        exporter,
+        exportIntervalMillis: config.metricExportIntervalMs,
+        exportTimeoutMillis: Math.min(30_000, config.metricExportIntervalMs),
+      }),
+    );
+  }
+  const sdk = new NodeSDK({
+    autoDetectResources: false,
+    resource: resourceFor(config, options),
+    idGenerator: new AWSXRayIdGenerator(),
+    textMapPropagator: new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new AWSXRayPropagator()],
+    }),
+    sampler: samplerFor(config),
+    spanProcessors,
+    metricReaders,
+    // Logs go to stdout as JSON (pino); the SDK must not start an OTLP log exporter of its own.
+    logRecordProcessors: [],
+    instrumentations: instrumentations(),
+  });
+  sdk.start();
+  let stopped: Promise<void> | undefined;
+  return {
+    config,
+    async flush() {
+      await Promise.all(spanProcessors.map((p) => p.forceFlush()));
+      await Promise.all(metricReaders.map((r) => r.forceFlush()));
+    },
+    shutdown() {
+      stopped ??= sdk.shutdown();
+      return stopped;
+    },
+  };
+}
