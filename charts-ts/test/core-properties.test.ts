@@ -12,8 +12,13 @@ const spec = (o: K8sObject) => o.spec as any;
 
 describe.each(envs)('environment %s', (name, env) => {
   const objects = manifests.get(name)!;
-  const deployments = ofKind(objects, 'Deployment');
-  const services = ofKind(objects, 'Service');
+  const modelNames = new Set(shop.services.map((s) => s.name));
+  // Platform components (collector, emulator, databases) have workloads and Services too: the checks of
+  // selectors and backends cover them all; the hardening and graph checks cover the model's services.
+  const workloads = [...ofKind(objects, 'Deployment'), ...ofKind(objects, 'StatefulSet')];
+  const allServices = ofKind(objects, 'Service');
+  const deployments = ofKind(objects, 'Deployment').filter((d) => modelNames.has(d.metadata.name));
+  const services = allServices.filter((s) => modelNames.has(s.metadata.name));
 
   it('has one Deployment and one ClusterIP Service per service of the model, named exactly like it', () => {
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual(shop.services.map((s) => s.name).sort());
@@ -21,15 +26,17 @@ describe.each(envs)('environment %s', (name, env) => {
     for (const s of services) expect(spec(s).type).toBe('ClusterIP');
   });
 
-  it("every Service selector matches exactly one Deployment's pod labels", () => {
-    for (const s of services) {
-      const selected = deployments.filter((d) => matches(spec(s).selector, spec(d).template.metadata.labels));
+  it("every Service selector matches exactly one workload's pod labels, and that workload serves its port", () => {
+    for (const s of allServices.filter((x) => spec(x).selector)) {
+      const selected = workloads.filter((d) => matches(spec(s).selector, spec(d).template.metadata.labels));
       expect(`${s.metadata.name}: ${selected.map((d) => d.metadata.name).join(',')}`).toBe(
         `${s.metadata.name}: ${s.metadata.name}`,
       );
-      const port = spec(s).ports[0];
-      const container = spec(selected[0]!).template.spec.containers[0];
-      expect(container.ports).toContainEqual(expect.objectContaining({ containerPort: port.targetPort }));
+      const containerPorts = spec(selected[0]!).template.spec.containers.flatMap((c: any) => c.ports ?? []);
+      for (const port of spec(s).ports) {
+        const target = port.targetPort ?? port.port;
+        expect(containerPorts.some((c: any) => c.containerPort === target || c.name === target)).toBe(true);
+      }
     }
   });
 
@@ -38,7 +45,7 @@ describe.each(envs)('environment %s', (name, env) => {
     for (const ing of ofKind(objects, 'Ingress')) {
       for (const rule of spec(ing).rules) {
         for (const p of rule.http.paths) {
-          const svc = services.find((s) => s.metadata.name === p.backend.service.name);
+          const svc = allServices.find((s) => s.metadata.name === p.backend.service.name);
           expect(svc).toBeDefined();
           expect(spec(svc!).ports.map((x: any) => x.port)).toContain(p.backend.service.port.number);
           expect(p.pathType).toBe('Prefix');
