@@ -37,3 +37,12 @@ export {
   type MessageContext,
   type MessageHandler,
 } from './consumer.js';
+export {
+  listDeadLetters,
+  redrive,
+  type DeadLetterQueueReport,
+  type DeadLetterSample,
+  type ListDeadLettersOptions,
+  type RedriveOptions,
+  type RedriveResult,
+} from './dead-letters.js';

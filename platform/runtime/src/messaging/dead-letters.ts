@@ -1,0 +1,237 @@
+/**
+ * Dead letters: how deep each dead-letter queue is, a sample of what is in it, and moving messages back
+ * to their source queue. Works on SQS and emulators alike: no StartMessageMoveTask (emulators lack it).
+ */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { MessagingResources, QueueResource } from '@flotilla/model';
+import type { Attributes } from './attributes.js';
+import { FAILURE_ATTRIBUTES } from './envelope.js';
+
+/** A peeked dead letter. */
+export interface DeadLetterSample {
+  readonly messageId: string;
+  /** Envelope id and type, when the body is an envelope. */
+  readonly eventId?: string;
+  readonly type?: string;
+  /** The `failure-reason` the consumer recorded; absent when the redrive policy moved it. */
+  readonly reason?: string;
+  /** The body, cut at 200 characters. */
+  readonly body: string;
+}
+
+export interface DeadLetterQueueReport {
+  readonly service: string;
+  readonly key: string;
+  /** Source queue name. */
+  readonly queue: string;
+  readonly dlqName: string;
+  readonly dlqUrl: string;
+  /** ApproximateNumberOfMessages of the DLQ. @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html */
+  readonly depth: number;
+  /** Messages of the DLQ currently invisible (being peeked or redriven). */
+  readonly inFlight: number;
+  readonly samples: readonly DeadLetterSample[];
+  /** Set when the DLQ could not be read (missing queue, no permission). */
+  readonly error?: string;
+}
+
+export interface ListDeadLettersOptions {
+  readonly sqs: SQSClient;
+  /** Messages peeked per non-empty DLQ (0-10). @default 3 */
+  readonly sampleSize?: number;
+}
+
+/**
+ * Depth and sample messages of the dead-letter queue of every queue in `resources`. Samples are peeked:
+ * received and released at once (visibility 0), so they stay in the DLQ.
+ */
+export async function listDeadLetters(
+  resources: MessagingResources | readonly QueueResource[],
+  options: ListDeadLettersOptions,
+): Promise<DeadLetterQueueReport[]> {
+  const queues = 'queues' in resources ? resources.queues : resources;
+  return Promise.all(queues.map((q) => inspect(q, options)));
+}
+
+async function inspect(
+  q: QueueResource,
+  { sqs, sampleSize = 3 }: ListDeadLettersOptions,
+): Promise<DeadLetterQueueReport> {
+  const base = { service: q.service, key: q.key, queue: q.name, dlqName: q.dlq.name, dlqUrl: q.dlq.url };
+  try {
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: q.dlq.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const depth = Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0);
+    const inFlight = Number(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    const samples = depth > 0 && sampleSize > 0 ? await peek(sqs, q.dlq.url, Math.min(10, sampleSize)) : [];
+    return { ...base, depth, inFlight, samples };
+  } catch (err) {
+    return {
+      ...base,
+      depth: 0,
+      inFlight: 0,
+      samples: [],
+      error: err instanceof Error ? err.message : String(err),
+    };
+  }
+}
+
+async function peek(sqs: SQSClient, url: string, max: number): Promise<DeadLetterSample[]> {
+  const r = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: url,
+      MaxNumberOfMessages: max,
+      VisibilityTimeout: 30,
+      WaitTimeSeconds: 0,
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  const messages = r.Messages ?? [];
+  if (messages.length > 0) {
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: url,
+        Entries: messages.map((m, i) => ({
+          Id: String(i),
+          ReceiptHandle: m.ReceiptHandle,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+  }
+  return messages.map(sampleOf);
+}
+
+function sampleOf(m: Message): DeadLetterSample {
+  let eventId: string | undefined;
+  let type: string | undefined;
+  try {
+    const body = JSON.parse(m.Body ?? '') as { id?: unknown; type?: unknown };
+    if (typeof body.id === 'string') eventId = body.id;
+    if (typeof body.type === 'string') type = body.type;
+  } catch {
+    // not an envelope: the body sample says enough
+  }
+  const reason = m.MessageAttributes?.[FAILURE_ATTRIBUTES.reason]?.StringValue;
+  return {
+    messageId: m.MessageId ?? '',
+    ...(eventId ? { eventId } : {}),
+    ...(type ? { type } : {}),
+    ...(reason ? { reason } : {}),
+    body: (m.Body ?? '').slice(0, 200),
+  };
+}
+
+export interface RedriveOptions {
+  readonly sqs: SQSClient;
+  readonly dlqUrl: string;
+  readonly sourceQueueUrl: string;
+  /**
+   * Most messages to move.
+   * @default the DLQ's depth when the redrive starts (so messages that fail again are not looped)
+   */
+  readonly max?: number;
+  /** Long-poll wait of each receive from the DLQ; an empty receive ends the redrive. @default 1 */
+  readonly waitTimeSeconds?: number;
+}
+
+export interface RedriveResult {
+  /** Messages sent to the source queue and deleted from the DLQ. */
+  readonly moved: number;
+  /** Messages that could not be sent; they stay in the DLQ. */
+  readonly failed: number;
+}
+
+const failureAttributeNames = new Set<string>(Object.values(FAILURE_ATTRIBUTES));
+
+/**
+ * Moves messages from a dead-letter queue back to its source queue, 10 at a time: receive from the DLQ,
+ * send to the source with the original body and attributes (without the consumer's `failure-*` ones),
+ * delete from the DLQ only what was sent. What fails to send is released and stays in the DLQ.
+ */
+export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
+  const { sqs, dlqUrl, sourceQueueUrl } = options;
+  let max = options.max;
+  if (max === undefined) {
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    max = Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
+  let moved = 0;
+  let failed = 0;
+  while (moved + failed < max) {
+    const r = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: Math.min(10, max - moved - failed),
+        WaitTimeSeconds: options.waitTimeSeconds ?? 1,
+        VisibilityTimeout: 30,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const messages = r.Messages ?? [];
+    if (messages.length === 0) break;
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: sourceQueueUrl,
+        Entries: messages.map((m, i) => ({
+          Id: String(i),
+          MessageBody: m.Body ?? '',
+          MessageAttributes: originalAttributes(m),
+        })),
+      }),
+    );
+    const ok = new Set((sent.Successful ?? []).map((s) => Number(s.Id)));
+    const toDelete = messages.filter((_, i) => ok.has(i));
+    const toRelease = messages.filter((_, i) => !ok.has(i));
+    if (toDelete.length > 0) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: toDelete.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+    }
+    if (toRelease.length > 0) {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: toRelease.map((m, i) => ({
+            Id: String(i),
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: 0,
+          })),
+        }),
+      );
+    }
+    moved += toDelete.length;
+    failed += toRelease.length;
+    if (toRelease.length > 0 && toDelete.length === 0) break; // the source refuses everything: stop, do not spin
+  }
+  return { moved, failed };
+}
+
+function originalAttributes(m: Message): Attributes {
+  const out: Attributes = {};
+  for (const [k, v] of Object.entries(m.MessageAttributes ?? {})) {
+    if (failureAttributeNames.has(k)) continue;
+    out[k] =
+      v.DataType === 'Binary'
+        ? { DataType: v.DataType, BinaryValue: v.BinaryValue }
+        : { DataType: v.DataType, StringValue: v.StringValue };
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { QueueResource } from '@flotilla/model';
+import {
+  createConsumer,
+  listDeadLetters,
+  NonRetryableError,
+  redrive,
+  type EventEnvelope,
+} from '../src/messaging/index.js';
+import { startMessagingStack, type MessagingStack } from './support/messaging-stack.js';
+import { schemas, testSystem } from './support/messaging-system.js';
+import { depth, envelope, receiveAll, sendEvent, silentLog, until } from './support/messaging-queues.js';
+
+let stack: MessagingStack;
+let jobs: QueueResource;
+beforeAll(async () => {
+  stack = await startMessagingStack(testSystem);
+  jobs = stack.resources.queues.find((q) => q.service === 'worker' && q.key === 'jobs')!;
+});
+afterAll(async () => stack.stop());
+
+describe('dead letters', () => {
+  it('lists DLQ depth with samples, and redrive moves the messages back to the source queue', async () => {
+    // Two events fail non-retryably: the consumer dead-letters them with a reason.
+    let fail = true;
+    const handled: string[] = [];
+    const consumer = createConsumer({
+      queueUrl: jobs.url,
+      dlqUrl: jobs.dlq.url,
+      schemas,
+      sqs: stack.sqs,
+      log: silentLog,
+      waitTimeSeconds: 1,
+      handler: (e) => {
+        if (fail) throw new NonRetryableError('job target missing');
+        handled.push(e.id);
+      },
+    });
+    consumer.start();
+    const sent = await Promise.all(
+      ['a', 'b'].map((name) => sendEvent(stack.sqs, jobs.url, 'job.run', { name })),
+    );
+    await new Promise<void>((resolve, reject) => {
+      const end = Date.now() + 5000;
+      const tick = async (): Promise<void> => {
+        if ((await depth(stack.sqs, jobs.dlq.url)) === 2) return resolve();
+        if (Date.now() > end) return reject(new Error('DLQ never reached 2'));
+        setTimeout(() => void tick(), 20);
+      };
+      void tick();
+    });
+
+    const report = await listDeadLetters(stack.resources, { sqs: stack.sqs, sampleSize: 5 });
+    const row = report.find((r) => r.service === 'worker' && r.key === 'jobs')!;
+    expect(row.depth).toBe(2);
+    expect(row.samples.map((s) => s.eventId).sort()).toEqual(sent.map((e) => e.id).sort());
+    expect(row.samples[0]!.reason).toMatch(/job target missing/);
+    expect(row.samples[0]!.type).toBe('job.run');
+    // the other queues' DLQs are listed too, empty
+    expect(report.filter((r) => r !== row).every((r) => r.depth === 0 && !r.error)).toBe(true);
+    // peeking left them in the DLQ, visible
+    expect((await listDeadLetters([jobs], { sqs: stack.sqs }))[0]!.depth).toBe(2);
+
+    // The bug is fixed; redrive puts them back and the consumer handles them.
+    fail = false;
+    const result = await redrive({ sqs: stack.sqs, dlqUrl: jobs.dlq.url, sourceQueueUrl: jobs.url });
+    expect(result).toEqual({ moved: 2, failed: 0 });
+    await until(() => handled.length === 2);
+    expect(handled.sort()).toEqual(sent.map((e) => e.id).sort());
+    await consumer.stop();
+    expect(await depth(stack.sqs, jobs.dlq.url)).toBe(0);
+    expect(await depth(stack.sqs, jobs.url)).toBe(0);
+  });
+
+  it('redrive keeps the original attributes but not the failure ones, and respects max', async () => {
+    const q = stack.resources.queues.find((r) => r.service === 'audit')!;
+    const events = [1, 2, 3].map((i) => envelope('order.paid', { orderId: `o-${i}` }));
+    for (const e of events) {
+      await stack.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: q.dlq.url,
+          MessageBody: JSON.stringify(e),
+          MessageAttributes: {
+            type: { DataType: 'String', StringValue: 'order.paid' },
+            'failure-reason': { DataType: 'String', StringValue: 'non-retryable: test' },
+          },
+        }),
+      );
+    }
+    const result = await redrive({ sqs: stack.sqs, dlqUrl: q.dlq.url, sourceQueueUrl: q.url, max: 2 });
+    expect(result).toEqual({ moved: 2, failed: 0 });
+    const back = await receiveAll(stack.sqs, q.url, 2, 3000);
+    expect(back).toHaveLength(2);
+    for (const m of back) {
+      expect(events.map((e) => e.id)).toContain((JSON.parse(m.Body!) as EventEnvelope).id);
+      expect(m.MessageAttributes?.type?.StringValue).toBe('order.paid');
+      expect(m.MessageAttributes?.['failure-reason']).toBeUndefined();
+    }
+    expect(await depth(stack.sqs, q.dlq.url)).toBe(1);
+  });
+});
