@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
 
-.PHONY: help deps build test lint format clean synth graph
+.PHONY: help deps build test lint format clean dev dev-reset synth graph
 TS_RUN := node --conditions=flotilla-source --import tsx
 
 help: ## List the targets
@@ -35,6 +35,12 @@ lint: deps ## ESLint and Prettier
 
 format: deps ## Rewrite files with Prettier
 	npx prettier --write .
+
+dev: deps ## Run the whole system locally (services, SQS/SNS emulator, databases, gateway :8080, traces :4318/traces)
+	$(TS_RUN) platform/dev/src/cli.ts
+
+dev-reset: ## Wipe the local stack's data (.dev/: databases and stack.json)
+	rm -rf .dev
 
 clean: ## Remove build output, caches and local data
 	rm -rf node_modules */node_modules */*/node_modules */dist */*/dist *.tsbuildinfo .dev .cache coverage

@@ -2,7 +2,10 @@
  * `make dev`: runs the system declared in a system module (default `services/system.ts`) locally until
  * Ctrl-C or SIGTERM.
  *
- *   node --conditions=flotilla-source --import tsx platform/dev/src/cli.ts [--system <module>]
+ *   node --conditions=flotilla-source --import tsx platform/dev/src/cli.ts [--system <module>] [--entry <pattern>]
+ *
+ * `--entry` is each service's entry point with `{name}` for the service name
+ * (default `services/{name}/src/main.ts`).
  *
  * Environment: GATEWAY_PORT (8080), FLOTILLA_EMULATOR_PORT (4566), FLOTILLA_TRACE_SINK_PORT (4318),
  * FLOTILLA_RAW_LOGS=1 (raw JSON log lines), LOG_LEVEL (services' log level, default info).
@@ -72,7 +75,12 @@ function table(stack: Stack, rootDir: string, seconds: number): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { system: { type: 'string', default: 'services/system.ts' } } });
+  const { values } = parseArgs({
+    options: {
+      system: { type: 'string', default: 'services/system.ts' },
+      entry: { type: 'string', default: 'services/{name}/src/main.ts' },
+    },
+  });
   const rootDir = process.cwd();
   const systemPath = resolve(rootDir, values.system!);
   const system = await loadSystem(systemPath);
@@ -104,7 +112,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  stack = await startStack({ system, rootDir, ...(logLevel ? { logLevel } : {}) });
+  const entry = values.entry!;
+  stack = await startStack({
+    system,
+    rootDir,
+    serviceEntry: (name) => entry.replaceAll('{name}', name),
+    ...(logLevel ? { logLevel } : {}),
+  });
   if (stopping) {
     await stack.stop();
     process.stdout.write('stopped\n');
