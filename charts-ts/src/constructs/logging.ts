@@ -1,0 +1,101 @@
+/**
+ * Service logs on EKS: services log JSON lines to stdout (pino, with trace and span ids); AWS for Fluent
+ * Bit, installed as an Argo CD Helm add-on, tails the container logs on every node and ships each
+ * service's lines to its own CloudWatch Logs group, so a trace id found in X-Ray is searchable in the
+ * service's logs. In kind, `kubectl logs` is the log store.
+ * @see https://github.com/aws/aws-for-fluent-bit
+ * @see https://docs.fluentbit.io/manual/pipeline/outputs/cloudwatch
+ */
+import type { System } from '@flotilla/model';
+import { LABEL } from '../environments/names.js';
+import type { EksEnvironment, FlotillaEnvironment } from '../environments/types.js';
+import type { PolicyDocument } from './identity.js';
+
+/** Where the log shipper runs: its own namespace (it needs hostPath mounts, which `restricted` forbids). */
+export const LOG_SHIPPER = {
+  namespace: 'amazon-cloudwatch',
+  /** ServiceAccount the aws-for-fluent-bit chart creates by default. */
+  serviceAccount: 'aws-for-fluent-bit',
+} as const;
+
+/** CloudWatch Logs group of one service: `/flotilla/<system>/<env>/<service>`. */
+export function serviceLogGroup(
+  system: string,
+  env: Pick<FlotillaEnvironment, 'name'>,
+  service: string,
+): string {
+  return `/flotilla/${system}/${env.name}/${service}`;
+}
+
+/** Group for lines of pods in the namespace that carry no service label (fallback of the template). */
+export function fallbackLogGroup(system: string, env: Pick<FlotillaEnvironment, 'name'>): string {
+  return `/flotilla/${system}/${env.name}/unlabelled`;
+}
+
+function groupArn(env: EksEnvironment, group: string): string {
+  return `arn:aws:logs:${env.region}:${env.accountId}:log-group:${group}`;
+}
+
+/**
+ * The shipper's permissions: create and write its groups and streams, and nothing else, on exactly one
+ * group per service (plus the fallback group).
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/permissions-reference-cwl.html
+ */
+export function logShipperPolicy(system: System, env: EksEnvironment): PolicyDocument {
+  const groups = [
+    ...system.services.map((s) => serviceLogGroup(system.name, env, s.name)),
+    fallbackLogGroup(system.name, env),
+  ];
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ServiceLogGroups',
+        Effect: 'Allow',
+        // PutRetentionPolicy: the shipper sets each group's retention when it creates it.
+        Action: [
+          'logs:CreateLogGroup',
+          'logs:PutRetentionPolicy',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          'logs:DescribeLogStreams',
+        ],
+        Resource: groups.flatMap((g) => [groupArn(env, g), `${groupArn(env, g)}:log-stream:*`]),
+      },
+    ],
+  };
+}
+
+/**
+ * Helm values of the aws-for-fluent-bit chart: only the high-performance `cloudWatchLogs` output, one
+ * group per service chosen by the pod's `app.kubernetes.io/name` label (record accessor template).
+ * @see https://github.com/aws/eks-charts/tree/master/stable/aws-for-fluent-bit
+ */
+export function logShipperValues(
+  system: System,
+  env: EksEnvironment,
+  roleArn?: string,
+): Record<string, unknown> {
+  const prefix = `/flotilla/${system.name}/${env.name}/`;
+  return {
+    serviceAccount: {
+      create: true,
+      name: LOG_SHIPPER.serviceAccount,
+      ...(roleArn ? { annotations: { 'eks.amazonaws.com/role-arn': roleArn } } : {}),
+    },
+    input: { path: `/var/log/containers/*_${env.namespace}_*.log` },
+    cloudWatch: { enabled: false },
+    firehose: { enabled: false },
+    kinesis: { enabled: false },
+    elasticsearch: { enabled: false },
+    cloudWatchLogs: {
+      enabled: true,
+      region: env.region,
+      logGroupName: fallbackLogGroup(system.name, env),
+      logGroupTemplate: `${prefix}$kubernetes['labels']['${LABEL.name}']`,
+      logStreamPrefix: 'pod-',
+      autoCreateGroup: true,
+      logRetentionDays: 30,
+    },
+  };
+}
