@@ -87,7 +87,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   const logLevel = process.env.LOG_LEVEL as RuntimeEnvironment['logLevel'] | undefined;
 
-  let stack: Stack | undefined;
+  // Filled once started; the signal handler reads it (a signal may arrive while starting).
+  const running: { stack?: Stack } = {};
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -97,8 +98,8 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write(`\n${signal}: stopping services…\n`);
     // Still starting: main() stops what has started as soon as startStack returns.
-    if (!stack) return;
-    stack.stop().then(
+    if (!running.stack) return;
+    running.stack.stop().then(
       () => {
         process.stdout.write('stopped\n');
         process.exit(0);
@@ -113,12 +114,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 
   const entry = values.entry!;
-  stack = await startStack({
+  const stack = await startStack({
     system,
     rootDir,
     serviceEntry: (name) => entry.replaceAll('{name}', name),
     ...(logLevel ? { logLevel } : {}),
   });
+  running.stack = stack;
   if (stopping) {
     await stack.stop();
     process.stdout.write('stopped\n');

@@ -3,7 +3,7 @@
  * one embedded database and one Node process per service (with exactly `envFor`'s variables), the
  * gateway, and the trace sink.
  */
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
   ENV,
@@ -148,6 +148,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         'Each service needs a src/main.ts that reads its configuration from the environment and starts its HTTP server.',
     );
   }
+
+  await refuseSecondStack(stackFilePath);
 
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async (): Promise<void> => {
@@ -360,4 +362,23 @@ async function resolveServicePorts(
   if (spec !== 'ephemeral') return spec;
   const ports = await freePorts(system.services.length);
   return Object.fromEntries(system.services.map((s, i) => [s.name, ports[i]!]));
+}
+
+/** Two stacks on one state directory would share databases: refuse, naming the running one. */
+async function refuseSecondStack(stackFilePath: string): Promise<void> {
+  let pid: number | undefined;
+  try {
+    pid = (JSON.parse(await readFile(stackFilePath, 'utf8')) as Partial<StackFile>).pid;
+  } catch {
+    return; // no stack file (or a broken one): nothing is running here
+  }
+  if (pid === undefined || pid === process.pid) return;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return; // left behind by a stack that did not stop cleanly
+  }
+  throw new Error(
+    `Another local stack (pid ${pid}) is running on ${stackFilePath}. Stop it (Ctrl-C in its terminal, or kill ${pid}) before starting a new one.`,
+  );
 }

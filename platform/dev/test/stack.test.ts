@@ -178,7 +178,7 @@ describe('startStack (fixture services)', () => {
     }, 'web did not serve again');
     expect(alive(after.pid!)).toBe(true);
     expect(output.some((l) => /^web\s+crashed \(exit code 3\); restarting/.test(l))).toBe(true);
-    expect(output.some((l) => /^web\s+\d\d:\d\d:\d\d\.\d{3} INFO  listening port=\d+$/.test(l))).toBe(true);
+    expect(output.some((l) => /^web\s+\d\d:\d\d:\d\d\.\d{3} INFO {2}listening port=\d+$/.test(l))).toBe(true);
   });
 
   it('stop() ends every service process and removes stack.json', async () => {

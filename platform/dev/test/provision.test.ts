@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import {
+  GetSubscriptionAttributesCommand,
+  ListSubscriptionsByTopicCommand,
+  SNSClient,
+} from '@aws-sdk/client-sns';
+import { defineService, defineSystem, defineTopic, messagingResources } from '@flotilla/model';
+import { localEnvironment, provisionMessaging, startEmulator, type Emulator } from '../src/index.js';
+
+const system = (maxReceiveCount: number, events: string[]) =>
+  defineSystem({
+    name: 'prov',
+    services: [
+      defineService({ name: 'pub', port: 9201, publishes: ['t'] }),
+      defineService({
+        name: 'sub',
+        port: 9202,
+        consumes: [{ topic: 't', events, maxReceiveCount, visibilityTimeoutSeconds: 30 }],
+      }),
+    ],
+    topics: [defineTopic({ name: 't', events: ['a.happened', 'b.happened'] })],
+  });
+
+describe('provisionMessaging', () => {
+  let emulator: Emulator;
+  let sqs: SQSClient;
+  let sns: SNSClient;
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0 });
+    const client = {
+      endpoint: emulator.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    };
+    sqs = new SQSClient(client);
+    sns = new SNSClient(client);
+  });
+  afterAll(async () => {
+    sqs.destroy();
+    sns.destroy();
+    await emulator.stop();
+  });
+
+  it('runs again on the same endpoint and brings changed queues and filter policies up to the model', async () => {
+    const env = localEnvironment({
+      messagingEndpoint: emulator.endpoint,
+      otlpEndpoint: 'http://127.0.0.1:1',
+      dataDir: '/unused',
+    });
+    await provisionMessaging(messagingResources(system(5, ['a.happened']), env), {
+      endpoint: emulator.endpoint,
+      region: 'us-east-1',
+    });
+    const changed = messagingResources(system(2, ['b.happened']), env);
+    const report = await provisionMessaging(changed, { endpoint: emulator.endpoint, region: 'us-east-1' });
+    expect(report).toEqual({ topics: 1, queues: 1, subscriptions: 1 });
+
+    const queue = changed.queues[0]!;
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['RedrivePolicy'] }),
+    );
+    expect(Number(JSON.parse(Attributes!.RedrivePolicy!).maxReceiveCount)).toBe(2);
+
+    const subs = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: changed.topics[0]!.arn }));
+    expect(subs.Subscriptions).toHaveLength(1);
+    const attrs = await sns.send(
+      new GetSubscriptionAttributesCommand({ SubscriptionArn: subs.Subscriptions![0]!.SubscriptionArn }),
+    );
+    expect(JSON.parse(attrs.Attributes!.FilterPolicy!)).toEqual({ type: ['b.happened'] });
+    expect(attrs.Attributes!.RawMessageDelivery).toBe('true');
+  });
+
+  it('accepts the model spelling of a queue URL (<endpoint>/<account>/<name>) for every SQS call', async () => {
+    const env = localEnvironment({
+      messagingEndpoint: emulator.endpoint,
+      otlpEndpoint: 'http://127.0.0.1:1',
+      dataDir: '/unused',
+    });
+    const queue = messagingResources(system(2, ['b.happened']), env).queues[0]!;
+    expect(queue.url).toBe(`${emulator.endpoint}/000000000000/${queue.name}`);
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'direct' }));
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, WaitTimeSeconds: 1 }));
+    expect(got.Messages?.map((m) => m.Body)).toEqual(['direct']);
+  });
+});
