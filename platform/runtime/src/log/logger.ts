@@ -2,14 +2,16 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import { activeTraceFields } from './trace-ids.js';
 
 /** Header names whose values never reach a log line. */
-const SECRET_HEADERS = ['authorization', 'cookie', '"set-cookie"', '"x-api-key"', '"proxy-authorization"'];
+const SECRET_HEADERS = ['authorization', 'cookie', 'set-cookie', 'x-api-key', 'proxy-authorization'];
 /** Field names whose values never reach a log line, at any of the first four levels of a logged object. */
 const SECRET_FIELDS = ['password', 'secret', 'token', 'authorization', 'apiKey', 'api_key', 'accessToken', 'refreshToken'];
 
 function redactPaths(): string[] {
   const paths: string[] = [];
   for (const h of SECRET_HEADERS) {
-    paths.push(`headers.${h}`, `*.headers.${h}`, `*.*.headers.${h}`);
+    // Bracket notation: header names contain '-', which the path syntax does not allow after a dot.
+    const key = `headers["${h}"]`;
+    paths.push(key, `*.${key}`, `*.*.${key}`);
   }
   for (const f of SECRET_FIELDS) paths.push(f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`);
   return paths;

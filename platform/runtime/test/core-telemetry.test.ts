@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { baseEnv, startChildService, type ChildService } from './support/child-service.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
+
+let receiver: OtlpReceiver;
+let svc: ChildService & { url: string };
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+  svc = await startChildService(
+    'service.ts',
+    baseEnv({
+      OTEL_SDK_DISABLED: 'false',
+      SERVICE_VERSION: '1.4.2',
+      FLOTILLA_ENVIRONMENT: 'dev',
+      OTEL_SERVICE_NAME: 'fixture',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '1',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+      OTEL_RESOURCE_ATTRIBUTES: 'team=shop',
+      POD_NAME: 'fixture-5c9d-x2k4q',
+      POD_NAMESPACE: 'shop',
+      NODE_NAME: 'ip-10-0-3-7',
+    }),
+    { preload: true },
+  );
+});
+
+afterAll(async () => {
+  await svc?.kill();
+  await receiver?.close();
+});
+
+const serverSpans = (spans: readonly ReceivedSpan[], traceId: string) =>
+  spans.filter((s) => s.traceId === traceId && s.kind === 2);
+
+describe('telemetry', () => {
+  it('continues an incoming W3C traceparent with an http server span and an express child span', async () => {
+    const traceId = '5f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';
+    const parent = '1a2b3c4d5e6f7a8b';
+    const res = await fetch(`${svc.url}/items/42`, { headers: { traceparent: `00-${traceId}-${parent}-01` } });
+    expect(res.status).toBe(200);
+    const spans = await receiver.waitForSpans((all) => all.filter((s) => s.traceId === traceId).length >= 2);
+    const mine = spans.filter((s) => s.traceId === traceId);
+    const server = mine.find((s) => s.kind === 2);
+    expect(server).toBeDefined();
+    expect(server?.name).toBe('GET /items/:id');
+    expect(server?.parentSpanId).toBe(parent);
+    expect(server?.scope).toBe('@opentelemetry/instrumentation-http');
+    expect(server?.attributes['http.route']).toBe('/items/:id');
+    const express = mine.find((s) => s.scope === '@opentelemetry/instrumentation-express');
+    expect(express?.name).toMatch(/^request handler/);
+    expect(express?.attributes).toMatchObject({ 'express.type': 'request_handler', 'http.route': '/items/:id' });
+    expect(express?.parentSpanId).toBe(server?.spanId);
+    // Only route handlers become spans: no per-middleware spans (cost).
+    expect(mine.filter((s) => s.scope === '@opentelemetry/instrumentation-express')).toHaveLength(1);
+    expect(server?.resource).toMatchObject({
+      'service.name': 'fixture',
+      'service.version': '1.4.2',
+      'deployment.environment.name': 'dev',
+      'deployment.environment': 'dev',
+      'k8s.pod.name': 'fixture-5c9d-x2k4q',
+      'k8s.namespace.name': 'shop',
+      'k8s.node.name': 'ip-10-0-3-7',
+      team: 'shop',
+    });
+    expect(receiver.contentTypes.every((t) => t.startsWith('application/json'))).toBe(true);
+  });
+
+  it('continues an incoming X-Amzn-Trace-Id', async () => {
+    const xray = '1-6745a1b2-0123456789abcdef01234567';
+    const parent = '53995c3f42cd8ad8';
+    const res = await fetch(`${svc.url}/hello`, { headers: { 'x-amzn-trace-id': `Root=${xray};Parent=${parent};Sampled=1` } });
+    expect(res.status).toBe(200);
+    const traceId = '6745a1b20123456789abcdef01234567';
+    const spans = await receiver.waitForSpans((all) => serverSpans(all, traceId).length >= 1);
+    expect(serverSpans(spans, traceId)[0]?.parentSpanId).toBe(parent);
+  });
+
+  it('starts new traces with X-Ray-compatible ids (first 8 hex digits are the epoch seconds)', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const res = await fetch(`${svc.url}/items/7`, { headers: { 'x-request-id': 'new-trace' } });
+    expect(res.status).toBe(200);
+    const line = await svc.waitForLog((l) => l.request_id === 'new-trace' && l.msg === 'request');
+    const traceId = String(line.trace_id);
+    const spans = await receiver.waitForSpans((all) => serverSpans(all, traceId).length >= 1);
+    const root = serverSpans(spans, traceId)[0];
+    expect(root?.parentSpanId).toBe('');
+    const seconds = parseInt(traceId.slice(0, 8), 16);
+    expect(seconds).toBeGreaterThanOrEqual(before - 1);
+    expect(seconds).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 1);
+  });
+
+  it('links server, client and inner server spans of one trace', async () => {
+    const res = await fetch(`${svc.url}/chain`, { headers: { 'x-request-id': 'chain' } });
+    expect(await res.json()).toEqual({ inner: { id: '7' } });
+    const line = await svc.waitForLog((l) => l.request_id === 'chain' && l.msg === 'request');
+    const traceId = String(line.trace_id);
+    const spans = await receiver.waitForSpans((all) => serverSpans(all, traceId).length >= 2 && all.some((s) => s.traceId === traceId && s.kind === 3));
+    const outer = spans.find((s) => s.traceId === traceId && s.kind === 2 && s.name === 'GET /chain');
+    const client = spans.find((s) => s.traceId === traceId && s.kind === 3);
+    const inner = spans.find((s) => s.traceId === traceId && s.kind === 2 && s.name === 'GET /items/:id');
+    expect(outer?.parentSpanId).toBe('');
+    // The client span is made inside the /chain route handler, so it descends from the outer server span.
+    const ancestors = new Map(spans.filter((s) => s.traceId === traceId).map((s) => [s.spanId, s.parentSpanId]));
+    let at = client?.parentSpanId;
+    const chain: string[] = [];
+    while (at !== undefined && at !== '') {
+      chain.push(at);
+      at = ancestors.get(at);
+    }
+    expect(chain).toContain(outer?.spanId);
+    expect(inner?.parentSpanId).toBe(client?.spanId);
+  });
+
+  it('makes no spans for health probes', async () => {
+    for (const path of ['/livez', '/readyz', '/startupz']) expect((await fetch(`${svc.url}${path}`)).status).toBe(200);
+    await fetch(`${svc.url}/items/1`, { headers: { 'x-request-id': 'after-probes' } });
+    const line = await svc.waitForLog((l) => l.request_id === 'after-probes' && l.msg === 'request');
+    await receiver.waitForSpans((all) => serverSpans(all, String(line.trace_id)).length >= 1);
+    expect(receiver.spans.some((s) => ['/livez', '/readyz', '/startupz'].some((p) => s.name.includes(p) || s.attributes['url.path'] === p))).toBe(false);
+  });
+
+  it('exports RED metrics per route', async () => {
+    await fetch(`${svc.url}/items/3`);
+    await fetch(`${svc.url}/boom`);
+    const points = await receiver.waitForPoints(
+      (all) =>
+        all.some((p) => p.metric === 'http.server.errors' && p.attributes['http.route'] === '/boom') &&
+        all.some((p) => p.metric === 'http.server.requests' && p.attributes['http.route'] === '/items/:id') &&
+        all.some((p) => p.metric === 'http.server.duration' && p.attributes['http.route'] === '/items/:id'),
+    );
+    const items = points.filter((p) => p.metric === 'http.server.requests' && p.attributes['http.route'] === '/items/:id');
+    expect(items.at(-1)?.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200 });
+    expect(items.at(-1)?.value).toBeGreaterThanOrEqual(1);
+    const errors = points.filter((p) => p.metric === 'http.server.errors');
+    expect(errors.every((p) => Number(p.attributes['http.response.status_code']) >= 500)).toBe(true);
+    expect(points[0]?.resource['service.name']).toBe('fixture');
+  });
+
+  it('puts trace_id, span_id and the X-Ray trace id on log lines, and redacts secrets', async () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    await fetch(`${svc.url}/log-secrets`, {
+      headers: {
+        traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+        authorization: 'Bearer sekrit-bearer',
+        cookie: 'session=sekrit-cookie',
+        'x-api-key': 'sekrit-key',
+        'x-request-id': 'secrets',
+      },
+    });
+    const line = await svc.waitForLog((l) => l.msg === 'logging secrets');
+    expect(line.trace_id).toBe(traceId);
+    expect(line.span_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(line.span_id).not.toBe('b7ad6b7169203331');
+    expect(line.xray_trace_id).toBe('1-0af76519-16cd43dd8448eb211c80319c');
+    const text = JSON.stringify(line);
+    for (const secret of ['sekrit-bearer', 'sekrit-cookie', 'sekrit-key', 'hunter2', 'tkn-123']) expect(text).not.toContain(secret);
+    expect(line).toMatchObject({
+      headers: { authorization: '[redacted]', cookie: '[redacted]', 'x-api-key': '[redacted]' },
+      user: { name: 'ada', password: '[redacted]' },
+      token: '[redacted]',
+    });
+    const access = await svc.waitForLog((l) => l.request_id === 'secrets' && l.msg === 'request');
+    expect(access).toMatchObject({ trace_id: traceId, xray_trace_id: '1-0af76519-16cd43dd8448eb211c80319c' });
+  });
+});
+
+describe('telemetry without the preload', () => {
+  it('createService starts the SDK itself and still produces http and express spans', async () => {
+    const own = await startOtlpReceiver();
+    const child = await startChildService(
+      'service.ts',
+      baseEnv({
+        OTEL_SDK_DISABLED: 'false',
+        OTEL_EXPORTER_OTLP_ENDPOINT: own.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_METRICS_EXPORTER: 'none',
+      }),
+    );
+    try {
+      const traceId = '7e3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';
+      await fetch(`${child.url}/items/5`, { headers: { traceparent: `00-${traceId}-1a2b3c4d5e6f7a8b-01` } });
+      const spans = await own.waitForSpans((all) => all.filter((s) => s.traceId === traceId).length >= 2);
+      expect(spans.find((s) => s.kind === 2)?.name).toBe('GET /items/:id');
+      expect(spans.some((s) => s.scope === '@opentelemetry/instrumentation-express')).toBe(true);
+    } finally {
+      await child.kill();
+      await own.close();
+    }
+  });
+});
