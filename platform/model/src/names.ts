@@ -96,13 +96,22 @@ export function queueArn(env: Pick<RuntimeEnvironment, 'aws'>, name: string): st
 }
 
 /**
- * SQS queue URL: the regional endpoint on AWS, or `<emulator>/<account>/<name>` on an emulator.
+ * SQS queue URL in the AWS form `<scheme>://sqs.<region>.<host>/<account>/<name>`: `amazonaws.com` on AWS;
+ * on an emulator, `localhost:<port>` of its endpoint, which is the form the fauxqs emulator gives its queues
+ * (it identifies a queue by this exact URL). The SDK sends requests to the configured endpoint, so the URL
+ * only names the queue and need not resolve.
  * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
  */
 export function queueUrl(env: Pick<RuntimeEnvironment, 'aws' | 'messagingEndpoint'>, name: string): string {
-  const base = env.messagingEndpoint?.replace(/\/+$/, '') ?? `https://sqs.${env.aws.region}.amazonaws.com`;
-  return `${base}/${env.aws.accountId}/${name}`;
+  if (!env.messagingEndpoint)
+    return `https://sqs.${env.aws.region}.amazonaws.com/${env.aws.accountId}/${name}`;
+  const endpoint = new URL(env.messagingEndpoint);
+  const port = endpoint.port || (endpoint.protocol === 'https:' ? '443' : '80');
+  return `${endpoint.protocol}//sqs.${env.aws.region}.${EMULATOR_QUEUE_HOST}:${port}/${env.aws.accountId}/${name}`;
 }
+
+/** Host part of emulator queue URLs (fauxqs's `host` setting, `FAUXQS_HOST`). */
+export const EMULATOR_QUEUE_HOST = 'localhost';
 
 /** In-cluster DNS URL of a service. */
 export function clusterServiceUrl(service: string, namespace: string, port: number): string {

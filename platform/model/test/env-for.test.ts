@@ -15,8 +15,10 @@ describe('envFor', () => {
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:4566',
       TOPIC_ORDERS_ARN: 'arn:aws:sns:us-east-1:000000000000:shop-local-orders',
-      CONSUME_PAYMENTS_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/shop-local-orders-payments',
-      CONSUME_PAYMENTS_DLQ_URL: 'http://127.0.0.1:4566/000000000000/shop-local-orders-payments-dlq',
+      CONSUME_PAYMENTS_QUEUE_URL:
+        'http://sqs.us-east-1.localhost:4566/000000000000/shop-local-orders-payments',
+      CONSUME_PAYMENTS_DLQ_URL:
+        'http://sqs.us-east-1.localhost:4566/000000000000/shop-local-orders-payments-dlq',
       DATABASE_DIR: '.dev/data/orders',
       OTEL_SERVICE_NAME: 'orders',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
@@ -31,7 +33,7 @@ describe('envFor', () => {
     expect(Object.keys(env).filter((k) => k.startsWith('PEER_') || k.startsWith('TOPIC_'))).toEqual([]);
     expect(env.DATABASE_DIR).toBeUndefined();
     expect(env.CONSUME_RESERVATIONS_QUEUE_URL).toBe(
-      'http://127.0.0.1:4566/000000000000/shop-local-inventory-reservations',
+      'http://sqs.us-east-1.localhost:4566/000000000000/shop-local-inventory-reservations',
     );
   });
 

@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { QueueResource } from '@flotilla/model';
+import { queueUrl, type QueueResource } from '@flotilla/model';
 import {
   createPublisher,
   EventValidationError,
@@ -167,7 +167,10 @@ describe('publish', () => {
     };
     const sqs = new SQSClient(config);
     const sns = new SNSClient(config);
-    const url = `http://127.0.0.1:${port}/000000000000/late`;
+    const url = queueUrl(
+      { aws: { region: 'us-east-1', accountId: '000000000000' }, messagingEndpoint: config.endpoint },
+      'late',
+    );
     const p = createPublisher({
       source: 'billing',
       schemas,

@@ -4,10 +4,6 @@
  * their redrive policy (maxReceiveCount) and visibility timeout; subscriptions raw message delivery and
  * the model's filter policy.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import {
@@ -29,34 +25,12 @@ export interface MessagingStack {
   stop(): Promise<void>;
 }
 
-/**
- * fauxqs names queues `http://sqs.<region>.localhost:<port>/<account>/<name>`, which does not resolve here
- * and differs from the model's `queueUrl(env, name)` = `<messagingEndpoint>/<account>/<name>`. Queues are
- * looked up by exact URL, so we make fauxqs use the address it was reached at (`127.0.0.1:<port>`), as
- * the model expects. Checked after start: if a fauxqs upgrade changes this, `startMessagingEmulator` fails.
- */
-async function useRequestHostInQueueUrls(): Promise<void> {
-  const require = createRequire(import.meta.url);
-  const file = (require.resolve.paths('fauxqs') ?? [])
-    .map((p) => join(p, 'fauxqs/dist/sqs/sqsStore.js'))
-    .find((p) => existsSync(p));
-  if (!file) throw new Error('fauxqs is not installed: run `make deps`');
-  const mod = (await import(pathToFileURL(file).href)) as {
-    SqsStore: {
-      prototype: { buildQueueUrl(name: string, port: string, requestHost: string, region: string): string };
-    };
-  };
-  mod.SqsStore.prototype.buildQueueUrl = (name, _port, requestHost) =>
-    `http://${requestHost}/000000000000/${name}`;
-}
-
 /** Starts fauxqs on `port` (0: any free port) and returns the environment pointing at it. */
 export async function startMessagingEmulator(options: { port?: number; region?: string } = {}): Promise<{
   server: FauxqsServer;
   endpoint: string;
   region: string;
 }> {
-  await useRequestHostInQueueUrls();
   const region = options.region ?? 'us-east-1';
   const server = await startFauxqs({ port: options.port ?? 0, logger: false, defaultRegion: region });
   const endpoint = `http://127.0.0.1:${server.port}`;
@@ -126,9 +100,10 @@ export async function startMessagingStack(system: System, envName = 'test'): Pro
   const resources = messagingResources(system, env);
   createMessagingResources(server, resources);
   const probe = resources.queues[0];
-  if (probe && !server.inspectQueue(probe.name)?.url.startsWith(endpoint)) {
+  // fauxqs identifies queues by exact URL; the model computes the same URL (see queueUrl in the model).
+  if (probe && server.inspectQueue(probe.name)?.url !== probe.url) {
     throw new Error(
-      `fauxqs queue URLs do not match the model's (${probe.url}): check useRequestHostInQueueUrls`,
+      `fauxqs queue URL ${server.inspectQueue(probe.name)?.url} differs from the model's ${probe.url}`,
     );
   }
   const { sqs, sns } = emulatorClients(endpoint, region);
