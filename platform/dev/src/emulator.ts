@@ -21,11 +21,10 @@ export interface EmulatorOptions {
 /**
  * Starts fauxqs on 127.0.0.1.
  *
- * Why not `startFauxqs`: it listens on every interface, and it keys queues by URLs of the form
- * `http://sqs.<region>.localhost:<port>/<account>/<name>`, while the model (and so every service's
- * `CONSUME_*_QUEUE_URL`) uses `<endpoint>/<account>/<name>`, as LocalStack and real SQS clients do. A
- * pre-handler rewrites any queue URL on this emulator to the emulator's own form, so both spellings
- * name the same queue.
+ * Why not `startFauxqs`: it listens on every interface. And fauxqs identifies a queue by one exact URL,
+ * `http://sqs.<region>.localhost:<port>/<account>/<name>`, while tools and older configurations spell it
+ * `<endpoint>/<account>/<name>` (LocalStack style): a pre-handler rewrites any `<scheme>://<host>/<account>/<name>`
+ * to fauxqs's form, so every spelling names the same queue.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const region = options.region ?? 'us-east-1';

@@ -51,7 +51,7 @@ export interface StackOptions {
    * @default (name) => `services/<name>/src/main.ts`
    */
   readonly serviceEntry?: (service: string) => string;
-  /** PGlite template data directory. @default `<rootDir>/node_modules/.cache/flotilla/pglite-template-<version>` */
+  /** PGlite template data directory. @default FLOTILLA_PGLITE_TEMPLATE_DIR, else `node_modules/.cache/flotilla/pglite-template-<version>` */
   readonly pgliteTemplateDir?: string;
   readonly restart?: RestartPolicy;
   /** How long every service has to answer its readiness probe. @default 60000 */
@@ -158,7 +158,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   try {
     const needsDatabase = system.services.some((s) => s.database);
-    const templateDir = options.pgliteTemplateDir ?? (await defaultTemplateDir(rootDir));
+    const templateDir = options.pgliteTemplateDir ?? defaultTemplateDir();
     const templateReady = needsDatabase
       ? (async () => {
           const started = Date.now();

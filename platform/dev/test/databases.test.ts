@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultTemplateDir, ensureTemplate, prepareDataDir } from '../src/index.js';
@@ -10,7 +10,7 @@ describe('embedded database directories', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flotilla-db-'));
     // The same cached template the stack uses: initdb runs at most once per machine and PGlite version.
-    template = await defaultTemplateDir(process.cwd());
+    template = defaultTemplateDir();
     await ensureTemplate(template);
   }, 60_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -21,6 +21,8 @@ describe('embedded database directories', () => {
     expect(await readFile(join(svc, 'PG_VERSION'), 'utf8')).toBe(
       await readFile(join(template, 'PG_VERSION'), 'utf8'),
     );
+    // The template's completion marker is not part of a database.
+    await expect(stat(join(svc, 'flotilla-template.json'))).rejects.toThrow();
     await writeFile(join(svc, 'marker'), 'kept');
     expect(await prepareDataDir(svc, template)).toBe(false);
     expect(await readFile(join(svc, 'marker'), 'utf8')).toBe('kept');

@@ -76,16 +76,16 @@ describe('provisionMessaging', () => {
     expect(attrs.Attributes!.RawMessageDelivery).toBe('true');
   });
 
-  it('accepts the model spelling of a queue URL (<endpoint>/<account>/<name>) for every SQS call', async () => {
+  it('takes both spellings of a queue URL: the model spelling and <endpoint>/<account>/<name> (LocalStack style)', async () => {
     const env = localEnvironment({
       messagingEndpoint: emulator.endpoint,
       otlpEndpoint: 'http://127.0.0.1:1',
       dataDir: '/unused',
     });
     const queue = messagingResources(system(2, ['b.happened']), env).queues[0]!;
-    expect(queue.url).toBe(`${emulator.endpoint}/000000000000/${queue.name}`);
-    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'direct' }));
+    const plain = `${emulator.endpoint}/000000000000/${queue.name}`;
+    await sqs.send(new SendMessageCommand({ QueueUrl: plain, MessageBody: 'via plain url' }));
     const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, WaitTimeSeconds: 1 }));
-    expect(got.Messages?.map((m) => m.Body)).toEqual(['direct']);
+    expect(got.Messages?.map((m) => m.Body)).toEqual(['via plain url']);
   });
 });
