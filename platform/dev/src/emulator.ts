@@ -1,6 +1,7 @@
 /**
  * The in-process SQS/SNS emulator (fauxqs), bound to 127.0.0.1 only.
  */
+import { EMULATOR_QUEUE_HOST } from '@flotilla/model';
 import { buildApp } from 'fauxqs';
 
 /** A running emulator. */
@@ -21,20 +22,14 @@ export interface EmulatorOptions {
 /**
  * Starts fauxqs on 127.0.0.1.
  *
- * Why not `startFauxqs`: it listens on every interface. And fauxqs identifies a queue by one exact URL,
- * `http://sqs.<region>.localhost:<port>/<account>/<name>`, while tools and older configurations spell it
- * `<endpoint>/<account>/<name>` (LocalStack style): a pre-handler rewrites any `<scheme>://<host>/<account>/<name>`
- * to fauxqs's form, so every spelling names the same queue.
+ * Why not `startFauxqs`: it listens on every interface. fauxqs identifies a queue by one exact URL,
+ * `http://sqs.<region>.localhost:<port>/<account>/<name>`, which is the URL the model's `queueUrl` computes
+ * for an emulator (host `EMULATOR_QUEUE_HOST`), so the queues created here are the ones `envFor` names.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const region = options.region ?? 'us-east-1';
-  const app = buildApp({ logger: false, host: 'localhost', defaultRegion: region });
+  const app = buildApp({ logger: false, host: EMULATOR_QUEUE_HOST, defaultRegion: region });
   let port = options.port ?? 4566;
-  app.addHook('preHandler', async (request) => {
-    const body = request.body as Record<string, unknown> | undefined;
-    if (!body || typeof body !== 'object' || typeof body.QueueUrl !== 'string') return;
-    body.QueueUrl = canonicalQueueUrl(body.QueueUrl, regionOf(request.headers.authorization) ?? region, port);
-  });
   try {
     await app.listen({ port, host: '127.0.0.1' });
   } catch (err) {
@@ -56,16 +51,4 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       await app.close();
     },
   };
-}
-
-/** Region from a SigV4 `Authorization` header's credential scope (`Credential=AKID/date/region/svc/aws4_request`). */
-function regionOf(authorization: string | undefined): string | undefined {
-  return authorization?.match(/Credential=[^/]+\/[^/]+\/([^/]+)\//)?.[1];
-}
-
-/** `http://<any host>/<account>/<name>` -> `http://sqs.<region>.localhost:<port>/<account>/<name>`. */
-function canonicalQueueUrl(url: string, region: string, port: number): string {
-  const match = url.match(/^https?:\/\/[^/]+\/(\d{12})\/([^/?#]+)$/);
-  if (!match) return url;
-  return `http://sqs.${region}.localhost:${port}/${match[1]}/${match[2]}`;
 }

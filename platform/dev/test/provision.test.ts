@@ -10,7 +10,14 @@ import {
   ListSubscriptionsByTopicCommand,
   SNSClient,
 } from '@aws-sdk/client-sns';
-import { defineService, defineSystem, defineTopic, messagingResources } from '@flotilla/model';
+import {
+  consumeQueueUrlVar,
+  defineService,
+  defineSystem,
+  defineTopic,
+  envFor,
+  messagingResources,
+} from '@flotilla/model';
 import { localEnvironment, provisionMessaging, startEmulator, type Emulator } from '../src/index.js';
 
 const system = (maxReceiveCount: number, events: string[]) =>
@@ -76,16 +83,17 @@ describe('provisionMessaging', () => {
     expect(attrs.Attributes!.RawMessageDelivery).toBe('true');
   });
 
-  it('takes both spellings of a queue URL: the model spelling and <endpoint>/<account>/<name> (LocalStack style)', async () => {
+  it('creates each queue at exactly the URL envFor gives the consuming service', async () => {
     const env = localEnvironment({
       messagingEndpoint: emulator.endpoint,
       otlpEndpoint: 'http://127.0.0.1:1',
       dataDir: '/unused',
     });
-    const queue = messagingResources(system(2, ['b.happened']), env).queues[0]!;
-    const plain = `${emulator.endpoint}/000000000000/${queue.name}`;
-    await sqs.send(new SendMessageCommand({ QueueUrl: plain, MessageBody: 'via plain url' }));
+    const sys = system(2, ['b.happened']);
+    const url = envFor(sys, 'sub', env)[consumeQueueUrlVar('t')] as string;
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'via the env URL' }));
+    const queue = messagingResources(sys, env).queues[0]!;
     const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, WaitTimeSeconds: 1 }));
-    expect(got.Messages?.map((m) => m.Body)).toEqual(['via plain url']);
+    expect(got.Messages?.map((m) => m.Body)).toEqual(['via the env URL']);
   });
 });
