@@ -25,7 +25,9 @@ describe.each(shop.services.map((s) => s.name))('services/%s/Dockerfile', (servi
     expect(text.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(3);
     expect(text).toMatch(/npm ci --omit=dev .*--workspace=@shop\/\$\{SERVICE\}/);
     expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
-    expect(text).toMatch(/^CMD \["node", "dist\/src\/main\.js"\]$/m);
+    expect(text).toMatch(
+      /^CMD \["node", "--import", "@flotilla\/runtime\/telemetry", "dist\/src\/main\.js"\]$/m,
+    );
   });
 
   it('uses a Node LTS base image (even major version)', () => {

@@ -47,10 +47,17 @@ export interface StackOptions {
   readonly servicePorts?: 'model' | 'ephemeral' | Readonly<Record<string, number>>;
   /**
    * The TypeScript (or JavaScript) entry point of a service, absolute or relative to `rootDir`. It is run as
-   * `node --conditions=flotilla-source --import tsx <entry>`.
+   * `node --conditions=flotilla-source --import tsx [--import <preload>...] <entry>`.
    * @default (name) => `services/<name>/src/main.ts`
    */
   readonly serviceEntry?: (service: string) => string;
+  /**
+   * Modules imported before each service's entry. The runtime's telemetry preload must run before the
+   * service imports express, pg or the AWS SDK, or their instrumentation cannot patch them (ESM); the
+   * Dockerfiles do the same with `node --import @flotilla/runtime/telemetry`.
+   * @default ['@flotilla/runtime/telemetry']
+   */
+  readonly preload?: readonly string[];
   /** PGlite template data directory. @default FLOTILLA_PGLITE_TEMPLATE_DIR, else `node_modules/.cache/flotilla/pglite-template-<version>` */
   readonly pgliteTemplateDir?: string;
   readonly restart?: RestartPolicy;
@@ -287,11 +294,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       void saveStackFile();
     };
 
+    const preload = options.preload ?? ['@flotilla/runtime/telemetry'];
     for (const s of services) {
       const proc = new SupervisedProcess({
         name: s.name,
         command: process.execPath,
-        args: ['--conditions=flotilla-source', '--import', 'tsx', entryOf(s.name)],
+        args: [
+          '--conditions=flotilla-source',
+          '--import',
+          'tsx',
+          ...preload.flatMap((module) => ['--import', module]),
+          entryOf(s.name),
+        ],
         env: { ...base, ...s.vars },
         cwd: rootDir,
         ...(options.restart ? { restart: options.restart } : {}),
