@@ -37,6 +37,8 @@ export const PLATFORM_MIGRATIONS: readonly Migration[] = [
         sent_at timestamptz
       );
       create index flotilla_outbox_pending on flotilla_outbox (sequence) where sent_at is null;
+      create index flotilla_outbox_pending_destination
+        on flotilla_outbox (destination_kind, destination, sequence) where sent_at is null;
       create index flotilla_outbox_sent_at on flotilla_outbox (sent_at) where sent_at is not null;
     `,
   },
