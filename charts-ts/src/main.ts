@@ -14,6 +14,9 @@ import { environments as allEnvironments } from './environments/index.js';
 import type { FlotillaEnvironment } from './environments/types.js';
 import { validateEnvironment } from './environments/validate.js';
 import { buildEnvironmentCharts } from './system-chart.js';
+import { argoCdCharts } from './constructs/argocd.js';
+import { iamPolicyFiles } from './iam-json.js';
+import { App } from 'cdk8s';
 
 /** Rendered manifests: environment name -> file name -> YAML text. */
 export type RenderedManifests = ReadonlyMap<string, ReadonlyMap<string, string>>;
@@ -36,6 +39,16 @@ export function render(
         docs.map((d) => stringify(d, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'),
       );
     }
+    // GitOps (argocd/): a subfolder, so `kubectl apply -f dist/<env>` skips it.
+    for (const { file, chart } of argoCdCharts(new App(), { system: model, environment: env })) {
+      files.set(
+        file,
+        chart
+          .toJson()
+          .map((d) => stringify(d, { lineWidth: 0, aliasDuplicateObjects: false }))
+          .join('---\n'),
+      );
+    }
     out.set(env.name, files);
   }
   return out;
@@ -48,12 +61,22 @@ export function synth(
   environments: readonly FlotillaEnvironment[] = allEnvironments,
 ): RenderedManifests {
   const rendered = render(system, environments);
+  const model = isSystem(system) ? system : defineSystem(system);
   for (const [env, files] of rendered) {
     const dir = join(outDir, env);
     // Stale files of removed services must not linger and be applied.
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    for (const [file, text] of files) writeFileSync(join(dir, file), text);
+    for (const [file, text] of files) {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), text);
+    }
+    // Plain IAM JSON for Terraform/CDK users (not Kubernetes manifests, so not part of `render`).
+    const environment = environments.find((e) => e.name === env)!;
+    for (const [file, text] of Object.entries(iamPolicyFiles(model, environment))) {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), text);
+    }
   }
   return rendered;
 }

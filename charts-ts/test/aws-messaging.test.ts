@@ -132,8 +132,9 @@ describe('the kind emulator', () => {
 
     it('delivers a published event to exactly the subscribers whose filter matches, at the URLs envFor gives', async () => {
       const endpoint = `http://127.0.0.1:${port}`;
-      // The services' variables, with the in-cluster emulator address replaced by this process' address.
-      const at = (url: string) => url.replace(local.runtime.messagingEndpoint!, endpoint);
+      // The services' own variables: the requests go to this process (endpoint); the queue URL names the
+      // queue, and the start script's hook accepts it although it spells the in-cluster port.
+      const at = (url: string) => url;
       const config = {
         endpoint,
         region: local.runtime.aws.region,

@@ -1,6 +1,6 @@
 import { type SystemDefinition, type ServiceDefinition } from '@flotilla/model';
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import inventory from '../../services/inventory/service.js';
@@ -21,7 +21,8 @@ const good: SystemDefinition = {
 function snapshot(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   for (const env of readdirSync(dir))
-    for (const f of readdirSync(join(dir, env))) out.set(`${env}/${f}`, readFileSync(join(dir, env, f)));
+    for (const f of readdirSync(join(dir, env), { recursive: true, encoding: 'utf8' }))
+      if (statSync(join(dir, env, f)).isFile()) out.set(`${env}/${f}`, readFileSync(join(dir, env, f)));
   return out;
 }
 
