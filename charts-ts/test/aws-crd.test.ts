@@ -14,7 +14,7 @@ describe('custom resources against their vendored CRDs', () => {
     expect(problems).toEqual([]);
   });
 
-  it('emits the ACK, external-secrets and Cloud Map kinds on EKS', () => {
+  it('validates the ACK, ALB, KEDA, Argo CD, external-secrets and Cloud Map kinds on EKS', () => {
     const kinds = new Set(
       manifests
         .get('prod')!
@@ -31,6 +31,10 @@ describe('custom resources against their vendored CRDs', () => {
       'external-secrets.io/v1:ExternalSecret',
       'external-secrets.io/v1:ClusterSecretStore',
       'multicluster.x-k8s.io/v1alpha1:ServiceExport',
+      'elbv2.k8s.aws/v1beta1:IngressClassParams',
+      'keda.sh/v1alpha1:ScaledObject',
+      'argoproj.io/v1alpha1:Application',
+      'argoproj.io/v1alpha1:AppProject',
     ])
       expect(kinds).toContain(k);
   });
