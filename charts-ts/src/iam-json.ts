@@ -49,6 +49,16 @@ export function kedaOperatorPolicy(system: System, env: FlotillaEnvironment): Po
   };
 }
 
+/**
+ * The `podIdentity` block of the KEDA TriggerAuthentications of queue-scaled services on EKS: the
+ * operator's own identity (`identityOwner: keda`), which {@link kedaOperatorPolicy} limits to reading
+ * queue depth. (Assuming the service's role instead would hand KEDA the service's receive/delete rights.)
+ * @see https://keda.sh/docs/latest/authentication-providers/aws/
+ */
+export function kedaAwsPodIdentity(): { readonly provider: 'aws'; readonly identityOwner: 'keda' } {
+  return { provider: 'aws', identityOwner: 'keda' };
+}
+
 /** Every identity of an EKS environment, services first, in a stable order. */
 export function identityPlan(system: System, env: EksEnvironment): IdentityGrant[] {
   const out: IdentityGrant[] = [];
