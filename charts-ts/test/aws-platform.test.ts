@@ -118,18 +118,21 @@ describe('databases', () => {
     expect(objects.filter((o) => o.kind === 'StatefulSet').map((o) => o.metadata.name)).toEqual(['postgres']);
   });
 
-  it.each(['dev', 'prod'])('in %s, fills the same Secret from AWS Secrets Manager with an ExternalSecret', (name) => {
-    const objects = manifests.get(name)!;
-    const externals = objects.filter((o) => o.kind === 'ExternalSecret');
-    expect(externals.map((e) => e.metadata.name).sort()).toEqual(dbServices.map(databaseSecretName).sort());
-    for (const e of externals) {
-      expect(spec(e).target.name).toBe(e.metadata.name);
-      expect(spec(e).data[0].secretKey).toBe(DATABASE_SECRET_KEY);
-      expect(spec(e).secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'aws-secrets-manager' });
-    }
-    expect(objects.filter((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-db'))).toEqual([]);
-    expect(objects.filter((o) => o.kind === 'StatefulSet')).toEqual([]);
-  });
+  it.each(['dev', 'prod'])(
+    'in %s, fills the same Secret from AWS Secrets Manager with an ExternalSecret',
+    (name) => {
+      const objects = manifests.get(name)!;
+      const externals = objects.filter((o) => o.kind === 'ExternalSecret');
+      expect(externals.map((e) => e.metadata.name).sort()).toEqual(dbServices.map(databaseSecretName).sort());
+      for (const e of externals) {
+        expect(spec(e).target.name).toBe(e.metadata.name);
+        expect(spec(e).data[0].secretKey).toBe(DATABASE_SECRET_KEY);
+        expect(spec(e).secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'aws-secrets-manager' });
+      }
+      expect(objects.filter((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-db'))).toEqual([]);
+      expect(objects.filter((o) => o.kind === 'StatefulSet')).toEqual([]);
+    },
+  );
 });
 
 describe('Cloud Map', () => {
