@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, sql, type IsolationLevel, type Transaction } f
 import pg from 'pg';
 import path from 'node:path';
 import type { Health, Lifecycle, Logger } from '../kit.js';
-import { runMigrations, type Migration, type MigrationReport } from './migrations.js';
+import { runMigrations, validateMigrations, type Migration, type MigrationReport } from './migrations.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { createPgliteDataDir, isPgliteDataDir } from './pglite-template.js';
 import { PLATFORM_MIGRATIONS } from './platform-schema.js';
@@ -134,6 +134,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Database<DB>> {
   const { log } = options;
   const started = performance.now();
+  validateMigrations(options.migrations, 'service'); // fail fast, before paying for a connection or PGlite
   let db: Kysely<DB>;
   let kind: Database<DB>['kind'];
   let where: string;

@@ -41,7 +41,8 @@ interface MigrationRow {
 /** Arbitrary constant: the first key of the advisory lock (the second is a hash of the schema). */
 const MIGRATION_LOCK_CLASS = 0x666c6f; // "flo"
 
-function validateCode(migrations: readonly Migration[], scope: MigrationScope): Migration[] {
+/** Checks versions and names of migrations in code (no database needed); returns them sorted by version. */
+export function validateMigrations(migrations: readonly Migration[], scope: MigrationScope): Migration[] {
   const seen = new Map<number, Migration>();
   for (const [index, migration] of migrations.entries()) {
     const where = `migrations[${index}] (${scope})`;
@@ -111,7 +112,10 @@ export async function runMigrations(
   sets: readonly { scope: MigrationScope; migrations: readonly Migration[] }[],
   log: Logger,
 ): Promise<MigrationReport> {
-  const validated = sets.map((set) => ({ scope: set.scope, code: validateCode(set.migrations, set.scope) }));
+  const validated = sets.map((set) => ({
+    scope: set.scope,
+    code: validateMigrations(set.migrations, set.scope),
+  }));
   const applied: { scope: MigrationScope; version: number; name: string }[] = [];
   await db.transaction().execute(async (trx: Transaction<unknown>) => {
     await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_CLASS)}, hashtext(current_schema()))`.execute(
