@@ -26,8 +26,8 @@ export interface LoggerOptions {
   /** Extra fields on every line (e.g. `version`). @default - none */
   readonly base?: Readonly<Record<string, unknown>>;
   /**
-   * Where lines go. @default - stdout, written asynchronously (the hot path must not block on a pipe);
-   * pino flushes it on exit and the shutdown path calls `log.flush()` before exiting.
+   * Where lines go. @default - stdout, written synchronously (pino's default): an asynchronous stream
+   * lost or reordered the last lines before `process.exit`, and those are the lines that explain a shutdown.
    */
   readonly destination?: DestinationStream;
 }
@@ -50,7 +50,7 @@ export function createLogger(options: LoggerOptions): Logger {
       mixin: () => activeTraceFields() ?? {},
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     },
-    options.destination ?? pino.destination({ sync: false }),
+    options.destination ?? pino.destination({ sync: true }),
   );
 }
 

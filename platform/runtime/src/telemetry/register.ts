@@ -13,29 +13,35 @@
  */
 import { register } from 'node:module';
 import { ENV } from '@flotilla/model';
+import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { loadTelemetryConfig } from '../config/load.js';
 import { currentTelemetry, setCurrentTelemetry } from './global.js';
 import { startTelemetry } from './sdk.js';
 
-register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
-
-if (currentTelemetry() === undefined) {
-  let config: ReturnType<typeof loadTelemetryConfig> | undefined;
+function telemetryConfig(): ReturnType<typeof loadTelemetryConfig> | undefined {
   try {
-    config = loadTelemetryConfig(process.env);
+    return loadTelemetryConfig(process.env);
   } catch {
-    config = undefined;
+    return undefined;
   }
-  if (config !== undefined && !config.disabled) {
-    const env = process.env;
-    setCurrentTelemetry(
-      startTelemetry(config, {
-        serviceVersion: env[ENV.serviceVersion],
-        environment: env[ENV.environment],
-        podName: env[ENV.podName],
-        namespace: env[ENV.podNamespace],
-        nodeName: env[ENV.nodeName],
-      }),
-    );
-  }
+}
+
+const config = currentTelemetry() === undefined ? telemetryConfig() : undefined;
+if (config !== undefined && !config.disabled) {
+  // Intercept only the modules an instrumentation hooks (express, pg, the AWS SDK's internals), not every
+  // ES module the service loads: wrapping all of them costs start-up time.
+  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
+  const env = process.env;
+  setCurrentTelemetry(
+    startTelemetry(config, {
+      serviceVersion: env[ENV.serviceVersion],
+      environment: env[ENV.environment],
+      podName: env[ENV.podName],
+      namespace: env[ENV.podNamespace],
+      nodeName: env[ENV.nodeName],
+    }),
+  );
+  // The service's imports must not run before the loader knows which modules to wrap.
+  await waitForAllMessagesAcknowledged();
 }

@@ -78,7 +78,8 @@ export function spawnChildService(fixture: string, env: Record<string, string>, 
   };
   lines(child.stdout, onLine);
   lines(child.stderr, (line) => otherOutput.push(line));
-  const exited = new Promise<ChildExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': it fires after stdout and stderr are fully read, so no log line is missed.
+  const exited = new Promise<ChildExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   let done = false;
   void exited.then(() => {
     done = true;
