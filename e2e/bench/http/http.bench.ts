@@ -1,0 +1,163 @@
+/**
+ * Issue 2, HTTP hot path: a kit service (tracing, logging and metrics on, as envFor configures a local
+ * service; spans exported to a discarding OTLP sink; JSON logs to a file) against bare Express 5, both
+ * serving GET /api/items/:id. Each server and the load generator run in their own process, all under the
+ * same loader; runs alternate bare, kit, bare, kit... and the medians are compared.
+ * Targets: throughput >= 0.8x bare, p99 <= 1.5x bare.
+ *
+ * BENCH_HTTP_BREAKDOWN=1 adds kit variants with one component switched off through its standard variable
+ * (logs, trace export, sampling, the whole SDK), to attribute the cost when a target is missed.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cpuMs } from '../lib/cpu.js';
+import { isMessage, spawnTs, type Child } from '../lib/child.js';
+import { startOtlpSink } from '../lib/otlp-sink.js';
+import { freePort } from '../lib/ports.js';
+import { report, type Row } from '../lib/result.js';
+import { median, samples } from '../lib/stats.js';
+import { benchSystem, catalogEnv, localEnvironment } from '../lib/system.js';
+import type { ListeningMessage } from './item.js';
+import type { LoadResult } from './load.js';
+
+const here = new URL('.', import.meta.url).pathname;
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 20);
+const BREAKDOWN = process.env.BENCH_HTTP_BREAKDOWN === '1';
+
+interface Server {
+  readonly name: string;
+  readonly url: string;
+  readonly child: Child;
+  readonly logFile: string | undefined;
+  readonly results: LoadResult[];
+  /** Server CPU microseconds per request, per measured run. */
+  readonly cpuUs: number[];
+}
+
+async function startServer(
+  name: string,
+  entry: string,
+  options: { env?: Record<string, string>; nodeArgs?: string[]; logFile?: string },
+): Promise<Server> {
+  const child = spawnTs(join(here, entry), {
+    env: options.env ?? {},
+    nodeArgs: options.nodeArgs ?? [],
+    stdoutFile: options.logFile ?? '/dev/null',
+  });
+  const { port } = await child.message(isMessage<ListeningMessage>('listening'));
+  return {
+    name,
+    url: `http://127.0.0.1:${port}/api/items/7`,
+    child,
+    logFile: options.logFile,
+    results: [],
+    cpuUs: [],
+  };
+}
+
+async function load(url: string, seconds: number): Promise<LoadResult> {
+  const gen = spawnTs(join(here, 'load.ts'), { args: [url, String(CONNECTIONS), String(seconds)] });
+  const result = await gen.message(isMessage<LoadResult>('load-result'), (seconds + 30) * 1000);
+  await gen.exited;
+  if (result.failures > 0) throw new Error(`${url}: ${result.failures} failed requests under load`);
+  return result;
+}
+
+const sink = await startOtlpSink();
+const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-http-'));
+const servers: Server[] = [];
+try {
+  const kitEnv = async (extra: Record<string, string> = {}) => ({
+    ...catalogEnv(benchSystem, localEnvironment({ otlpEndpoint: sink.endpoint, port: await freePort() })),
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+    ...extra,
+  });
+  const preload = ['--import', '@flotilla/runtime/telemetry'];
+  const bare = await startServer('bare', 'bare-server.ts', {});
+  const kit = await startServer('kit', 'kit-server.ts', {
+    env: await kitEnv(),
+    nodeArgs: preload,
+    logFile: join(work, 'kit.log'),
+  });
+  servers.push(bare, kit);
+  const variants: Array<[string, Record<string, string>]> = BREAKDOWN
+    ? [
+        ['kit, logs off (LOG_LEVEL=silent)', { LOG_LEVEL: 'silent' }],
+        ['kit, no trace export (OTEL_TRACES_EXPORTER=none)', { OTEL_TRACES_EXPORTER: 'none' }],
+        ['kit, not sampled (OTEL_TRACES_SAMPLER=always_off)', { OTEL_TRACES_SAMPLER: 'always_off' }],
+        ['kit, no OpenTelemetry (OTEL_SDK_DISABLED=true)', { OTEL_SDK_DISABLED: 'true' }],
+      ]
+    : [];
+  for (const [name, extra] of variants) {
+    const logFile = join(work, `variant-${servers.length}.log`);
+    servers.push(
+      await startServer(name, 'kit-server.ts', { env: await kitEnv(extra), nodeArgs: preload, logFile }),
+    );
+  }
+
+  // Warm-up: JIT, connection pools and the span batch pipeline reach steady state before anything counts.
+  for (const s of servers) await load(s.url, 2);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const s of servers) {
+      const before = cpuMs(s.child.process.pid);
+      const result = await load(s.url, SECONDS);
+      const after = cpuMs(s.child.process.pid);
+      s.results.push(result);
+      if (before !== undefined && after !== undefined) s.cpuUs.push(((after - before) * 1000) / result.total);
+    }
+  }
+
+  const med = (s: Server, key: 'rps' | 'p99' | 'p50') => median(s.results.map((r) => r[key]));
+  const cpu = (s: Server) => (s.cpuUs.length > 0 ? Math.round(median(s.cpuUs)) : NaN);
+  const traces = sink.received.get('/v1/traces');
+  const logLines = readFileSync(kit.logFile as string, 'utf8').split('\n');
+  const requestLine = logLines.find((l) => l.includes('"msg":"request"'));
+  const exported = `${traces?.requests ?? 0} trace exports (${Math.round((traces?.bytes ?? 0) / 1024)} KiB) at the sink`;
+  const logged = `${Math.round(statSync(kit.logFile as string).size / 1024 / 1024)} MiB of logs, trace ids ${requestLine?.includes('"trace_id"') ? 'present' : 'MISSING'}`;
+  const rows: Row[] = [
+    {
+      suite: 'http',
+      name: 'kit vs bare Express: throughput',
+      unit: 'req/s',
+      baseline: med(bare, 'rps'),
+      subject: med(kit, 'rps'),
+      target: { kind: 'min-ratio', ratio: 0.8 },
+      note: `${CONNECTIONS} connections, ${ROUNDS}x${SECONDS}s; bare ${samples(bare.results.map((r) => r.rps))}; kit ${samples(kit.results.map((r) => r.rps))}; ${exported}; ${logged}`,
+    },
+    {
+      suite: 'http',
+      name: 'kit vs bare Express: p99 latency',
+      unit: 'ms',
+      baseline: med(bare, 'p99'),
+      subject: med(kit, 'p99'),
+      target: { kind: 'max-ratio', ratio: 1.5 },
+      note: `p50 bare ${med(bare, 'p50')} kit ${med(kit, 'p50')}; p99 bare ${samples(bare.results.map((r) => r.p99))}; kit ${samples(kit.results.map((r) => r.p99))}`,
+    },
+    {
+      suite: 'http',
+      name: 'kit vs bare Express: server CPU per request',
+      unit: 'us',
+      baseline: cpu(bare),
+      subject: cpu(kit),
+      target: { kind: 'info' },
+      note: `steadier than req/s on a shared machine; bare ${samples(bare.cpuUs)}; kit ${samples(kit.cpuUs)}`,
+    },
+    ...servers.slice(2).map((s): Row => ({
+      suite: 'http',
+      name: `${s.name}: throughput`,
+      unit: 'req/s',
+      baseline: med(bare, 'rps'),
+      subject: med(s, 'rps'),
+      target: { kind: 'info' },
+      note: `p99 ${med(s, 'p99')} ms; CPU ${cpu(s)} us/req (bare ${cpu(bare)}, kit ${cpu(kit)}); ${samples(s.results.map((r) => r.rps))}`,
+    })),
+  ];
+  report(rows);
+} finally {
+  await Promise.all(servers.map((s) => s.child.stop()));
+  await sink.close();
+  rmSync(work, { recursive: true, force: true });
+}

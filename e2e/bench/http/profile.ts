@@ -1,0 +1,79 @@
+/**
+ * Profiles a server of the HTTP benchmark in steady state: starts it with the benchmark's environment,
+ * warms it up, then records a V8 CPU profile while loading it and prints where the time went, by package
+ * and by function, plus the server's CPU time per request. Not part of `make bench`; run it when a target
+ * is missed:
+ *   node --conditions=flotilla-source --import tsx e2e/bench/http/profile.ts [kit|bare] [seconds] [KEY=VALUE ...]
+ * KEY=VALUE arguments override the kit service's environment (e.g. OTEL_SDK_DISABLED=true).
+ * KEEP_PROFILE=1 keeps the .cpuprofile (open it in Chrome DevTools).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cpuMs } from '../lib/cpu.js';
+import { summarise } from '../lib/cpuprofile.js';
+import { isMessage, spawnTs } from '../lib/child.js';
+import { startOtlpSink } from '../lib/otlp-sink.js';
+import { freePort } from '../lib/ports.js';
+import type { ProfileWritten } from '../lib/profiler.js';
+import { benchSystem, catalogEnv, localEnvironment } from '../lib/system.js';
+import type { ListeningMessage } from './item.js';
+import type { LoadResult } from './load.js';
+
+const here = new URL('.', import.meta.url).pathname;
+const [which = 'kit', secondsArg, ...overrides] = process.argv.slice(2);
+const seconds = Number(secondsArg ?? 8);
+const sink = await startOtlpSink();
+const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-prof-'));
+
+async function load(port: number, s: number): Promise<LoadResult> {
+  const gen = spawnTs(join(here, 'load.ts'), {
+    args: [`http://127.0.0.1:${port}/api/items/7`, '20', String(s)],
+  });
+  return gen.message(isMessage<LoadResult>('load-result'), (s + 30) * 1000);
+}
+
+try {
+  const env = {
+    ...catalogEnv(benchSystem, localEnvironment({ otlpEndpoint: sink.endpoint, port: await freePort() })),
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+    ...Object.fromEntries(overrides.map((kv) => kv.split('=', 2) as [string, string])),
+  };
+  const server =
+    which === 'bare'
+      ? spawnTs(join(here, 'bare-server.ts'))
+      : spawnTs(join(here, 'kit-server.ts'), {
+          env,
+          nodeArgs: ['--import', '@flotilla/runtime/telemetry'],
+          stdoutFile: join(dir, 'kit.log'),
+        });
+  const { port } = await server.message(isMessage<ListeningMessage>('listening'));
+  await load(port, 3);
+  server.process.send({ type: 'profile-start' });
+  const before = cpuMs(server.process.pid) ?? NaN;
+  const result = await load(port, seconds);
+  const after = cpuMs(server.process.pid) ?? NaN;
+  const file = join(dir, `${which}.cpuprofile`);
+  server.process.send({ type: 'profile-stop', file });
+  await server.message(isMessage<ProfileWritten>('profile-written'));
+  await server.stop(15_000);
+
+  const s = summarise(file);
+  const pct = (ms: number) => `${((100 * ms) / s.totalMs).toFixed(1).padStart(5)}%`;
+  console.log(
+    `${which}: ${Math.round(result.rps)} req/s, p99 ${result.p99} ms, ` +
+      `${Math.round(((after - before) * 1000) / result.total)} us CPU per request (profiler on)`,
+  );
+  console.log('\nself time by package:');
+  for (const [k, ms] of s.byPackage.slice(0, 25)) console.log(`  ${pct(ms)}  ${k}`);
+  console.log('\nself time by function:');
+  for (const [k, ms] of s.byFunction.slice(0, 30)) console.log(`  ${pct(ms)}  ${k}`);
+  console.log('\ninclusive time of chosen frames:');
+  const interesting =
+    /^(observeRequest|requestIdMiddleware|inFlight\w*|patched|incomingRequest|startSpan|end|onEnd|_flushOneBatch|export|jsonParser|redact|_asJson|child|record|add|json|send|mixin|activeTraceFields|with|_callResponseHook|\w*[Hh]ealth\w*) /;
+  for (const [k, ms] of s.inclusive(interesting).slice(0, 40)) console.log(`  ${pct(ms)}  ${k}`);
+} finally {
+  await sink.close();
+  if (process.env.KEEP_PROFILE !== '1') rmSync(dir, { recursive: true, force: true });
+  else console.log(`profile kept in ${dir}`);
+}

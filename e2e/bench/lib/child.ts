@@ -1,0 +1,99 @@
+/**
+ * Child processes for benchmarks: every TypeScript child runs under the same loader
+ * (`--conditions=flotilla-source --import tsx`), so the two sides of a comparison pay the same costs.
+ * Children talk back over the IPC channel, not stdout: a service's stdout is its log destination and goes
+ * to a file, as in production (never a pipe the parent would have to drain, never a TTY).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (e2e/bench/lib -> ../../..). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** node arguments that run a TypeScript entry from sources, like `make` targets do. */
+export const TS_NODE_ARGS = ['--conditions=flotilla-source', '--import', 'tsx'];
+
+export interface SpawnOptions {
+  /** Extra node arguments before the entry (e.g. `--import @flotilla/runtime/telemetry`, `--cpu-prof`). */
+  readonly nodeArgs?: readonly string[];
+  readonly args?: readonly string[];
+  /** The child's whole environment (nothing is inherited but PATH and HOME). */
+  readonly env?: Record<string, string>;
+  /** File that receives the child's stdout. @default '/dev/null' */
+  readonly stdoutFile?: string;
+  /** Forward the child's stderr to ours (errors must stay visible). @default true */
+  readonly inheritStderr?: boolean;
+}
+
+export interface Child {
+  readonly process: ChildProcess;
+  /** Resolves with the first IPC message that satisfies `predicate`; rejects if the child exits first. */
+  message<T>(predicate: (m: unknown) => m is T, timeoutMs?: number): Promise<T>;
+  /** Resolves with the exit code (or signal name) when the child ends. */
+  readonly exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when it is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function spawnTs(entry: string, options: SpawnOptions = {}): Child {
+  const out = openSync(options.stdoutFile ?? '/dev/null', 'a');
+  const child = spawn(
+    process.execPath,
+    [...TS_NODE_ARGS, ...(options.nodeArgs ?? []), entry, ...(options.args ?? [])],
+    {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+      stdio: ['ignore', out, options.inheritStderr === false ? 'ignore' : 'inherit', 'ipc'],
+    },
+  );
+  closeSync(out);
+  const exited = new Promise<number | string>((done) =>
+    child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown')),
+  );
+  return {
+    process: child,
+    exited,
+    message<T>(predicate: (m: unknown) => m is T, timeoutMs = 60_000): Promise<T> {
+      return new Promise<T>((resolveMessage, reject) => {
+        const timer = setTimeout(
+          () => finish(new Error(`${entry}: no message within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        const onMessage = (m: unknown) => {
+          if (predicate(m)) finish(undefined, m);
+        };
+        const onExit = (code: number | null, signal: string | null) =>
+          finish(new Error(`${entry} exited (${code ?? signal}) before it reported`));
+        const finish = (err: Error | undefined, value?: T) => {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+          if (err) reject(err);
+          else resolveMessage(value as T);
+        };
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+      });
+    },
+    async stop(graceMs = 5_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Type guard factory for `{ type: <name>, ... }` IPC messages. */
+export function isMessage<T extends { type: string }>(type: T['type']) {
+  return (m: unknown): m is T =>
+    typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type;
+}
+
+/** Sends a message to the parent, if there is one (suites also run standalone). */
+export function tellParent(message: { type: string } & Record<string, unknown>): void {
+  process.send?.(message);
+}
