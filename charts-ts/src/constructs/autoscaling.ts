@@ -8,8 +8,8 @@ import { ApiObject } from 'cdk8s';
 import type * as kplus from 'cdk8s-plus-34';
 import { KubeHorizontalPodAutoscalerV2, KubeSecret } from 'cdk8s-plus-34/lib/imports/k8s.js';
 import { Construct } from 'constructs';
-import { iamRoleArn } from '../environments/names.js';
 import type { FlotillaEnvironment, ReplicaBounds } from '../environments/types.js';
+import { kedaAwsPodIdentity } from '../iam-json.js';
 
 /** KEDA API version of ScaledObject and TriggerAuthentication. @see https://keda.sh/docs/latest/reference/scaledobject-spec/ */
 export const KEDA_API_VERSION = 'keda.sh/v1alpha1';
@@ -96,9 +96,9 @@ export class Autoscaling extends Construct {
 
 /**
  * How KEDA authenticates to SQS for a service:
- * - EKS with Pod Identity: KEDA's operator assumes the service's own role (`podIdentity.roleArn`), so the
- *   scaler reads exactly the queues the service may read.
- * - EKS with IRSA: KEDA uses the role annotated on the workload's ServiceAccount (`identityOwner: workload`).
+ * - EKS (Pod Identity or IRSA): the operator's own identity (`identityOwner: keda`), whose policy grants only
+ *   `sqs:GetQueueAttributes` on the queues of queue-scaled services (see `kedaOperatorPolicy`). Assuming the
+ *   service's role instead would need that role to trust KEDA and would hand KEDA receive/delete rights.
  * - kind: the emulator accepts any credentials; a Secret with placeholder keys keeps KEDA's AWS SDK from
  *   looking for real ones. These are not secrets.
  * @see https://keda.sh/docs/latest/authentication-providers/aws/
@@ -108,17 +108,12 @@ function triggerAuthentication(
   props: AutoscalingProps,
   metadata: { name: string; namespace: string; labels: Record<string, string> },
 ): string {
-  const { system, service, environment: env } = props;
+  const { service, environment: env } = props;
   const name = `${service.name}-sqs`;
   const meta = { ...metadata, name };
   let spec: Record<string, unknown>;
   if (env.platform === 'eks') {
-    spec = {
-      podIdentity:
-        env.identity === 'pod-identity'
-          ? { provider: 'aws', roleArn: iamRoleArn(system.name, env, service.name) }
-          : { provider: 'aws', identityOwner: 'workload' },
-    };
+    spec = { podIdentity: kedaAwsPodIdentity() };
   } else {
     new KubeSecret(scope, 'EmulatorCredentials', {
       metadata: meta,

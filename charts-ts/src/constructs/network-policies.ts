@@ -32,6 +32,13 @@ import { selectorLabels } from '../labels.js';
 /** EKS Pod Identity agent address (link-local, on every node). @see https://docs.aws.amazon.com/eks/latest/userguide/pod-id-how-it-works.html */
 export const POD_IDENTITY_AGENT_CIDR = '169.254.170.23/32';
 
+/**
+ * The EC2 instance metadata service: the collector's `ec2` and `eks` resource detectors read the instance
+ * id, zone and cluster from it.
+ * @see https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html
+ */
+export const INSTANCE_METADATA_CIDR = '169.254.169.254/32';
+
 export interface SystemNetworkPoliciesProps {
   readonly system: System;
   readonly environment: FlotillaEnvironment;
@@ -132,7 +139,12 @@ export class SystemNetworkPolicies extends Construct {
         [
           // The Kubernetes API (k8sattributes; 443 on EKS, 6443 on kind's node) and, on EKS, X-Ray/CloudWatch.
           { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcp(443), tcp(6443)] },
-          ...(env.platform === 'eks' && env.identity === 'pod-identity' ? [podIdentityAgent()] : []),
+          ...(env.platform === 'eks'
+            ? [
+                { to: [{ ipBlock: { cidr: INSTANCE_METADATA_CIDR } }], ports: [tcp(80)] },
+                ...(env.identity === 'pod-identity' ? [podIdentityAgent()] : []),
+              ]
+            : []),
         ],
       );
     }
