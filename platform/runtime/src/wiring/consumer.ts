@@ -1,0 +1,139 @@
+/**
+ * `useConsumer`: a consumer of one of the service's declared queues, its URL and dead-letter queue read
+ * from `CONSUME_<KEY>_QUEUE_URL` / `CONSUME_<KEY>_DLQ_URL`. With `inbox`, the handler runs inside the
+ * idempotent-consumer transaction: its writes (and outbox rows) commit together with "event processed", and
+ * a redelivered event is acknowledged without running it again.
+ */
+import { consumeDlqUrlVar, consumeQueueUrlVar } from '@flotilla/model';
+import type { Transaction } from 'kysely';
+import type { Database } from '../database/index.js';
+import { createInbox } from '../inbox/inbox.js';
+import {
+  createConsumer,
+  type ConsumedEvent,
+  type Consumer,
+  type ConsumerOptions,
+  type MessageContext,
+} from '../messaging/consumer.js';
+import type { EventSchemas } from '../messaging/envelope.js';
+import { useAwsClients } from './aws.js';
+import { onStartPhase, onStopPhase } from './phases.js';
+import { requireVar, type WiringOptions, type WiringTarget } from './target.js';
+
+/** Tuning of the consumer (see `ConsumerOptions` for each default). */
+export type ConsumerTuning = Pick<
+  ConsumerOptions<EventSchemas>,
+  | 'concurrency'
+  | 'batchSize'
+  | 'receiveLoops'
+  | 'waitTimeSeconds'
+  | 'visibilityTimeoutSeconds'
+  | 'heartbeat'
+  | 'backoff'
+  | 'deleteDelayMs'
+  | 'stopTimeoutMs'
+>;
+
+/** Options of a consumer without inbox: the handler must be idempotent by itself. */
+export interface PlainConsumerOptions<S extends EventSchemas> extends WiringOptions, ConsumerTuning {
+  /** Schemas of the event types the queue carries (a message of another type goes to the DLQ). */
+  readonly schemas: S;
+  readonly handler: (event: ConsumedEvent<S>, ctx: MessageContext) => Promise<void> | void;
+  readonly inbox?: undefined;
+}
+
+/** What an inbox handler gets besides the event: the message context and the inbox transaction. */
+export interface InboxMessageContext<DB> extends MessageContext {
+  /** The transaction the event's processing record commits in: write through it only. */
+  readonly trx: Transaction<DB>;
+}
+
+/** Options of a consumer with inbox (exactly-once effect per event id). */
+export interface InboxConsumerOptions<S extends EventSchemas, DB> extends WiringOptions, ConsumerTuning {
+  readonly schemas: S;
+  /** The service database that holds the inbox and the handler's tables. */
+  readonly inbox: Database<DB>;
+  /**
+   * Inbox name; two consumers of one service that handle the same event need different names.
+   * @default `<service>.<key>`
+   */
+  readonly inboxName?: string;
+  readonly handler: (event: ConsumedEvent<S>, ctx: InboxMessageContext<DB>) => Promise<void>;
+}
+
+/**
+ * Consumes the queue `key` declared in the service's `consumes` (the topic name, or the command queue name).
+ * The consumer starts in the `wiring` start hook (after the outbox relay), reports in `/readyz`, and stops
+ * first on shutdown (in-flight handlers finish, unfinished messages are released).
+ * @throws WiringConfigError when `CONSUME_<KEY>_QUEUE_URL` is not set (the queue is not declared)
+ */
+export function useConsumer<S extends EventSchemas, DB>(
+  svc: WiringTarget,
+  key: string,
+  options: InboxConsumerOptions<S, DB>,
+): Consumer;
+export function useConsumer<S extends EventSchemas>(
+  svc: WiringTarget,
+  key: string,
+  options: PlainConsumerOptions<S>,
+): Consumer;
+export function useConsumer<S extends EventSchemas, DB>(
+  svc: WiringTarget,
+  key: string,
+  options: PlainConsumerOptions<S> | InboxConsumerOptions<S, DB>,
+): Consumer {
+  const env = options.env ?? process.env;
+  const name = svc.config.service.name;
+  const queueUrl = requireVar(
+    env,
+    consumeQueueUrlVar(key),
+    name,
+    `Declare the queue in \`consumes\` (e.g. consumes: [{ topic: '${key}', events: [...] }])`,
+  );
+  const dlqUrl = env[consumeDlqUrlVar(key)]?.trim();
+  const { sqs } = useAwsClients(svc, { env });
+
+  let handler: ConsumerOptions<S>['handler'];
+  if (options.inbox !== undefined) {
+    const inbox = createInbox({ database: options.inbox, consumer: options.inboxName ?? `${name}.${key}` });
+    const handle = options.handler;
+    handler = async (event, ctx) => {
+      const outcome = await inbox.handle(event, (trx) => handle(event, { ...ctx, trx }));
+      if (outcome.duplicate) ctx.log.info('event already processed; acknowledged without handling it again');
+    };
+  } else {
+    handler = options.handler;
+  }
+
+  const consumer = createConsumer<S>({
+    ...tuningOf(options),
+    queueUrl,
+    ...(dlqUrl ? { dlqUrl } : {}),
+    schemas: options.schemas,
+    handler,
+    sqs,
+    log: svc.log.child({ consumer: key }),
+    health: svc.health,
+  });
+  onStartPhase(svc, 'consumers', () => consumer.start());
+  onStopPhase(svc, 'consumers', () => consumer.stop());
+  return consumer;
+}
+
+const TUNING_KEYS = [
+  'concurrency',
+  'batchSize',
+  'receiveLoops',
+  'waitTimeSeconds',
+  'visibilityTimeoutSeconds',
+  'heartbeat',
+  'backoff',
+  'deleteDelayMs',
+  'stopTimeoutMs',
+] as const satisfies readonly (keyof ConsumerTuning)[];
+
+function tuningOf(options: ConsumerTuning): ConsumerTuning {
+  const out: Record<string, unknown> = {};
+  for (const k of TUNING_KEYS) if (options[k] !== undefined) out[k] = options[k];
+  return out as ConsumerTuning;
+}
