@@ -1,0 +1,20 @@
+/** The notifications process: one (simulated) e-mail per order outcome, and the API that lists them. */
+import { createService, isEntryPoint, useConsumer, useDatabase, type ServiceSpec } from '@flotilla/runtime';
+import { notifyOutcome, outcomeEvents } from './notify.js';
+import { notificationsRoutes } from './routes.js';
+import { migrations, type NotificationsTables } from './schema.js';
+
+/** What a test may change; the process itself runs with the defaults. */
+export type MainOptions = Pick<ServiceSpec, 'env' | 'manageProcess' | 'logDestination'>;
+
+export async function main(options: MainOptions = {}) {
+  const env = options.env ?? process.env;
+  const svc = createService({ name: 'notifications', ...options, env });
+  const database = await useDatabase<NotificationsTables>(svc, { env, migrations });
+  notificationsRoutes(svc.router, database);
+  useConsumer(svc, 'orders', { env, schemas: outcomeEvents, inbox: database, handler: notifyOutcome });
+  const listening = await svc.start();
+  return { svc, database, listening };
+}
+
+if (isEntryPoint(import.meta.url)) await main();

@@ -1,0 +1,42 @@
+/**
+ * The orders process: the public ordering API, stock reserved synchronously in inventory, `order.placed`
+ * through the outbox, and the consumer of payment outcomes.
+ */
+import {
+  createService,
+  isEntryPoint,
+  useClients,
+  useConsumer,
+  useDatabase,
+  useOutbox,
+  usePublisher,
+  type ServiceSpec,
+} from '@flotilla/runtime';
+import { orderEvents, paymentEvents } from '@shop/contracts';
+import { paymentOutcomeHandler } from './handlers.js';
+import { ordersRoutes } from './routes.js';
+import { migrations, type OrdersTables } from './schema.js';
+
+/** What a test may change; the process itself runs with the defaults. */
+export type MainOptions = Pick<ServiceSpec, 'env' | 'manageProcess' | 'logDestination'>;
+
+export async function main(options: MainOptions = {}) {
+  const env = options.env ?? process.env;
+  const svc = createService({ name: 'orders', ...options, env });
+  const database = await useDatabase<OrdersTables>(svc, { env, migrations });
+  const publisher = usePublisher(svc, orderEvents, { env });
+  const outbox = useOutbox(svc, { env, database, publisher, schemas: orderEvents });
+  // A reservation must answer quickly: the customer waits for it. Retries are safe (idempotent per order).
+  const clients = useClients(svc, { env, peers: { inventory: { timeoutMs: 1500 } } });
+  ordersRoutes(svc.router, { database, outbox, inventory: clients.client('inventory'), log: svc.log });
+  useConsumer(svc, 'payments', {
+    env,
+    schemas: paymentEvents,
+    inbox: database,
+    handler: paymentOutcomeHandler(outbox),
+  });
+  const listening = await svc.start();
+  return { svc, database, listening };
+}
+
+if (isEntryPoint(import.meta.url)) await main();

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { peerUrlVar } from '@flotilla/model';
+import { paymentEvents } from '@shop/contracts';
+import { main as inventoryMain } from '../../inventory/src/main.js';
+import { main } from '../src/main.js';
+import { orderIdForKey } from '../src/place-order.js';
+import { eventually, quiet, startShopHarness, type ShopHarness } from './harness.js';
+
+let harness: ShopHarness;
+let inventory: Awaited<ReturnType<typeof inventoryMain>>;
+let orders: Awaited<ReturnType<typeof main>>;
+let url: string;
+
+beforeAll(async () => {
+  harness = await startShopHarness();
+  // The real inventory service, in-process: orders reserves stock through its HTTP API.
+  inventory = await inventoryMain({
+    env: harness.varsFor('inventory'),
+    manageProcess: false,
+    logDestination: quiet,
+  });
+  orders = await main({
+    env: harness.varsFor('orders', { [peerUrlVar('inventory')]: inventory.listening.url }),
+    manageProcess: false,
+    logDestination: quiet,
+  });
+  url = orders.listening.url;
+});
+afterAll(async () => {
+  await orders?.svc.stop();
+  await inventory?.svc.stop().catch(() => undefined);
+  await harness?.stop();
+});
+
+interface Order {
+  id: string;
+  status: string;
+  customerId: string;
+  items: { sku: string; quantity: number; priceCents: number }[];
+  totalCents: number;
+  createdAt: string;
+}
+
+const place = (body: unknown, key?: string) =>
+  fetch(`${url}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+    body: JSON.stringify(body),
+  });
+const getOrder = async (id: string) => (await (await fetch(`${url}/api/orders/${id}`)).json()) as Order;
+const available = async (sku: string) =>
+  (
+    (await (await fetch(`${inventory.listening.url}/api/inventory/items/${sku}`)).json()) as {
+      available: number;
+    }
+  ).available;
+
+describe('orders', () => {
+  test('POST /api/orders reserves stock and answers 201 PENDING; GET reads it back', async () => {
+    const res = await place({ customerId: 'c-1', items: [{ sku: 'SKU-CHEAP', quantity: 3 }] });
+    expect(res.status).toBe(201);
+    const order = (await res.json()) as Order;
+    expect(order).toMatchObject({
+      status: 'PENDING',
+      customerId: 'c-1',
+      items: [{ sku: 'SKU-CHEAP', quantity: 3, priceCents: 500 }],
+      totalCents: 1500,
+    });
+    expect(Date.parse(order.createdAt)).not.toBeNaN();
+    expect(await getOrder(order.id)).toMatchObject({ id: order.id, status: 'PENDING' });
+    expect(await available('SKU-CHEAP')).toBe(1_000_000 - 3);
+  });
+
+  test('an unknown order is a 404 problem', async () => {
+    const res = await fetch(`${url}/api/orders/no-such-order`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  test('invalid bodies are 400, unknown SKUs 422, too little stock 409 — all problem+json', async () => {
+    const invalid = await place({ customerId: '', items: [{ sku: 'SKU-CHEAP', quantity: 0 }] });
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get('content-type')).toContain('application/problem+json');
+    const paths = ((await invalid.json()) as { errors: { path: string }[] }).errors.map((e) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['customerId', 'items[0].quantity']));
+    expect((await place({ customerId: 'c', items: [] })).status).toBe(400);
+
+    const unknown = await place({ customerId: 'c', items: [{ sku: 'SKU-NOPE', quantity: 1 }] });
+    expect(unknown.status).toBe(422);
+    expect(unknown.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await unknown.json()) as { detail: string }).detail).toContain('SKU-NOPE');
+
+    const short = await place({ customerId: 'c', items: [{ sku: 'SKU-RARE', quantity: 6 }] });
+    expect(short.status).toBe(409);
+    expect(await short.json()).toMatchObject({ sku: 'SKU-RARE', requested: 6, available: 5 });
+  });
+
+  test('the same Idempotency-Key and body give the same order, reserved once; another body is 422', async () => {
+    const body = { customerId: 'c-2', items: [{ sku: 'SKU-RARE', quantity: 1 }] };
+    const [a, b] = await Promise.all([place(body, 'key-1'), place(body, 'key-1')]);
+    const c = await place(body, 'key-1');
+    const ids = await Promise.all([a, b, c].map(async (r) => ((await r.json()) as Order).id));
+    expect([a.status, b.status, c.status]).toEqual([201, 201, 201]);
+    expect(new Set(ids).size).toBe(1);
+    expect(await available('SKU-RARE')).toBe(4);
+
+    const other = await place({ ...body, customerId: 'c-3' }, 'key-1');
+    expect(other.status).toBe(422);
+    expect(other.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  test('payment.completed makes the order PAID; payment.failed CANCELLED with its stock released', async () => {
+    const payments = harness.publisherAs('payments', paymentEvents);
+    const paid = (await (
+      await place({ customerId: 'c', items: [{ sku: 'SKU-CHEAP', quantity: 1 }] })
+    ).json()) as Order;
+    await payments.publish('payments', 'payment.completed', {
+      orderId: paid.id,
+      paymentId: 'p-1',
+      amountCents: paid.totalCents,
+    });
+    await eventually('PAID', async () => ((await getOrder(paid.id)).status === 'PAID' ? true : undefined));
+
+    const before = await available('SKU-RARE');
+    const failed = (await (
+      await place({ customerId: 'c', items: [{ sku: 'SKU-RARE', quantity: 2 }] })
+    ).json()) as Order;
+    expect(await available('SKU-RARE')).toBe(before - 2);
+    await payments.publish('payments', 'payment.failed', {
+      orderId: failed.id,
+      reason: 'declined',
+      amountCents: failed.totalCents,
+    });
+    await eventually('CANCELLED', async () =>
+      (await getOrder(failed.id)).status === 'CANCELLED' ? true : undefined,
+    );
+    // orders published order.cancelled; the real inventory consumed it and gave the stock back.
+    await eventually('stock released', async () =>
+      (await available('SKU-RARE')) === before ? true : undefined,
+    );
+    // A late success does not resurrect a cancelled order.
+    await payments.publish('payments', 'payment.completed', {
+      orderId: failed.id,
+      paymentId: 'p-2',
+      amountCents: 1,
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await getOrder(failed.id)).status).toBe('CANCELLED');
+  });
+
+  test('inventory unavailable is a 503 with Retry-After, and no order is stored', async () => {
+    await inventory.svc.stop();
+    const res = await place({ customerId: 'c', items: [{ sku: 'SKU-CHEAP', quantity: 1 }] }, 'key-down');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await fetch(`${url}/api/orders/${orderIdForKey('key-down')}`)).status).toBe(404);
+  });
+});

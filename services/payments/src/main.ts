@@ -1,0 +1,36 @@
+/** The payments process: charges each placed order exactly once and publishes the outcome. */
+import {
+  createService,
+  isEntryPoint,
+  useConsumer,
+  useDatabase,
+  useOutbox,
+  usePublisher,
+  type ServiceSpec,
+} from '@flotilla/runtime';
+import { orderEvents, paymentEvents } from '@shop/contracts';
+import { chargeHandler } from './charge.js';
+import { paymentsRoutes } from './routes.js';
+import { migrations, type PaymentsTables } from './schema.js';
+
+/** What a test may change; the process itself runs with the defaults. */
+export type MainOptions = Pick<ServiceSpec, 'env' | 'manageProcess' | 'logDestination'>;
+
+export async function main(options: MainOptions = {}) {
+  const env = options.env ?? process.env;
+  const svc = createService({ name: 'payments', ...options, env });
+  const database = await useDatabase<PaymentsTables>(svc, { env, migrations });
+  const publisher = usePublisher(svc, paymentEvents, { env });
+  const outbox = useOutbox(svc, { env, database, publisher, schemas: paymentEvents });
+  paymentsRoutes(svc.router, database);
+  useConsumer(svc, 'orders', {
+    env,
+    schemas: { 'order.placed': orderEvents['order.placed'] },
+    inbox: database,
+    handler: chargeHandler(outbox),
+  });
+  const listening = await svc.start();
+  return { svc, database, listening };
+}
+
+if (isEntryPoint(import.meta.url)) await main();
