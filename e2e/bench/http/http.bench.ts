@@ -85,10 +85,13 @@ try {
   servers.push(bare, kit);
   const variants: Array<[string, Record<string, string>]> = BREAKDOWN
     ? [
+        // Ablations through standard variables only: no runtime code changes for a measurement.
         ['kit, logs off (LOG_LEVEL=silent)', { LOG_LEVEL: 'silent' }],
         ['kit, no trace export (OTEL_TRACES_EXPORTER=none)', { OTEL_TRACES_EXPORTER: 'none' }],
         ['kit, not sampled (OTEL_TRACES_SAMPLER=always_off)', { OTEL_TRACES_SAMPLER: 'always_off' }],
+        ['kit, not sampled, logs off', { OTEL_TRACES_SAMPLER: 'always_off', LOG_LEVEL: 'silent' }],
         ['kit, no OpenTelemetry (OTEL_SDK_DISABLED=true)', { OTEL_SDK_DISABLED: 'true' }],
+        ['kit, no OpenTelemetry, logs off', { OTEL_SDK_DISABLED: 'true', LOG_LEVEL: 'silent' }],
       ]
     : [];
   for (const [name, extra] of variants) {

@@ -23,6 +23,11 @@ export interface SpawnOptions {
   readonly env?: Record<string, string>;
   /** File that receives the child's stdout. @default '/dev/null' */
   readonly stdoutFile?: string;
+  /**
+   * Resolve workspace packages to their TypeScript sources (the `flotilla-source` condition). Off, they
+   * resolve to their compiled `dist/` output, as in a container image. @default true
+   */
+  readonly sources?: boolean;
   /** Forward the child's stderr to ours (errors must stay visible). @default true */
   readonly inheritStderr?: boolean;
 }

@@ -1,0 +1,104 @@
+/**
+ * Issue 2, start-up: time from spawning a kit service process on embedded defaults (telemetry preloaded,
+ * PGlite database copied from the cached template, one migration) to its first `/readyz` 200. Target: <= 2 s,
+ * median of 5. For scale, in the same run and interleaved: a bare Express process under the same loader
+ * (spawn to first 200), the kit service without a database (from sources and from the compiled dist/), and a
+ * restart on an existing data directory.
+ */
+import { get } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnTs } from '../lib/child.js';
+import { startOtlpSink } from '../lib/otlp-sink.js';
+import { freePort } from '../lib/ports.js';
+import { report, type Row } from '../lib/result.js';
+import { median, samples, sleep } from '../lib/stats.js';
+import { benchSystem, benchSystemWithDatabase, catalogEnv, localEnvironment } from '../lib/system.js';
+import { ensurePgliteTemplate } from '../../../platform/runtime/src/database/index.js';
+
+const here = new URL('.', import.meta.url).pathname;
+const RUNS = Number(process.env.BENCH_READY_RUNS ?? 5);
+const PRELOAD = ['--import', '@flotilla/runtime/telemetry'];
+
+/** Status of GET url, or 0 when nothing answers yet. */
+function status(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = get(url, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.setTimeout(1000, () => req.destroy());
+  });
+}
+
+/** Spawns `entry`, polls `path` every 10 ms until 200, and returns the elapsed ms; then stops the process. */
+async function timeToOk(
+  entry: string,
+  env: Record<string, string>,
+  port: number,
+  path: string,
+  nodeArgs: string[],
+  sources = true,
+) {
+  const started = performance.now();
+  const child = spawnTs(join(here, entry), { env: { ...env, PORT: String(port) }, nodeArgs, sources });
+  let exited = false;
+  void child.exited.then(() => (exited = true));
+  try {
+    for (;;) {
+      if (exited) throw new Error(`${entry} exited before ${path} answered 200`);
+      if ((await status(`http://127.0.0.1:${port}${path}`)) === 200) return performance.now() - started;
+      if (performance.now() - started > 30_000) throw new Error(`${entry}: ${path} not 200 within 30 s`);
+      await sleep(10);
+    }
+  } finally {
+    await child.stop();
+  }
+}
+
+const sink = await startOtlpSink();
+const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-ready-'));
+try {
+  // The template is made once per PGlite version and machine (initdb, seconds); not part of a start.
+  await ensurePgliteTemplate();
+  const bare: number[] = [];
+  const kitNoDb: number[] = [];
+  const kitDb: number[] = [];
+  const kitDbRestart: number[] = [];
+  const kitNoDbDist: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const port = await freePort();
+    const env = localEnvironment({ otlpEndpoint: sink.endpoint, port, dataDir: join(work, `run-${i}`) });
+    bare.push(await timeToOk('../http/bare-server.ts', {}, port, '/api/items/1', []));
+    kitNoDb.push(
+      await timeToOk('../http/kit-server.ts', catalogEnv(benchSystem, env), port, '/readyz', PRELOAD),
+    );
+    // The runtime as a container runs it: compiled JS from dist/ (only this entry file goes through tsx).
+    kitNoDbDist.push(
+      await timeToOk('../http/kit-server.ts', catalogEnv(benchSystem, env), port, '/readyz', PRELOAD, false),
+    );
+    const dbEnv = catalogEnv(benchSystemWithDatabase, env);
+    kitDb.push(await timeToOk('kit-db-server.ts', dbEnv, port, '/readyz', PRELOAD));
+    kitDbRestart.push(await timeToOk('kit-db-server.ts', dbEnv, port, '/readyz', PRELOAD));
+  }
+  const row = (name: string, values: number[], target: Row['target']): Row => ({
+    suite: 'ready',
+    name,
+    unit: 'ms',
+    baseline: median(bare),
+    subject: median(values),
+    target,
+    note: `${RUNS} runs: ${samples(values)}; bare Express ${samples(bare)}`,
+  });
+  report([
+    row('spawn to /readyz 200, PGlite from template', kitDb, { kind: 'max-value', value: 2000 }),
+    row('spawn to /readyz 200, PGlite restart', kitDbRestart, { kind: 'info' }),
+    row('spawn to /readyz 200, no database', kitNoDb, { kind: 'info' }),
+    row('spawn to /readyz 200, no database, runtime from dist/', kitNoDbDist, { kind: 'info' }),
+  ]);
+} finally {
+  await sink.close();
+  rmSync(work, { recursive: true, force: true });
+}
