@@ -1,0 +1,136 @@
+/**
+ * The shop end to end, started the way `make dev` starts it (startStack: emulator, databases, one process
+ * per service with envFor's variables, gateway), on ephemeral ports and a temporary state directory.
+ * Everything goes through the gateway, as a newcomer's curl would.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startStack, type Stack } from '@flotilla/dev';
+import { shop } from '../../services/system.js';
+
+let stack: Stack;
+let stateDir: string;
+const lines: string[] = [];
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'shop-e2e-'));
+  stack = await startStack({
+    system: shop,
+    rootDir: fileURLToPath(new URL('../../', import.meta.url)),
+    stateDir,
+    servicePorts: 'ephemeral',
+    gatewayPort: 0,
+    emulatorPort: 0,
+    traceSinkPort: 0,
+    color: false,
+    // Kept for the failure message: a service that does not come up says why in its log lines.
+    output: (line) => {
+      lines.push(line);
+      if (lines.length > 400) lines.shift();
+    },
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}\n--- last stack output ---\n${lines.slice(-60).join('\n')}`);
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+}, 60_000);
+
+interface Order {
+  id: string;
+  status: 'PENDING' | 'PAID' | 'CANCELLED';
+  totalCents: number;
+}
+interface Notification {
+  orderId: string;
+  outcome: string;
+}
+
+async function placeOrder(items: { sku: string; quantity: number }[], key?: string): Promise<Response> {
+  return fetch(`${stack.gatewayUrl}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+    body: JSON.stringify({ customerId: 'e2e-customer', items }),
+  });
+}
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(`${stack.gatewayUrl}${path}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as T;
+}
+async function waitForStatus(id: string, status: Order['status']): Promise<Order> {
+  const deadline = Date.now() + 20_000;
+  let order = await getJson<Order>(`/api/orders/${id}`);
+  while (order.status !== status && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    order = await getJson<Order>(`/api/orders/${id}`);
+  }
+  expect(order.status).toBe(status);
+  return order;
+}
+async function notificationsOf(orderId: string, atLeast: number): Promise<Notification[]> {
+  const deadline = Date.now() + 10_000;
+  let list: Notification[] = [];
+  do {
+    list = (await getJson<{ notifications: Notification[] }>(`/api/notifications?orderId=${orderId}`))
+      .notifications;
+    if (list.length >= atLeast) break;
+    await new Promise((r) => setTimeout(r, 200));
+  } while (Date.now() < deadline);
+  return list;
+}
+const available = async (sku: string) =>
+  (await getJson<{ available: number }>(`/api/inventory/items/${sku}`)).available;
+
+describe('the shop on the local stack', () => {
+  test('an order placed through the gateway reaches PAID and gets one notification', async () => {
+    const res = await placeOrder([{ sku: 'SKU-CHEAP', quantity: 2 }]);
+    expect(res.status).toBe(201);
+    const order = (await res.json()) as Order;
+    expect(order).toMatchObject({ status: 'PENDING', totalCents: 1000 });
+    await waitForStatus(order.id, 'PAID');
+    const notes = await notificationsOf(order.id, 1);
+    await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive right behind
+    expect(await notificationsOf(order.id, 1)).toEqual(notes);
+    expect(notes).toEqual([expect.objectContaining({ orderId: order.id, outcome: 'PAID' })]);
+  }, 60_000);
+
+  test('a SKU-LUXURY order is declined: CANCELLED, its stock released, one notification', async () => {
+    const before = await available('SKU-LUXURY');
+    const res = await placeOrder([{ sku: 'SKU-LUXURY', quantity: 1 }]);
+    expect(res.status).toBe(201);
+    const order = (await res.json()) as Order;
+    expect(order.totalCents).toBe(75_000);
+    expect(await available('SKU-LUXURY')).toBe(before - 1);
+    await waitForStatus(order.id, 'CANCELLED');
+    const deadline = Date.now() + 10_000;
+    while ((await available('SKU-LUXURY')) !== before && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await available('SKU-LUXURY')).toBe(before);
+    expect(await notificationsOf(order.id, 1)).toEqual([
+      expect.objectContaining({ orderId: order.id, outcome: 'CANCELLED' }),
+    ]);
+  }, 60_000);
+
+  test('the same order sent twice with one Idempotency-Key is one order, charged once', async () => {
+    const key = `e2e-${Date.now()}`;
+    const first = await placeOrder([{ sku: 'SKU-RARE', quantity: 1 }], key);
+    const second = await placeOrder([{ sku: 'SKU-RARE', quantity: 1 }], key);
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const [a, b] = (await Promise.all([first.json(), second.json()])) as Order[];
+    expect(b!.id).toBe(a!.id);
+    expect(await available('SKU-RARE')).toBe(4);
+    await waitForStatus(a!.id, 'PAID');
+    const payments = stack.services().find((s) => s.name === 'payments')!;
+    const charges = (await (await fetch(`${payments.url}/internal/payments?orderId=${a!.id}`)).json()) as {
+      payments: unknown[];
+    };
+    expect(charges.payments).toHaveLength(1);
+  }, 60_000);
+});
