@@ -1,0 +1,128 @@
+/**
+ * The three ways of draining a queue that the consumer benchmark compares. Each drains `count` messages
+ * with a handler that awaits `handlerMs`, and resolves once all of them were handled.
+ */
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { pino } from 'pino';
+import { Consumer as SqsConsumer } from 'sqs-consumer';
+import { z } from 'zod';
+import { createConsumer } from '../../../platform/runtime/src/messaging/index.js';
+import { sleep } from '../lib/stats.js';
+
+export interface DrainOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly count: number;
+  readonly handlerMs: number;
+}
+
+/** A running drain: `done` resolves when `count` messages were handled; `stop` ends it. */
+export interface Drain {
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Resolves when `count()` reaches `target`; handlers call `tick` after each message. */
+function counter(target: number): { tick(): void; done: Promise<void> } {
+  let n = 0;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  return {
+    tick() {
+      if (++n === target) resolve();
+    },
+    done,
+  };
+}
+
+/** `sqs-consumer` as its README shows it: `handleMessage`, every other option at its default (batch 1). */
+export function sqsConsumer(o: DrainOptions): Drain {
+  const c = counter(o.count);
+  const consumer = SqsConsumer.create({
+    queueUrl: o.queueUrl,
+    sqs: o.sqs,
+    handleMessage: async (message) => {
+      await sleep(o.handlerMs);
+      c.tick();
+      return message;
+    },
+  });
+  let stopping = false;
+  // Errors after stop are the aborted long poll; before it they are real and must show.
+  consumer.on('error', (err) => stopping || console.error('sqs-consumer:', err.message));
+  consumer.start();
+  return {
+    done: c.done,
+    stop: async () => {
+      stopping = true;
+      consumer.stop({ abort: true });
+    },
+  };
+}
+
+/**
+ * The ceiling without a framework: `loops` concurrent receive loops, each receiving 10, handling them
+ * concurrently and deleting them with one DeleteMessageBatch before the next receive.
+ */
+export function bareLoops(o: DrainOptions, loops: number): Drain {
+  const c = counter(o.count);
+  let running = true;
+  const abort = new AbortController();
+  const loop = async () => {
+    while (running) {
+      const r = await o.sqs
+        .send(
+          new ReceiveMessageCommand({ QueueUrl: o.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+          { abortSignal: abort.signal },
+        )
+        .catch(() => ({ Messages: [] }));
+      const messages = r.Messages ?? [];
+      if (messages.length === 0) continue;
+      await Promise.all(
+        messages.map(async () => {
+          await sleep(o.handlerMs);
+          c.tick();
+        }),
+      );
+      await o.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: o.queueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
+        }),
+      );
+    }
+  };
+  const all = Promise.all(Array.from({ length: loops }, loop));
+  return {
+    done: c.done,
+    async stop() {
+      running = false;
+      abort.abort();
+      await all;
+    },
+  };
+}
+
+export const jobSchemas = { 'job.run': z.object({ n: z.number().int() }) };
+
+/** Our consumer with the given concurrency; everything else at its defaults but a short long-poll. */
+export function flotillaConsumer(o: DrainOptions, concurrency: number): Drain {
+  const c = counter(o.count);
+  const consumer = createConsumer({
+    queueUrl: o.queueUrl,
+    dlqUrl: o.dlqUrl,
+    schemas: jobSchemas,
+    sqs: o.sqs,
+    log: pino({ level: 'warn' }),
+    concurrency,
+    // Only matters once the queue is empty (the end of a run): keeps stop() quick.
+    waitTimeSeconds: 1,
+    handler: async () => {
+      await sleep(o.handlerMs);
+      c.tick();
+    },
+  });
+  consumer.start();
+  return { done: c.done, stop: () => consumer.stop() };
+}

@@ -1,0 +1,54 @@
+/**
+ * The subject of the synth benchmark: `render()` of charts-ts for one environment, then every object parsed
+ * back from the YAML and validated the way the charts tests validate: built-in kinds against the Kubernetes
+ * 1.34 schemas, custom resources against their CRD schemas. Validators are compiled once and reused.
+ */
+import type { System } from '@flotilla/model';
+import { parseAllDocuments } from 'yaml';
+import type { FlotillaEnvironment } from '../../../charts-ts/src/environments/types.js';
+import { render } from '../../../charts-ts/src/main.js';
+import { crdValidator, type KubeObject } from '../../../charts-ts/test/support/crd-validate.js';
+import { KubernetesSchemas } from '../../../charts-ts/test/support/kubernetes-schema.js';
+
+export interface Validators {
+  readonly kubernetes: KubernetesSchemas;
+  readonly crds: ReturnType<typeof crdValidator>;
+}
+
+export function validators(): Validators {
+  return { kubernetes: new KubernetesSchemas(), crds: crdValidator() };
+}
+
+export interface SynthResult {
+  readonly objects: number;
+  readonly renderMs: number;
+  readonly validateMs: number;
+}
+
+export function renderAndValidate(
+  system: System,
+  environment: FlotillaEnvironment,
+  v: Validators,
+): SynthResult {
+  const started = performance.now();
+  const rendered = render(system, [environment]);
+  const rendering = performance.now();
+  let objects = 0;
+  const problems: string[] = [];
+  for (const files of rendered.values()) {
+    for (const text of files.values()) {
+      for (const doc of parseAllDocuments(text)) {
+        const object = doc.toJS() as KubeObject;
+        objects++;
+        if (v.kubernetes.has(object.apiVersion, object.kind)) {
+          for (const p of v.kubernetes.validate(object)) problems.push(`${p.object} ${p.path}: ${p.message}`);
+        } else {
+          problems.push(...v.crds.validate(object));
+        }
+      }
+    }
+  }
+  if (problems.length > 0)
+    throw new Error(`${problems.length} invalid objects, e.g. ${problems.slice(0, 3).join('; ')}`);
+  return { objects, renderMs: rendering - started, validateMs: performance.now() - rendering };
+}
