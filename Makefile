@@ -29,6 +29,10 @@ graph: deps ## Write docs/system.md (Mermaid diagram of the system) from service
 synth: deps ## Write every environment's manifests to dist/<env>/ (cdk8s; byte-identical run to run)
 	$(TS_RUN) charts-ts/src/main.ts
 
+.PHONY: bench
+bench: deps ## Benchmarks (HTTP, start-up, messaging, synth) against same-run baselines; a few minutes; see e2e/bench
+	$(TS_RUN) e2e/bench/run.ts $(SUITES)
+
 lint: deps ## ESLint and Prettier
 	npx eslint .
 	npx prettier --check .

@@ -99,6 +99,6 @@ export function isMessage<T extends { type: string }>(type: T['type']) {
 }
 
 /** Sends a message to the parent, if there is one (suites also run standalone). */
-export function tellParent(message: { type: string } & Record<string, unknown>): void {
+export function tellParent<T extends { readonly type: string }>(message: T): void {
   process.send?.(message);
 }
