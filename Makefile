@@ -4,11 +4,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
 
-.PHONY: help deps build test lint format clean dev dev-reset synth graph
+.PHONY: help deps build test lint format clean dev dev-reset synth graph kind-up kind-e2e kind-down dlq redrive
 TS_RUN := node --conditions=flotilla-source --import tsx
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
 
 node_modules/.package-lock.json: package.json package-lock.json $(wildcard */package.json */*/package.json)
 	npm ci --no-audit --no-fund
@@ -32,6 +32,22 @@ synth: deps ## Write every environment's manifests to dist/<env>/ (cdk8s; byte-i
 .PHONY: bench
 bench: deps ## Benchmarks (HTTP, start-up, messaging, synth) against same-run baselines; a few minutes; see e2e/bench
 	$(TS_RUN) e2e/bench/run.ts $(SUITES)
+
+dlq: deps ## List dead-letter queues: depth and sample messages (local stack from .dev/stack.json, or AWS)
+	$(TS_RUN) platform/runtime/src/messaging/dlq-cli.ts list
+
+redrive: deps ## Move dead letters back to their queue: make redrive QUEUE=<queue name or service/key>
+	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=<queue name or service/key>, e.g. QUEUE=payments/orders"; exit 2; }
+	$(TS_RUN) platform/runtime/src/messaging/dlq-cli.ts redrive $(QUEUE)
+
+kind-up: synth ## Create a kind cluster, build and load the images, apply dist/local (needs Docker, kind, kubectl)
+	bash platform/kind/up.sh
+
+kind-e2e: ## Place an order through the kind cluster's ingress and wait for PAID (after kind-up)
+	bash platform/kind/e2e.sh
+
+kind-down: ## Delete the kind cluster
+	bash platform/kind/down.sh
 
 lint: deps ## ESLint and Prettier
 	npx eslint .
