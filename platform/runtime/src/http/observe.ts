@@ -13,7 +13,6 @@ export function routeOf(req: Request): string | undefined {
  * Per request: one log line (method, route pattern, status, duration, request id, trace ids) and the RED
  * metrics `http.server.requests` (count), `http.server.errors` (count of 5xx) and `http.server.duration`
  * (histogram, ms), each with `http.route`, `http.request.method` and `http.response.status_code`.
- * Also binds `req.log`, the request's logger.
  */
 export function observeRequests(log: Logger): RequestHandler {
   const meter = metrics.getMeter('@flotilla/runtime');
@@ -29,7 +28,6 @@ export function observeRequests(log: Logger): RequestHandler {
     const started = performance.now();
     // Captured now: by the time the response closes, the active context may be another request's.
     const traceFields = traceFieldsOf(trace.getActiveSpan()?.spanContext());
-    req.log = log.child({ request_id: req.id });
     res.once('close', () => {
       const ms = Math.round((performance.now() - started) * 1000) / 1000;
       const route = routeOf(req);
@@ -39,11 +37,30 @@ export function observeRequests(log: Logger): RequestHandler {
       requests.add(1, attributes);
       if (status >= 500) errors.add(1, attributes);
       duration.record(ms, attributes);
-      req.log.info(
-        { ...traceFields, method: req.method, route: route ?? null, path: req.path, status, duration_ms: ms },
+      log.info(
+        { request_id: req.id, ...traceFields, method: req.method, route: route ?? null, path: req.path, status, duration_ms: ms },
         'request',
       );
     });
     next();
   };
+}
+
+const REQUEST_LOG = Symbol('flotilla.requestLog');
+type WithLog = Request & { [REQUEST_LOG]?: Logger };
+
+/**
+ * Defines `req.log` (the service logger with `request_id` bound) on an app's request prototype. The child
+ * logger is made on first use, so requests that log nothing themselves pay nothing for it.
+ */
+export function defineRequestLog(requestPrototype: object, log: Logger): void {
+  Object.defineProperty(requestPrototype, 'log', {
+    configurable: true,
+    get(this: WithLog): Logger {
+      return (this[REQUEST_LOG] ??= log.child({ request_id: this.id }));
+    },
+    set(this: WithLog, value: Logger) {
+      this[REQUEST_LOG] = value;
+    },
+  });
 }

@@ -1,2 +1,4 @@
 export { createLogger, type LoggerOptions, type Logger } from './logger.js';
 export { toXrayTraceId, traceFieldsOf, activeTraceFields, type TraceFields } from './trace-ids.js';
+export { redactSecrets, REDACTED } from './redact.js';
+export { flushAndExit } from './flush.js';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { createNoopMeter, diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { CompositePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -95,6 +95,8 @@ export function resourceFor(config: TelemetryConfig, info: TelemetryResourceInfo
 export function instrumentations() {
   return [
     new HttpInstrumentation({
+      // The kit records its own per-route RED metrics; the instrumentation's duplicates would double the
+      // per-request metric work (see startTelemetry, which gives it a no-op meter).
       ignoreIncomingRequestHook: (req) => HEALTH.has((req.url ?? '').split('?', 1)[0] ?? ''),
       requireParentforOutgoingSpans: true,
     }),
@@ -144,6 +146,7 @@ export function startTelemetry(config: TelemetryConfig, options: StartTelemetryO
       }),
     );
   }
+  const instrumented = instrumentations();
   const sdk = new NodeSDK({
     autoDetectResources: false,
     resource: resourceFor(config, options),
@@ -156,9 +159,14 @@ export function startTelemetry(config: TelemetryConfig, options: StartTelemetryO
     metricReaders,
     // Logs go to stdout as JSON (pino); the SDK must not start an OTLP log exporter of its own.
     logRecordProcessors: [],
-    instrumentations: instrumentations(),
+    instrumentations: instrumented,
   });
   sdk.start();
+  // After start (which hands every instrumentation the SDK's meter provider): the http instrumentation's
+  // own duration histogram duplicates the kit's RED metrics, so it records into a no-op meter instead.
+  for (const instrumentation of instrumented) {
+    if (instrumentation instanceof HttpInstrumentation) instrumentation.setMeterProvider({ getMeter: () => createNoopMeter() });
+  }
   let stopped: Promise<void> | undefined;
   return {
     config,
