@@ -78,7 +78,9 @@ export interface Service<S extends ConfigShape = Record<never, never>> {
  * svc.router.get('/orders/:id', async (req, res) => { ... });
  * await svc.start();
  */
-export function createService<S extends ConfigShape = Record<never, never>>(spec: ServiceSpec<S> = {}): Service<S> {
+export function createService<S extends ConfigShape = Record<never, never>>(
+  spec: ServiceSpec<S> = {},
+): Service<S> {
   const manageProcess = spec.manageProcess ?? true;
   const env = spec.env ?? process.env;
   const config = loadOrExit(spec, env, manageProcess);
@@ -124,7 +126,8 @@ export function createService<S extends ConfigShape = Record<never, never>>(spec
     lifecycle,
     telemetry,
     async start() {
-      if (server !== undefined) throw new Error(`Service "${config.service.name}" is already started; call start() once.`);
+      if (server !== undefined)
+        throw new Error(`Service "${config.service.name}" is already started; call start() once.`);
       try {
         await lifecycle.runStartHooks();
         server = createServer(app);
@@ -144,7 +147,10 @@ export function createService<S extends ConfigShape = Record<never, never>>(spec
         return listening;
       } catch (err) {
         if (!manageProcess) throw err;
-        log.fatal({ err }, `${config.service.name} failed to start: ${err instanceof Error ? err.message : String(err)}`);
+        log.fatal(
+          { err },
+          `${config.service.name} failed to start: ${err instanceof Error ? err.message : String(err)}`,
+        );
         return flushAndExit(log, 1);
       }
     },
@@ -156,7 +162,11 @@ export function createService<S extends ConfigShape = Record<never, never>>(spec
   };
 }
 
-function loadOrExit<S extends ConfigShape>(spec: ServiceSpec<S>, env: Env, manageProcess: boolean): Config<S> {
+function loadOrExit<S extends ConfigShape>(
+  spec: ServiceSpec<S>,
+  env: Env,
+  manageProcess: boolean,
+): Config<S> {
   try {
     const config = loadConfig(spec.config, env);
     if (spec.name !== undefined && spec.name !== config.service.name) {
@@ -207,7 +217,9 @@ function listen(server: Server, port: number): Promise<number> {
     const onError = (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'EADDRINUSE'
-          ? new Error(`Port ${port} is already in use; set PORT to a free port or stop the other process.`, { cause: err })
+          ? new Error(`Port ${port} is already in use; set PORT to a free port or stop the other process.`, {
+              cause: err,
+            })
           : err,
       );
     };

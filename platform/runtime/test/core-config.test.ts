@@ -23,7 +23,12 @@ function configError(fn: () => unknown): ConfigError {
 describe('loadConfig', () => {
   it('reads the variables envFor writes into a typed config, with documented defaults for optional ones', () => {
     const config = loadConfig(undefined, valid);
-    expect(config.service).toEqual({ name: 'orders', version: '0.0.0-dev', environment: 'prod', platform: undefined });
+    expect(config.service).toEqual({
+      name: 'orders',
+      version: '0.0.0-dev',
+      environment: 'prod',
+      platform: undefined,
+    });
     expect(config.port).toBe(8080);
     expect(config.logLevel).toBe('info');
     expect(config.shutdown).toEqual({ drainMs: 0, timeoutMs: 10_000 });
@@ -54,20 +59,35 @@ describe('loadConfig', () => {
       OTEL_TRACES_SAMPLER_ARG: '0.25',
       OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=dev,team=shop',
     });
-    expect(config.service).toEqual({ name: 'payments', version: '1.2.3', environment: 'dev', platform: 'eks' });
+    expect(config.service).toEqual({
+      name: 'payments',
+      version: '1.2.3',
+      environment: 'dev',
+      platform: 'eks',
+    });
     expect(config.shutdown).toEqual({ drainMs: 5000, timeoutMs: 20_000 });
-    expect(config.kubernetes).toEqual({ podName: 'payments-7d9f-abcde', namespace: 'shop', nodeName: 'ip-10-0-1-2' });
+    expect(config.kubernetes).toEqual({
+      podName: 'payments-7d9f-abcde',
+      namespace: 'shop',
+      nodeName: 'ip-10-0-1-2',
+    });
     expect(config.telemetry.tracesUrl).toBe('http://collector:4318/v1/traces');
     expect(config.telemetry.metricsUrl).toBe('http://collector:4318/v1/metrics');
     expect(config.telemetry.samplerRatio).toBe(0.25);
-    expect(config.telemetry.resourceAttributes).toEqual({ 'deployment.environment.name': 'dev', team: 'shop' });
+    expect(config.telemetry.resourceAttributes).toEqual({
+      'deployment.environment.name': 'dev',
+      team: 'shop',
+    });
   });
 
   it("adds the service's own variables, typed", () => {
-    const config = loadConfig({ PAYMENTS_TIMEOUT_MS: z.coerce.number().int(), FEATURE_X: z.enum(['on', 'off']).default('off') }, {
-      ...valid,
-      PAYMENTS_TIMEOUT_MS: '1500',
-    });
+    const config = loadConfig(
+      { PAYMENTS_TIMEOUT_MS: z.coerce.number().int(), FEATURE_X: z.enum(['on', 'off']).default('off') },
+      {
+        ...valid,
+        PAYMENTS_TIMEOUT_MS: '1500',
+      },
+    );
     const timeout: number = config.PAYMENTS_TIMEOUT_MS;
     expect(timeout).toBe(1500);
     expect(config.FEATURE_X).toBe('off');
@@ -77,7 +97,13 @@ describe('loadConfig', () => {
     const err = configError(() =>
       loadConfig(
         { PAYMENTS_URL: z.url() },
-        { PORT: 'eighty', LOG_LEVEL: 'loud', SHUTDOWN_TIMEOUT_MS: '-1', OTEL_TRACES_SAMPLER_ARG: '2', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+        {
+          PORT: 'eighty',
+          LOG_LEVEL: 'loud',
+          SHUTDOWN_TIMEOUT_MS: '-1',
+          OTEL_TRACES_SAMPLER_ARG: '2',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        },
       ),
     );
     const vars = err.issues.map((i) => i.variable).sort();
@@ -104,7 +130,9 @@ describe('loadConfig', () => {
   });
 
   it('does not default required values', () => {
-    const err = configError(() => loadConfig(undefined, { SERVICE_NAME: 'orders', FLOTILLA_ENVIRONMENT: 'prod', PORT: '' }));
+    const err = configError(() =>
+      loadConfig(undefined, { SERVICE_NAME: 'orders', FLOTILLA_ENVIRONMENT: 'prod', PORT: '' }),
+    );
     expect(err.issues.map((i) => i.variable)).toEqual(['PORT']);
   });
 
@@ -114,7 +142,11 @@ describe('loadConfig', () => {
   });
 
   it('reads only the telemetry part for the preload', () => {
-    const t = loadTelemetryConfig({ SERVICE_NAME: 'orders', OTEL_SERVICE_NAME: 'orders-api', OTEL_TRACES_EXPORTER: 'none' });
+    const t = loadTelemetryConfig({
+      SERVICE_NAME: 'orders',
+      OTEL_SERVICE_NAME: 'orders-api',
+      OTEL_TRACES_EXPORTER: 'none',
+    });
     expect(t.serviceName).toBe('orders-api');
     expect(t.tracesUrl).toBeUndefined();
   });
@@ -139,6 +171,8 @@ describe('a service started with a bad environment', () => {
     const child = spawnChildService('service.ts', baseEnv({ SERVICE_NAME: 'payments' }));
     const exit = await child.exited;
     expect(exit.code).toBe(78);
-    expect(child.logs.find((l) => l.level === 'fatal')?.msg).toContain('"payments" but this is service "fixture"');
+    expect(child.logs.find((l) => l.level === 'fatal')?.msg).toContain(
+      '"payments" but this is service "fixture"',
+    );
   });
 });

@@ -17,10 +17,20 @@ let url: string;
 const log = memoryLog();
 
 beforeAll(async () => {
-  svc = createService({ name: 'http-test', env, manageProcess: false, bodyLimit: '1kb', logDestination: log });
-  svc.router.get('/items/:id', validate({ params: z.object({ id: z.string().regex(/^\d+$/, 'expected digits') }) }), (req, res) => {
-    res.json({ id: req.params.id });
+  svc = createService({
+    name: 'http-test',
+    env,
+    manageProcess: false,
+    bodyLimit: '1kb',
+    logDestination: log,
   });
+  svc.router.get(
+    '/items/:id',
+    validate({ params: z.object({ id: z.string().regex(/^\d+$/, 'expected digits') }) }),
+    (req, res) => {
+      res.json({ id: req.params.id });
+    },
+  );
   svc.router.get(
     '/search',
     validate({ query: z.object({ limit: z.coerce.number().int().max(100), q: z.string().min(2) }) }),
@@ -31,7 +41,10 @@ beforeAll(async () => {
   svc.router.post(
     '/orders',
     validate({
-      body: z.object({ sku: z.string().min(1), items: z.array(z.object({ quantity: z.number().int().positive() })) }),
+      body: z.object({
+        sku: z.string().min(1),
+        items: z.array(z.object({ quantity: z.number().int().positive() })),
+      }),
     }),
     (req, res) => {
       res.status(201).json({ sku: req.body.sku, count: req.body.items.length });
@@ -45,7 +58,10 @@ beforeAll(async () => {
     throw new TypeError('async failure');
   });
   svc.router.get('/conflict', () => {
-    throw new HttpError(409, 'Order 42 is already paid', { retryAfter: 30, extensions: { orderId: '42', status: 999 } });
+    throw new HttpError(409, 'Order 42 is already paid', {
+      retryAfter: 30,
+      extensions: { orderId: '42', status: 999 },
+    });
   });
   ({ url } = await svc.start());
 });
@@ -85,7 +101,9 @@ describe('HTTP app', () => {
   });
 
   it('replaces an unsafe x-request-id with a generated one', async () => {
-    const res = await fetch(`${url}/items/12`, { headers: { 'x-request-id': 'bad id with spaces "and quotes"' } });
+    const res = await fetch(`${url}/items/12`, {
+      headers: { 'x-request-id': 'bad id with spaces "and quotes"' },
+    });
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -97,11 +115,18 @@ describe('HTTP app', () => {
     });
     expect(res.status).toBe(400);
     const problem = await problemOf(res);
-    expect(problem).toMatchObject({ type: 'urn:flotilla:problem:validation-failed', status: 400, instance: '/orders' });
+    expect(problem).toMatchObject({
+      type: 'urn:flotilla:problem:validation-failed',
+      status: 400,
+      instance: '/orders',
+    });
     expect(typeof problem.title).toBe('string');
     expect(problem.detail).toContain('body.sku');
     const errors = problem.errors as { location: string; path: string; message: string }[];
-    expect(errors.map((e) => `${e.location}:${e.path}`).sort()).toEqual(['body:items[1].quantity', 'body:sku']);
+    expect(errors.map((e) => `${e.location}:${e.path}`).sort()).toEqual([
+      'body:items[1].quantity',
+      'body:sku',
+    ]);
     expect(errors.every((e) => e.message.length > 0)).toBe(true);
     await expectStillServing();
   });
@@ -118,7 +143,11 @@ describe('HTTP app', () => {
   });
 
   it('answers 400 for malformed JSON and keeps serving', async () => {
-    const res = await fetch(`${url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sku": ' });
+    const res = await fetch(`${url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"sku": ',
+    });
     expect(res.status).toBe(400);
     expect(await problemOf(res)).toMatchObject({ type: 'urn:flotilla:problem:malformed-json', status: 400 });
     await expectStillServing();
@@ -131,12 +160,20 @@ describe('HTTP app', () => {
       body: JSON.stringify({ sku: 'x'.repeat(5000), items: [] }),
     });
     expect(res.status).toBe(413);
-    expect(await problemOf(res)).toMatchObject({ type: 'urn:flotilla:problem:payload-too-large', status: 413, limit: 1024 });
+    expect(await problemOf(res)).toMatchObject({
+      type: 'urn:flotilla:problem:payload-too-large',
+      status: 413,
+      limit: 1024,
+    });
     await expectStillServing();
   });
 
   it('answers 415 for a non-JSON body on a JSON route and keeps serving', async () => {
-    const res = await fetch(`${url}/orders`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'sku=1' });
+    const res = await fetch(`${url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'sku=1',
+    });
     expect(res.status).toBe(415);
     const problem = await problemOf(res);
     expect(problem).toMatchObject({ type: 'urn:flotilla:problem:unsupported-media-type', status: 415 });
@@ -158,7 +195,11 @@ describe('HTTP app', () => {
     const res = await fetch(`${url}/nowhere?x=1`, { method: 'DELETE' });
     expect(res.status).toBe(404);
     const problem = await problemOf(res);
-    expect(problem).toMatchObject({ type: 'urn:flotilla:problem:not-found', status: 404, instance: '/nowhere' });
+    expect(problem).toMatchObject({
+      type: 'urn:flotilla:problem:not-found',
+      status: 404,
+      instance: '/nowhere',
+    });
     expect(problem.detail).toContain('DELETE /nowhere');
   });
 
@@ -172,7 +213,9 @@ describe('HTTP app', () => {
       expect(text).not.toMatch(/\bat .*\.ts:\d+/);
       const problem = JSON.parse(text) as Record<string, unknown>;
       expect(problem).toMatchObject({ status: 500, requestId: `boom-${path.length}` });
-      const [logged] = await eventually(() => log.lines.filter((l) => l.request_id === `boom-${path.length}` && l.level === 'error'));
+      const [logged] = await eventually(() =>
+        log.lines.filter((l) => l.request_id === `boom-${path.length}` && l.level === 'error'),
+      );
       expect(logged).toBeDefined();
       expect(JSON.stringify(logged?.err)).toContain('stack');
     }
@@ -185,15 +228,29 @@ describe('HTTP app', () => {
     expect(res.headers.get('retry-after')).toBe('30');
     const problem = await problemOf(res);
     // An extension named like a standard member cannot override it.
-    expect(problem).toMatchObject({ type: 'about:blank', title: 'Conflict', status: 409, detail: 'Order 42 is already paid', orderId: '42' });
+    expect(problem).toMatchObject({
+      type: 'about:blank',
+      title: 'Conflict',
+      status: 409,
+      detail: 'Order 42 is already paid',
+      orderId: '42',
+    });
   });
 
   it('logs one line per request with method, route pattern, status, duration and request id', async () => {
     await (await fetch(`${url}/items/99`, { headers: { 'x-request-id': 'line-check' } })).text();
     // The line is written when the response closes, which the client may see a moment earlier.
-    const lines = await eventually(() => log.lines.filter((l) => l.request_id === 'line-check' && l.msg === 'request'));
+    const lines = await eventually(() =>
+      log.lines.filter((l) => l.request_id === 'line-check' && l.msg === 'request'),
+    );
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ method: 'GET', route: '/items/:id', path: '/items/99', status: 200, service: 'http-test' });
+    expect(lines[0]).toMatchObject({
+      method: 'GET',
+      route: '/items/:id',
+      path: '/items/99',
+      status: 200,
+      service: 'http-test',
+    });
     expect(typeof lines[0]?.duration_ms).toBe('number');
   });
 
@@ -249,7 +306,10 @@ describe('health endpoints', () => {
     expect((await fetch(`${otherUrl}/startupz`)).status).toBe(200);
     const ready = await fetch(`${otherUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { database: { status: 'ok' }, consumers: { status: 'ok' } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      checks: { database: { status: 'ok' }, consumers: { status: 'ok' } },
+    });
   });
 
   it('answers 503 naming the failing check and its reason', async () => {
@@ -260,7 +320,10 @@ describe('health endpoints', () => {
     expect(await res.json()).toMatchObject({
       status: 'fail',
       failing: ['database'],
-      checks: { database: { status: 'fail', error: 'connection refused (127.0.0.1:5432)' }, consumers: { status: 'ok' } },
+      checks: {
+        database: { status: 'fail', error: 'connection refused (127.0.0.1:5432)' },
+        consumers: { status: 'ok' },
+      },
     });
   });
 
@@ -268,7 +331,10 @@ describe('health endpoints', () => {
     other.health.addReadinessCheck('slow-broker', () => hanging);
     const res = await fetch(`${earlyUrl}/readyz`);
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ failing: ['slow-broker'], checks: { 'slow-broker': { error: 'timed out after 50 ms' } } });
+    expect(await res.json()).toMatchObject({
+      failing: ['slow-broker'],
+      checks: { 'slow-broker': { error: 'timed out after 50 ms' } },
+    });
   });
 
   it('rejects duplicate check names', () => {

@@ -28,7 +28,10 @@ afterEach(async () => {
 
 describe('graceful shutdown of a service process', () => {
   it('on SIGTERM fails readiness first, drains, finishes every in-flight request, runs hooks in reverse and exits 0', async () => {
-    const svc = await startChildService('service.ts', baseEnv({ SHUTDOWN_DRAIN_MS: '400', SHUTDOWN_TIMEOUT_MS: '10000' }));
+    const svc = await startChildService(
+      'service.ts',
+      baseEnv({ SHUTDOWN_DRAIN_MS: '400', SHUTDOWN_TIMEOUT_MS: '10000' }),
+    );
     children.push(svc);
     expect((await get(`${svc.url}/readyz`)).status).toBe(200);
 
@@ -65,13 +68,18 @@ describe('graceful shutdown of a service process', () => {
     const msgs = svc.logs.map((l) => l.msg);
     const hookOrder = svc.logs.filter((l) => l.msg === 'stop hook ran').map((l) => l.hook);
     expect(hookOrder).toEqual(['fixture-hook', 'fixture-first']);
-    expect(msgs.indexOf('shutdown: readiness failing, draining')).toBeLessThan(msgs.indexOf('shutdown: server closed, running stop hooks'));
+    expect(msgs.indexOf('shutdown: readiness failing, draining')).toBeLessThan(
+      msgs.indexOf('shutdown: server closed, running stop hooks'),
+    );
     expect(msgs.at(-1)).toBe('shutdown: complete');
   });
 
   it('exits at once on a second signal', async () => {
     // A drain far longer than the test timeout: only the second signal can end this process in time.
-    const svc = await startChildService('service.ts', baseEnv({ SHUTDOWN_DRAIN_MS: '120000', SHUTDOWN_TIMEOUT_MS: '180000' }));
+    const svc = await startChildService(
+      'service.ts',
+      baseEnv({ SHUTDOWN_DRAIN_MS: '120000', SHUTDOWN_TIMEOUT_MS: '180000' }),
+    );
     children.push(svc);
     svc.signal('SIGINT');
     await svc.waitForLog((l) => l.msg === 'shutdown: readiness failing, draining');
@@ -91,7 +99,9 @@ describe('graceful shutdown of a service process', () => {
     svc.signal('SIGTERM');
     const exit = await svc.exited;
     expect(exit.code).toBe(1);
-    const line = svc.logs.find((l) => l.level === 'error' && String(l.msg).startsWith('shutdown: incomplete'));
+    const line = svc.logs.find(
+      (l) => l.level === 'error' && String(l.msg).startsWith('shutdown: incomplete'),
+    );
     expect(line).toBeDefined();
     expect(line?.msg).toContain('"fixture-hook" did not finish');
     expect(line?.msg).toContain('"fixture-first" never ran');
@@ -106,7 +116,9 @@ describe('graceful shutdown of a service process', () => {
     await svc.waitForLog((l) => l.msg === 'slow request started');
     svc.signal('SIGTERM');
     expect((await svc.exited).code).toBe(1);
-    const line = svc.logs.find((l) => l.level === 'error' && String(l.msg).startsWith('shutdown: incomplete'));
+    const line = svc.logs.find(
+      (l) => l.level === 'error' && String(l.msg).startsWith('shutdown: incomplete'),
+    );
     expect(line?.unfinished_requests).toEqual([expect.stringMatching(/^GET \/slow \(running \d+ ms\)$/)]);
     await pending;
   });

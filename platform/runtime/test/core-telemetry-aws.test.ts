@@ -56,28 +56,48 @@ afterAll(async () => {
 describe('telemetry preload with ESM imports of the AWS SDK and pg', () => {
   it('traces an SQS call as a client span inside the request and propagates the trace to the message', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const res = await fetch(`${svc.url}/send`, { method: 'POST', headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
-    if (res.status !== 202) throw new Error(`send failed: ${JSON.stringify(svc.logs.filter((l) => l.level === 'error'))}`);
-    const spans = await receiver.waitForSpans((all) => all.some((s) => s.traceId === traceId && s.scope === '@opentelemetry/instrumentation-aws-sdk'));
+    const res = await fetch(`${svc.url}/send`, {
+      method: 'POST',
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    if (res.status !== 202)
+      throw new Error(`send failed: ${JSON.stringify(svc.logs.filter((l) => l.level === 'error'))}`);
+    const spans = await receiver.waitForSpans((all) =>
+      all.some((s) => s.traceId === traceId && s.scope === '@opentelemetry/instrumentation-aws-sdk'),
+    );
     const server = spans.find((s) => s.traceId === traceId && s.kind === 2);
-    const aws = spans.find((s) => s.traceId === traceId && s.scope === '@opentelemetry/instrumentation-aws-sdk');
+    const aws = spans.find(
+      (s) => s.traceId === traceId && s.scope === '@opentelemetry/instrumentation-aws-sdk',
+    );
     expect(aws?.name).toBe('telemetry-test send');
-    expect(aws?.attributes).toMatchObject({ 'rpc.service': 'SQS', 'rpc.method': 'SendMessage', 'messaging.system': 'aws_sqs' });
+    expect(aws?.attributes).toMatchObject({
+      'rpc.service': 'SQS',
+      'rpc.method': 'SendMessage',
+      'messaging.system': 'aws_sqs',
+    });
     const ids = new Map(spans.map((s) => [s.spanId, s.parentSpanId]));
     let at = aws?.parentSpanId;
     while (at !== undefined && at !== '' && at !== server?.spanId) at = ids.get(at);
     expect(at).toBe(server?.spanId);
     // The AWS SDK instrumentation injects the trace context into the message attributes.
-    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }));
+    const got = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }),
+    );
     expect(got.Messages?.[0]?.MessageAttributes?.traceparent?.StringValue).toContain(traceId);
   });
 
   it('traces a pg connection attempt inside the request', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4737';
-    const res = await fetch(`${svc.url}/pg`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    const res = await fetch(`${svc.url}/pg`, {
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
     expect(res.status).toBe(503);
-    const spans = await receiver.waitForSpans((all) => all.some((s) => s.traceId === traceId && s.scope === '@opentelemetry/instrumentation-pg'));
-    const pgSpan = spans.find((s) => s.traceId === traceId && s.scope === '@opentelemetry/instrumentation-pg');
+    const spans = await receiver.waitForSpans((all) =>
+      all.some((s) => s.traceId === traceId && s.scope === '@opentelemetry/instrumentation-pg'),
+    );
+    const pgSpan = spans.find(
+      (s) => s.traceId === traceId && s.scope === '@opentelemetry/instrumentation-pg',
+    );
     expect(pgSpan?.name).toBe('pg.connect');
     expect(pgSpan?.status.code).toBe(2); // ERROR: nothing listens there
   });

@@ -41,7 +41,9 @@ describe('telemetry', () => {
   it('continues an incoming W3C traceparent with an http server span and an express child span', async () => {
     const traceId = '5f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';
     const parent = '1a2b3c4d5e6f7a8b';
-    const res = await fetch(`${svc.url}/items/42`, { headers: { traceparent: `00-${traceId}-${parent}-01` } });
+    const res = await fetch(`${svc.url}/items/42`, {
+      headers: { traceparent: `00-${traceId}-${parent}-01` },
+    });
     expect(res.status).toBe(200);
     const spans = await receiver.waitForSpans((all) => all.filter((s) => s.traceId === traceId).length >= 2);
     const mine = spans.filter((s) => s.traceId === traceId);
@@ -53,7 +55,10 @@ describe('telemetry', () => {
     expect(server?.attributes['http.route']).toBe('/items/:id');
     const express = mine.find((s) => s.scope === '@opentelemetry/instrumentation-express');
     expect(express?.name).toMatch(/^request handler/);
-    expect(express?.attributes).toMatchObject({ 'express.type': 'request_handler', 'http.route': '/items/:id' });
+    expect(express?.attributes).toMatchObject({
+      'express.type': 'request_handler',
+      'http.route': '/items/:id',
+    });
     expect(express?.parentSpanId).toBe(server?.spanId);
     // Only route handlers become spans: no per-middleware spans (cost).
     expect(mine.filter((s) => s.scope === '@opentelemetry/instrumentation-express')).toHaveLength(1);
@@ -73,7 +78,9 @@ describe('telemetry', () => {
   it('continues an incoming X-Amzn-Trace-Id', async () => {
     const xray = '1-6745a1b2-0123456789abcdef01234567';
     const parent = '53995c3f42cd8ad8';
-    const res = await fetch(`${svc.url}/hello`, { headers: { 'x-amzn-trace-id': `Root=${xray};Parent=${parent};Sampled=1` } });
+    const res = await fetch(`${svc.url}/hello`, {
+      headers: { 'x-amzn-trace-id': `Root=${xray};Parent=${parent};Sampled=1` },
+    });
     expect(res.status).toBe(200);
     const traceId = '6745a1b20123456789abcdef01234567';
     const spans = await receiver.waitForSpans((all) => serverSpans(all, traceId).length >= 1);
@@ -99,13 +106,18 @@ describe('telemetry', () => {
     expect(await res.json()).toEqual({ inner: { id: '7' } });
     const line = await svc.waitForLog((l) => l.request_id === 'chain' && l.msg === 'request');
     const traceId = String(line.trace_id);
-    const spans = await receiver.waitForSpans((all) => serverSpans(all, traceId).length >= 2 && all.some((s) => s.traceId === traceId && s.kind === 3));
+    const spans = await receiver.waitForSpans(
+      (all) =>
+        serverSpans(all, traceId).length >= 2 && all.some((s) => s.traceId === traceId && s.kind === 3),
+    );
     const outer = spans.find((s) => s.traceId === traceId && s.kind === 2 && s.name === 'GET /chain');
     const client = spans.find((s) => s.traceId === traceId && s.kind === 3);
     const inner = spans.find((s) => s.traceId === traceId && s.kind === 2 && s.name === 'GET /items/:id');
     expect(outer?.parentSpanId).toBe('');
     // The client span is made inside the /chain route handler, so it descends from the outer server span.
-    const ancestors = new Map(spans.filter((s) => s.traceId === traceId).map((s) => [s.spanId, s.parentSpanId]));
+    const ancestors = new Map(
+      spans.filter((s) => s.traceId === traceId).map((s) => [s.spanId, s.parentSpanId]),
+    );
     let at = client?.parentSpanId;
     const chain: string[] = [];
     while (at !== undefined && at !== '') {
@@ -117,11 +129,16 @@ describe('telemetry', () => {
   });
 
   it('makes no spans for health probes', async () => {
-    for (const path of ['/livez', '/readyz', '/startupz']) expect((await fetch(`${svc.url}${path}`)).status).toBe(200);
+    for (const path of ['/livez', '/readyz', '/startupz'])
+      expect((await fetch(`${svc.url}${path}`)).status).toBe(200);
     await fetch(`${svc.url}/items/1`, { headers: { 'x-request-id': 'after-probes' } });
     const line = await svc.waitForLog((l) => l.request_id === 'after-probes' && l.msg === 'request');
     await receiver.waitForSpans((all) => serverSpans(all, String(line.trace_id)).length >= 1);
-    expect(receiver.spans.some((s) => ['/livez', '/readyz', '/startupz'].some((p) => s.name.includes(p) || s.attributes['url.path'] === p))).toBe(false);
+    expect(
+      receiver.spans.some((s) =>
+        ['/livez', '/readyz', '/startupz'].some((p) => s.name.includes(p) || s.attributes['url.path'] === p),
+      ),
+    ).toBe(false);
   });
 
   it('exports RED metrics per route', async () => {
@@ -133,8 +150,13 @@ describe('telemetry', () => {
         all.some((p) => p.metric === 'http.server.requests' && p.attributes['http.route'] === '/items/:id') &&
         all.some((p) => p.metric === 'http.server.duration' && p.attributes['http.route'] === '/items/:id'),
     );
-    const items = points.filter((p) => p.metric === 'http.server.requests' && p.attributes['http.route'] === '/items/:id');
-    expect(items.at(-1)?.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200 });
+    const items = points.filter(
+      (p) => p.metric === 'http.server.requests' && p.attributes['http.route'] === '/items/:id',
+    );
+    expect(items.at(-1)?.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'http.response.status_code': 200,
+    });
     expect(items.at(-1)?.value).toBeGreaterThanOrEqual(1);
     const errors = points.filter((p) => p.metric === 'http.server.errors');
     expect(errors.every((p) => Number(p.attributes['http.response.status_code']) >= 500)).toBe(true);
@@ -158,7 +180,8 @@ describe('telemetry', () => {
     expect(line.span_id).not.toBe('b7ad6b7169203331');
     expect(line.xray_trace_id).toBe('1-0af76519-16cd43dd8448eb211c80319c');
     const text = JSON.stringify(line);
-    for (const secret of ['sekrit-bearer', 'sekrit-cookie', 'sekrit-key', 'hunter2', 'tkn-123']) expect(text).not.toContain(secret);
+    for (const secret of ['sekrit-bearer', 'sekrit-cookie', 'sekrit-key', 'hunter2', 'tkn-123'])
+      expect(text).not.toContain(secret);
     expect(line).toMatchObject({
       headers: { authorization: '[redacted]', cookie: '[redacted]', 'x-api-key': '[redacted]' },
       user: { name: 'ada', password: '[redacted]' },

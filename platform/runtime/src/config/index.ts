@@ -1,3 +1,11 @@
-export { loadConfig, loadTelemetryConfig, type BaseConfig, type Config, type ConfigShape, type Env, type TelemetryConfig } from './load.js';
+export {
+  loadConfig,
+  loadTelemetryConfig,
+  type BaseConfig,
+  type Config,
+  type ConfigShape,
+  type Env,
+  type TelemetryConfig,
+} from './load.js';
 export { ConfigError, type ConfigIssue } from './errors.js';
 export { baseConfigShape } from './schema.js';

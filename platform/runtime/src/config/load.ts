@@ -115,7 +115,10 @@ export function loadTelemetryConfig(env: Env = process.env): TelemetryConfig {
   const result = schema.safeParse(env);
   if (!result.success) throw new ConfigError(issuesOf(result.error, env));
   const v = result.data as Record<string, unknown>;
-  return telemetryOf(v, (v.OTEL_SERVICE_NAME as string | undefined) ?? (v[ENV.serviceName] as string) ?? 'unknown_service');
+  return telemetryOf(
+    v,
+    (v.OTEL_SERVICE_NAME as string | undefined) ?? (v[ENV.serviceName] as string) ?? 'unknown_service',
+  );
 }
 
 function issuesOf(error: z.ZodError, env: Env): ConfigIssue[] {
@@ -124,8 +127,10 @@ function issuesOf(error: z.ZodError, env: Env): ConfigIssue[] {
     const variable = String(issue.path[0] ?? '(root)');
     if (byVar.has(variable)) continue; // the first problem per variable is the one to fix
     const raw = env[variable];
-    const shown = raw === undefined ? '' : ` (got ${JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)})`;
-    const message = raw === undefined && !issue.message.startsWith('missing') ? `missing: ${issue.message}` : issue.message;
+    const shown =
+      raw === undefined ? '' : ` (got ${JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)})`;
+    const message =
+      raw === undefined && !issue.message.startsWith('missing') ? `missing: ${issue.message}` : issue.message;
     byVar.set(variable, `${message}${shown}`);
   }
   return [...byVar].map(([variable, message]) => ({ variable, message }));
@@ -143,20 +148,29 @@ function toBaseConfig(v: z.output<z.ZodObject<typeof baseConfigShape>>): BaseCon
     logLevel: v[ENV.logLevel],
     shutdown: { drainMs: v[ENV.shutdownDrainMs], timeoutMs: v[ENV.shutdownTimeoutMs] },
     kubernetes: { podName: v[ENV.podName], namespace: v[ENV.podNamespace], nodeName: v[ENV.nodeName] },
-    telemetry: telemetryOf(v as unknown as Record<string, unknown>, v.OTEL_SERVICE_NAME ?? v[ENV.serviceName]),
+    telemetry: telemetryOf(
+      v as unknown as Record<string, unknown>,
+      v.OTEL_SERVICE_NAME ?? v[ENV.serviceName],
+    ),
   };
 }
 
 function telemetryOf(v: Record<string, unknown>, serviceName: string): TelemetryConfig {
   const base = v.OTEL_EXPORTER_OTLP_ENDPOINT as string | undefined;
   const signalUrl = (explicit: unknown, path: string) =>
-    (explicit as string | undefined) ?? (base === undefined ? undefined : `${base.replace(/\/+$/, '')}${path}`);
+    (explicit as string | undefined) ??
+    (base === undefined ? undefined : `${base.replace(/\/+$/, '')}${path}`);
   return {
     disabled: v.OTEL_SDK_DISABLED as boolean,
     serviceName,
-    tracesUrl: v.OTEL_TRACES_EXPORTER === 'none' ? undefined : signalUrl(v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, '/v1/traces'),
+    tracesUrl:
+      v.OTEL_TRACES_EXPORTER === 'none'
+        ? undefined
+        : signalUrl(v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, '/v1/traces'),
     metricsUrl:
-      v.OTEL_METRICS_EXPORTER === 'none' ? undefined : signalUrl(v.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, '/v1/metrics'),
+      v.OTEL_METRICS_EXPORTER === 'none'
+        ? undefined
+        : signalUrl(v.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, '/v1/metrics'),
     protocol: v.OTEL_EXPORTER_OTLP_PROTOCOL as TelemetryConfig['protocol'],
     sampler: v.OTEL_TRACES_SAMPLER as TelemetryConfig['sampler'],
     samplerRatio: v.OTEL_TRACES_SAMPLER_ARG as number,

@@ -68,7 +68,9 @@ export class HealthRegistry implements Health {
   async readiness(): Promise<ReadinessReport> {
     if (this.#shuttingDown) return { status: 'shutting-down', checks: {}, failing: [] };
     if (!this.#started) return { status: 'starting', checks: {}, failing: [] };
-    const entries = await Promise.all([...this.#checks].map(async ([name, check]) => [name, await this.#run(check)] as const));
+    const entries = await Promise.all(
+      [...this.#checks].map(async ([name, check]) => [name, await this.#run(check)] as const),
+    );
     const checks = Object.fromEntries(entries);
     const failing = entries.filter(([, r]) => r.status === 'fail').map(([name]) => name);
     // Shutdown may have begun while checks ran; never report ready after it did.
@@ -86,7 +88,11 @@ export class HealthRegistry implements Health {
       await Promise.race([Promise.resolve().then(check), timeout]);
       return { status: 'ok', durationMs: elapsed(started) };
     } catch (err) {
-      return { status: 'fail', durationMs: elapsed(started), error: err instanceof Error ? err.message : String(err) };
+      return {
+        status: 'fail',
+        durationMs: elapsed(started),
+        error: err instanceof Error ? err.message : String(err),
+      };
     } finally {
       clearTimeout(timer);
     }

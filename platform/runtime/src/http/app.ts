@@ -41,7 +41,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   defineRequestLog(app.request, options.log);
   // One Express layer for all of the kit's per-request work: each layer costs time in Express and more
   // in its instrumentation, which wraps every layer of every request.
-  app.use(inOneLayer([requestId(), ...(options.unobserved ?? []), observeRequests(options.log), ...(options.observed ?? [])]));
+  app.use(
+    inOneLayer([
+      requestId(),
+      ...(options.unobserved ?? []),
+      observeRequests(options.log),
+      ...(options.observed ?? []),
+    ]),
+  );
   app.use(express.json({ limit: options.bodyLimit ?? '100kb', type: JSON_TYPES, strict: true }));
   const router = express.Router();
   app.use(router);

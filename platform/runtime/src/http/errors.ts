@@ -32,27 +32,43 @@ interface BodyParserError extends Error {
 }
 
 function isBodyParserError(err: unknown): err is BodyParserError {
-  return err instanceof Error && typeof (err as Partial<BodyParserError>).type === 'string' && 'status' in err;
+  return (
+    err instanceof Error && typeof (err as Partial<BodyParserError>).type === 'string' && 'status' in err
+  );
 }
 
 /** Maps body-parser's errors to problems a caller can act on. */
 function bodyParserProblem(err: BodyParserError): HttpError | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
-      return new HttpError(400, `The request body is not valid JSON: ${err.message}.`, { type: PROBLEM_TYPES.malformedJson });
+      return new HttpError(400, `The request body is not valid JSON: ${err.message}.`, {
+        type: PROBLEM_TYPES.malformedJson,
+      });
     case 'entity.too.large':
-      return new HttpError(413, `The request body is ${err.length ?? 'more than'} bytes; the limit is ${err.limit} bytes. Send a smaller body.`, {
-        type: PROBLEM_TYPES.tooLarge,
-        extensions: { limit: err.limit },
-      });
+      return new HttpError(
+        413,
+        `The request body is ${err.length ?? 'more than'} bytes; the limit is ${err.limit} bytes. Send a smaller body.`,
+        {
+          type: PROBLEM_TYPES.tooLarge,
+          extensions: { limit: err.limit },
+        },
+      );
     case 'charset.unsupported':
-      return new HttpError(415, `Charset ${JSON.stringify(err.charset)} is not supported; send JSON as UTF-8.`, {
-        type: PROBLEM_TYPES.unsupportedMediaType,
-      });
+      return new HttpError(
+        415,
+        `Charset ${JSON.stringify(err.charset)} is not supported; send JSON as UTF-8.`,
+        {
+          type: PROBLEM_TYPES.unsupportedMediaType,
+        },
+      );
     case 'encoding.unsupported':
-      return new HttpError(415, `Content-Encoding ${JSON.stringify(err.encoding)} is not supported; send identity, gzip or deflate.`, {
-        type: PROBLEM_TYPES.unsupportedMediaType,
-      });
+      return new HttpError(
+        415,
+        `Content-Encoding ${JSON.stringify(err.encoding)} is not supported; send identity, gzip or deflate.`,
+        {
+          type: PROBLEM_TYPES.unsupportedMediaType,
+        },
+      );
     case 'request.aborted':
     case 'request.size.invalid':
       return new HttpError(400, err.message);
@@ -67,10 +83,12 @@ function bodyParserProblem(err: BodyParserError): HttpError | undefined {
  */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return function problemErrorHandler(err: unknown, req, res, next) {
-    const known = err instanceof HttpError ? err : isBodyParserError(err) ? bodyParserProblem(err) : undefined;
+    const known =
+      err instanceof HttpError ? err : isBodyParserError(err) ? bodyParserProblem(err) : undefined;
     // req.log is unset only when the error happened before the logging middleware ran.
     const reqLog = (req.log as Logger | undefined) ?? log.child({ request_id: req.id });
-    if (known === undefined) reqLog.error({ err, method: req.method, path: req.path }, 'unhandled error in request handler');
+    if (known === undefined)
+      reqLog.error({ err, method: req.method, path: req.path }, 'unhandled error in request handler');
     else if (known.status >= 500) reqLog.error({ err }, known.message);
     if (res.headersSent) {
       // Too late for a problem document; Express's final handler ends the broken response.
@@ -91,7 +109,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (known.retryAfter !== undefined) {
       res.setHeader(
         'Retry-After',
-        known.retryAfter instanceof Date ? known.retryAfter.toUTCString() : String(Math.max(0, Math.ceil(known.retryAfter))),
+        known.retryAfter instanceof Date
+          ? known.retryAfter.toUTCString()
+          : String(Math.max(0, Math.ceil(known.retryAfter))),
       );
     }
     sendProblem(res, { ...known.toProblem(req.path), requestId: req.id });

@@ -16,8 +16,14 @@ export function routeOf(req: Request): string | undefined {
  */
 export function observeRequests(log: Logger): RequestHandler {
   const meter = metrics.getMeter('@flotilla/runtime');
-  const requests = meter.createCounter('http.server.requests', { description: 'HTTP requests handled', unit: '{request}' });
-  const errors = meter.createCounter('http.server.errors', { description: 'HTTP requests answered 5xx', unit: '{request}' });
+  const requests = meter.createCounter('http.server.requests', {
+    description: 'HTTP requests handled',
+    unit: '{request}',
+  });
+  const errors = meter.createCounter('http.server.errors', {
+    description: 'HTTP requests answered 5xx',
+    unit: '{request}',
+  });
   const duration = meter.createHistogram('http.server.duration', {
     description: 'Time to handle an HTTP request',
     unit: 'ms',
@@ -32,13 +38,24 @@ export function observeRequests(log: Logger): RequestHandler {
       const ms = Math.round((performance.now() - started) * 1000) / 1000;
       const route = routeOf(req);
       const status = res.writableFinished ? res.statusCode : 499; // 499: the client went away first
-      const attributes: Attributes = { 'http.request.method': req.method, 'http.response.status_code': status };
+      const attributes: Attributes = {
+        'http.request.method': req.method,
+        'http.response.status_code': status,
+      };
       if (route !== undefined) attributes['http.route'] = route;
       requests.add(1, attributes);
       if (status >= 500) errors.add(1, attributes);
       duration.record(ms, attributes);
       log.info(
-        { request_id: req.id, ...traceFields, method: req.method, route: route ?? null, path: req.path, status, duration_ms: ms },
+        {
+          request_id: req.id,
+          ...traceFields,
+          method: req.method,
+          route: route ?? null,
+          path: req.path,
+          status,
+          duration_ms: ms,
+        },
         'request',
       );
     });

@@ -73,7 +73,9 @@ export class HttpError extends Error {
     options: HttpErrorOptions = {},
   ) {
     if (!Number.isInteger(status) || status < 400 || status > 599) {
-      throw new RangeError(`HttpError status must be an integer 400-599, got ${status}; use a 4xx or 5xx code`);
+      throw new RangeError(
+        `HttpError status must be an integer 400-599, got ${status}; use a 4xx or 5xx code`,
+      );
     }
     super(detail ?? STATUS_CODES[status] ?? `HTTP ${status}`, { cause: options.cause });
     this.type = options.type ?? 'about:blank';

@@ -59,10 +59,14 @@ export function requireJson(): RequestHandler {
 function assertJsonBody(req: Request): void {
   if (!hasBody(req) || req.is(JSON_TYPES)) return;
   const type = req.headers['content-type'];
-  throw new HttpError(415, `${req.method} ${req.path} accepts only JSON bodies; send Content-Type: application/json${type === undefined ? ' (none was sent)' : ` instead of ${JSON.stringify(type)}`}.`, {
-    type: PROBLEM_TYPES.unsupportedMediaType,
-    extensions: { accept: JSON_TYPES },
-  });
+  throw new HttpError(
+    415,
+    `${req.method} ${req.path} accepts only JSON bodies; send Content-Type: application/json${type === undefined ? ' (none was sent)' : ` instead of ${JSON.stringify(type)}`}.`,
+    {
+      type: PROBLEM_TYPES.unsupportedMediaType,
+      extensions: { accept: JSON_TYPES },
+    },
+  );
 }
 
 function hasBody(req: Request): boolean {

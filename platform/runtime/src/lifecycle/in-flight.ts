@@ -49,6 +49,8 @@ export class InFlightRequests {
   /** `GET /slow (running 1234 ms)` for each request still in flight. */
   describe(): string[] {
     const now = performance.now();
-    return [...this.#requests].map((r) => `${r.method} ${r.path} (running ${Math.round(now - r.started)} ms)`);
+    return [...this.#requests].map(
+      (r) => `${r.method} ${r.path} (running ${Math.round(now - r.started)} ms)`,
+    );
   }
 }

@@ -1,3 +1,9 @@
 export { ServiceLifecycle, type HookFailure, type StartHook } from './lifecycle.js';
 export { InFlightRequests } from './in-flight.js';
-export { gracefulShutdown, handleSignals, ShutdownError, type ShutdownParts, type ShutdownResult } from './shutdown.js';
+export {
+  gracefulShutdown,
+  handleSignals,
+  ShutdownError,
+  type ShutdownParts,
+  type ShutdownResult,
+} from './shutdown.js';

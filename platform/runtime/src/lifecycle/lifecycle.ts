@@ -43,7 +43,9 @@ export class ServiceLifecycle implements Lifecycle {
       try {
         await hook();
       } catch (err) {
-        throw new Error(`Start hook "${name}" failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new Error(`Start hook "${name}" failed: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
       }
     }
   }

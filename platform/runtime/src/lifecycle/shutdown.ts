@@ -56,7 +56,10 @@ export async function gracefulShutdown(parts: ShutdownParts): Promise<ShutdownRe
 
   const steps = async (): Promise<'done'> => {
     health.markShuttingDown();
-    log.info({ drain_ms: parts.drainMs, timeout_ms: parts.timeoutMs, in_flight: inFlight.size }, 'shutdown: readiness failing, draining');
+    log.info(
+      { drain_ms: parts.drainMs, timeout_ms: parts.timeoutMs, in_flight: inFlight.size },
+      'shutdown: readiness failing, draining',
+    );
     if (parts.drainMs > 0) await sleep(parts.drainMs);
     inFlight.markClosing();
     const closed = server === undefined ? Promise.resolve() : closeServer(server);
@@ -97,8 +100,12 @@ export async function gracefulShutdown(parts: ShutdownParts): Promise<ShutdownRe
 
 function describeFailure(result: ShutdownResult): string {
   const parts: string[] = [];
-  if (result.unfinishedRequests.length > 0) parts.push(`requests still running: ${result.unfinishedRequests.join(', ')}`);
-  const hooks = result.hooks.map((h) => `"${h.name}" ${h.state === 'unfinished' ? 'did not finish' : h.state === 'failed' ? 'failed' : 'never ran'}`);
+  if (result.unfinishedRequests.length > 0)
+    parts.push(`requests still running: ${result.unfinishedRequests.join(', ')}`);
+  const hooks = result.hooks.map(
+    (h) =>
+      `"${h.name}" ${h.state === 'unfinished' ? 'did not finish' : h.state === 'failed' ? 'failed' : 'never ran'}`,
+  );
   if (hooks.length > 0) parts.push(`stop hooks: ${hooks.join(', ')}`);
   return `shutdown: incomplete after ${result.durationMs} ms; ${parts.join('; ') || 'server connections did not close'}. Raise SHUTDOWN_TIMEOUT_MS or make these finish sooner.`;
 }

@@ -77,7 +77,8 @@ export function resourceFor(config: TelemetryConfig, info: TelemetryResourceInfo
   set('service.name', config.serviceName);
   set('service.version', info.serviceVersion);
   set('service.instance.id', info.podName ?? `${hostname()}:${process.pid}`);
-  const environment = info.environment ?? attrs['deployment.environment.name'] ?? attrs['deployment.environment'];
+  const environment =
+    info.environment ?? attrs['deployment.environment.name'] ?? attrs['deployment.environment'];
   set('deployment.environment.name', environment);
   // The pre-1.27 name, still what X-Ray and many collectors' processors read.
   set('deployment.environment', environment);
@@ -165,7 +166,8 @@ export function startTelemetry(config: TelemetryConfig, options: StartTelemetryO
   // After start (which hands every instrumentation the SDK's meter provider): the http instrumentation's
   // own duration histogram duplicates the kit's RED metrics, so it records into a no-op meter instead.
   for (const instrumentation of instrumented) {
-    if (instrumentation instanceof HttpInstrumentation) instrumentation.setMeterProvider({ getMeter: () => createNoopMeter() });
+    if (instrumentation instanceof HttpInstrumentation)
+      instrumentation.setMeterProvider({ getMeter: () => createNoopMeter() });
   }
   let stopped: Promise<void> | undefined;
   return {

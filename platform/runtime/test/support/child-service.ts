@@ -55,7 +55,11 @@ export interface StartOptions {
 }
 
 /** Spawns a fixture; does not wait for it to listen (see {@link startChildService}). */
-export function spawnChildService(fixture: string, env: Record<string, string>, options: StartOptions = {}): ChildService {
+export function spawnChildService(
+  fixture: string,
+  env: Record<string, string>,
+  options: StartOptions = {},
+): ChildService {
   const args = ['--conditions=flotilla-source', '--import', 'tsx'];
   if (options.preload === true) args.push('--import', '@flotilla/runtime/telemetry');
   args.push(fixturePath(fixture));
@@ -79,7 +83,9 @@ export function spawnChildService(fixture: string, env: Record<string, string>, 
   lines(child.stdout, onLine);
   lines(child.stderr, (line) => otherOutput.push(line));
   // 'close', not 'exit': it fires after stdout and stderr are fully read, so no log line is missed.
-  const exited = new Promise<ChildExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<ChildExit>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
   let done = false;
   void exited.then(() => {
     done = true;
@@ -105,7 +111,9 @@ export function spawnChildService(fixture: string, env: Record<string, string>, 
         };
         const timer = setTimeout(() => {
           finish();
-          reject(new Error(`expected log line not seen within ${timeoutMs} ms. Logs:\n${dump(logs, otherOutput)}`));
+          reject(
+            new Error(`expected log line not seen within ${timeoutMs} ms. Logs:\n${dump(logs, otherOutput)}`),
+          );
         }, timeoutMs);
         const finish = () => {
           clearTimeout(timer);

@@ -67,8 +67,14 @@ export interface OtlpReceiver {
   /** Content types of the requests received (to check the protocol). */
   readonly contentTypes: string[];
   /** Resolves with the spans once `predicate` holds for the collected spans; rejects after `timeoutMs`. */
-  waitForSpans(predicate: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
-  waitForPoints(predicate: (points: readonly ReceivedPoint[]) => boolean, timeoutMs?: number): Promise<ReceivedPoint[]>;
+  waitForSpans(
+    predicate: (spans: readonly ReceivedSpan[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<ReceivedSpan[]>;
+  waitForPoints(
+    predicate: (points: readonly ReceivedPoint[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<ReceivedPoint[]>;
   close(): Promise<void>;
 }
 
@@ -98,7 +104,12 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
-  function waitFor<T>(list: T[], predicate: (items: readonly T[]) => boolean, timeoutMs: number, what: string): Promise<T[]> {
+  function waitFor<T>(
+    list: T[],
+    predicate: (items: readonly T[]) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<T[]> {
     return new Promise((resolve, reject) => {
       const check = () => {
         if (!predicate(list)) return;
@@ -108,7 +119,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       };
       const timer = setTimeout(() => {
         listeners.delete(check);
-        reject(new Error(`OTLP receiver: expected ${what} not received within ${timeoutMs} ms; got ${JSON.stringify(list, null, 1).slice(0, 3000)}`));
+        reject(
+          new Error(
+            `OTLP receiver: expected ${what} not received within ${timeoutMs} ms; got ${JSON.stringify(list, null, 1).slice(0, 3000)}`,
+          ),
+        );
       }, timeoutMs);
       listeners.add(check);
       check();
