@@ -133,4 +133,66 @@ describe('the shop on the local stack', () => {
     };
     expect(charges.payments).toHaveLength(1);
   }, 60_000);
+
+  test('one trace follows an order from the gateway through HTTP, SNS->SQS and every consumer', async () => {
+    // The caller starts the trace, so the test knows its id: X-Ray-compatible (first 8 hex: epoch seconds).
+    const traceId = `${Math.floor(Date.now() / 1000).toString(16)}${'a1b2c3d4e5f6a7b8c9d0e1f2'}`;
+    const callerSpan = '00f067aa0ba902b7';
+    const res = await fetch(`${stack.gatewayUrl}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${callerSpan}-01` },
+      body: JSON.stringify({ customerId: 'e2e-trace', items: [{ sku: 'SKU-CHEAP', quantity: 1 }] }),
+    });
+    expect(res.status).toBe(201);
+    const order = (await res.json()) as Order;
+    await waitForStatus(order.id, 'PAID');
+    await notificationsOf(order.id, 1);
+
+    // Spans arrive in batches: wait until the last hop (notifications consuming order.paid) is exported.
+    const deadline = Date.now() + 20_000;
+    let spans: TraceSpan[] = [];
+    const has = (service: string, kind: number) =>
+      spans.some((s) => s.service === service && s.kind === kind);
+    do {
+      const traces = (await (await fetch(`${stack.traceSinkUrl}/api/traces`)).json()) as TraceRecord[];
+      spans = traces.find((t) => t.traceId === traceId)?.spans ?? [];
+      if (has('notifications', SPAN_KIND.consumer) && has('orders', SPAN_KIND.consumer)) break;
+      await new Promise((r) => setTimeout(r, 300));
+    } while (Date.now() < deadline);
+
+    // Every hop is in this one trace: the HTTP request, the call to inventory, the events and their consumers.
+    expect(has('orders', SPAN_KIND.server)).toBe(true);
+    expect(has('orders', SPAN_KIND.client)).toBe(true);
+    expect(has('inventory', SPAN_KIND.server)).toBe(true);
+    expect(has('payments', SPAN_KIND.consumer)).toBe(true);
+    expect(has('orders', SPAN_KIND.consumer)).toBe(true);
+    expect(has('notifications', SPAN_KIND.consumer)).toBe(true);
+    // Parent links are intact: every span's parent is the caller's span or another span of the trace.
+    const ids = new Set(spans.map((s) => s.spanId));
+    const orphans = spans.filter((s) => s.parentSpanId !== callerSpan && !ids.has(s.parentSpanId ?? ''));
+    expect(orphans.map((s) => `${s.service} ${s.name}`)).toEqual([]);
+    // The inventory request is a child of an orders CLIENT span; each consumer of a PRODUCER span.
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const parentOf = (s: TraceSpan) => byId.get(s.parentSpanId ?? '');
+    const inventoryServer = spans.find((s) => s.service === 'inventory' && s.kind === SPAN_KIND.server)!;
+    expect(parentOf(inventoryServer)).toMatchObject({ service: 'orders', kind: SPAN_KIND.client });
+    for (const consumer of spans.filter((s) => s.kind === SPAN_KIND.consumer && s.name.includes('process'))) {
+      expect(parentOf(consumer)?.kind).toBe(SPAN_KIND.producer);
+    }
+  }, 60_000);
 });
+
+/** OTLP span kinds. @see https://opentelemetry.io/docs/specs/otel/trace/api/#spankind */
+const SPAN_KIND = { server: 2, client: 3, producer: 4, consumer: 5 } as const;
+interface TraceSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  service: string;
+  kind: number;
+}
+interface TraceRecord {
+  traceId: string;
+  spans: TraceSpan[];
+}

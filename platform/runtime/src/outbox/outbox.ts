@@ -4,13 +4,14 @@
  * committed. The relay (./relay.ts) publishes it afterwards.
  * @see https://microservices.io/patterns/data/transactional-outbox.html
  */
-import { context } from '@opentelemetry/api';
+import { context, SpanKind, trace } from '@opentelemetry/api';
 import { sql, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Database } from '../database/index.js';
 import { traceHeaders } from '../messaging/attributes.js';
 import type { EventEnvelope, EventSchemas } from '../messaging/envelope.js';
 import { uuidv7 } from '../messaging/ids.js';
+import { MESSAGING_TRACER } from '../messaging/publisher.js';
 import { validateOutgoing } from '../messaging/validation.js';
 import type { OutboxDestinationKind } from './message.js';
 import { signalOutboxCommit } from './signal.js';
@@ -87,7 +88,7 @@ export function createOutbox<DB, S extends EventSchemas = EventSchemas>(
       time: (entry.time ?? new Date()).toISOString(),
       data,
     };
-    const active = entry.traceparent ? {} : traceHeaders(context.active());
+    const active = entry.traceparent ? {} : createSpanHeaders(kind, destination, envelope);
     const traceContext = {
       ...(entry.traceparent ? { traceparent: entry.traceparent } : {}),
       ...(entry.tracestate ? { tracestate: entry.tracestate } : {}),
@@ -112,4 +113,26 @@ export function createOutbox<DB, S extends EventSchemas = EventSchemas>(
       return Number(rows[0]?.n ?? 0);
     },
   };
+}
+
+/**
+ * A PRODUCER span for the creation of the message inside the transaction (OpenTelemetry's messaging
+ * "create" operation), ended at once; its context travels with the row, so consumers become children of
+ * this span rather than of whatever span happened to be active, however late the relay publishes.
+ * @see https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/#operation-types
+ */
+function createSpanHeaders(kind: OutboxDestinationKind, destination: string, envelope: EventEnvelope) {
+  const name = destination.split(/[:/]/).pop() ?? destination;
+  const span = trace.getTracer(MESSAGING_TRACER).startSpan(`create ${name}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      'messaging.system': kind === 'topic' ? 'aws_sns' : 'aws_sqs',
+      'messaging.operation.type': 'create',
+      'messaging.destination.name': name,
+      'messaging.message.id': envelope.id,
+      'flotilla.event.type': envelope.type,
+    },
+  });
+  span.end();
+  return traceHeaders(trace.setSpan(context.active(), span));
 }
