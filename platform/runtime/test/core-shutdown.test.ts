@@ -74,6 +74,22 @@ describe('graceful shutdown of a service process', () => {
     expect(msgs.at(-1)).toBe('shutdown: complete');
   });
 
+  it('closes idle keep-alive connections instead of waiting for clients to drop them', async () => {
+    // Idle connections would otherwise stay open for the 65 s keep-alive timeout, past this deadline.
+    const svc = await startChildService('service.ts', baseEnv({ SHUTDOWN_TIMEOUT_MS: '3000' }));
+    children.push(svc);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await get(`${svc.url}/hello`, agent);
+    expect(first.connection).toBe('keep-alive');
+    const idle = Object.values(agent.freeSockets).flat();
+    expect(idle).toHaveLength(1);
+    const closed = new Promise<void>((resolve) => idle[0]?.once('close', () => resolve()));
+    svc.signal('SIGTERM');
+    await closed;
+    expect((await svc.exited).code).toBe(0);
+    agent.destroy();
+  });
+
   it('exits at once on a second signal', async () => {
     // A drain far longer than the test timeout: only the second signal can end this process in time.
     const svc = await startChildService(
