@@ -217,3 +217,35 @@ describe('telemetry without the preload', () => {
     }
   });
 });
+
+describe('OTLP protocol', () => {
+  it('exports OTLP/HTTP protobuf by default', async () => {
+    const own = await startOtlpReceiver();
+    const child = await startChildService(
+      'service.ts',
+      baseEnv({
+        OTEL_SDK_DISABLED: 'false',
+        OTEL_EXPORTER_OTLP_ENDPOINT: own.url,
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_METRICS_EXPORTER: 'none',
+      }),
+      { preload: true },
+    );
+    try {
+      await fetch(`${child.url}/hello`);
+      await new Promise<void>((resolve, reject) => {
+        const deadline = Date.now() + 5000;
+        const poll = () => {
+          if (own.contentTypes.includes('application/x-protobuf')) resolve();
+          else if (Date.now() > deadline)
+            reject(new Error(`no protobuf export; got ${own.contentTypes.join(', ')}`));
+          else setTimeout(poll, 20);
+        };
+        poll();
+      });
+    } finally {
+      await child.kill();
+      await own.close();
+    }
+  });
+});
