@@ -33,6 +33,9 @@ const ROUNDS = Number(process.env.BENCH_CONSUMER_ROUNDS ?? 3);
 const HANDLER_MS = 5;
 const BARE_LOOPS = 10;
 const CONCURRENCIES = [10, 50, 100];
+const DRAIN_TIMEOUT_MS = 60_000;
+/** Drains whose messages were handled but not all deleted (reported, not hidden). */
+const undeleted: string[] = [];
 
 const system = defineSystem({
   name: 'bench',
@@ -92,17 +95,22 @@ async function sendBatchLoop(sqs: SQSClient, url: string, count: number): Promis
 }
 
 /** Pre-fills a queue quickly (not measured): 10 batch calls at a time. */
-async function prefill(url: string, count: number): Promise<void> {
+async function prefill(url: string, name: string, count: number): Promise<void> {
   const calls: Promise<unknown>[] = [];
+  const failed = (r: { Failed?: unknown[] }) => {
+    if ((r.Failed ?? []).length > 0)
+      throw new Error(`prefill: SendMessageBatch failed: ${JSON.stringify(r.Failed)}`);
+  };
   for (let i = 0; i < count; i += 10) {
     calls.push(
-      stack.sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: url, Entries: entries(i, Math.min(10, count - i)) }),
-      ),
+      stack.sqs
+        .send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries(i, Math.min(10, count - i)) }))
+        .then(failed),
     );
     if (calls.length === 10) await Promise.all(calls.splice(0));
   }
   await Promise.all(calls);
+  if (left(name) !== count) throw new Error(`prefill: queue holds ${left(name)} messages, expected ${count}`);
 }
 
 function left(name: string): number {
@@ -113,9 +121,9 @@ function left(name: string): number {
 }
 
 /** Messages/s of one drain: from start until every message was handled and deleted. */
-async function drainRate(start: (o: DrainOptions) => Drain, messages: number): Promise<number> {
+async function drainRate(name: string, start: (o: DrainOptions) => Drain, messages: number): Promise<number> {
   const q = freshQueue();
-  await prefill(q.url, messages);
+  await prefill(q.url, q.name, messages);
   const started = performance.now();
   const drain = start({
     sqs: stack.sqs,
@@ -124,9 +132,26 @@ async function drainRate(start: (o: DrainOptions) => Drain, messages: number): P
     count: MESSAGES,
     handlerMs: HANDLER_MS,
   });
-  await drain.done;
-  while (left(q.name) > 0) await sleep(1);
+  // The rate counts handled messages; deletes are checked after the clock stops (a delete that fails makes
+  // its message come back only after the visibility timeout, which would swamp the rate and hide the cause).
+  // A stalled drain fails loudly with what is left instead of hanging the run.
+  const stalled = (what: string) => {
+    const info = stack.server.inspectQueue(q.name)?.messages;
+    return new Error(
+      `${what}: handled ${drain.handled()}/${messages}; left ready ${info?.ready.length} in flight ` +
+        `${info?.inflight.length} delayed ${info?.delayed.length}`,
+    );
+  };
+  await Promise.race([drain.done, new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref())]);
   const seconds = (performance.now() - started) / 1000;
+  if (drain.handled() < messages) {
+    await drain.stop();
+    throw stalled(`drain stalled after ${DRAIN_TIMEOUT_MS} ms`);
+  }
+  const deleted = performance.now() + 5_000;
+  while (left(q.name) > 0 && performance.now() < deleted) await sleep(5);
+  if (left(q.name) > 0)
+    undeleted.push(`${name}: ${left(q.name)} of ${messages} not deleted 5 s after handling`);
   await drain.stop();
   return messages / seconds;
 }
@@ -143,7 +168,7 @@ try {
   const rates = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, start] of contenders) {
-      rates.get(name)?.push(await drainRate(start, start === sqsConsumer ? SLOW_MESSAGES : MESSAGES));
+      rates.get(name)?.push(await drainRate(name, start, start === sqsConsumer ? SLOW_MESSAGES : MESSAGES));
     }
   }
 
@@ -187,7 +212,7 @@ try {
     baseline: med(sqsName),
     subject: med(bareName),
     target: { kind: 'info' },
-    note: `${MESSAGES} msgs (sqs-consumer ${SLOW_MESSAGES}), handler ${HANDLER_MS} ms; sqs-consumer ${samples(rates.get(sqsName) ?? [])}; bare ${samples(rates.get(bareName) ?? [])}`,
+    note: `${undeleted.length > 0 ? `NOT DELETED: ${undeleted.join('; ')}; ` : ''}${MESSAGES} msgs (sqs-consumer ${SLOW_MESSAGES}), handler ${HANDLER_MS} ms; sqs-consumer ${samples(rates.get(sqsName) ?? [])}; bare ${samples(rates.get(bareName) ?? [])}`,
   });
   for (const c of CONCURRENCIES) {
     const name = `createConsumer concurrency ${c}`;

@@ -20,11 +20,13 @@ export interface DrainOptions {
 /** A running drain: `done` resolves when `count` messages were handled; `stop` ends it. */
 export interface Drain {
   readonly done: Promise<void>;
+  /** Messages handled so far (for diagnostics when a drain stalls). */
+  handled(): number;
   stop(): Promise<void>;
 }
 
 /** Resolves when `count()` reaches `target`; handlers call `tick` after each message. */
-function counter(target: number): { tick(): void; done: Promise<void> } {
+function counter(target: number): { tick(): void; done: Promise<void>; handled(): number } {
   let n = 0;
   let resolve!: () => void;
   const done = new Promise<void>((r) => (resolve = r));
@@ -33,6 +35,7 @@ function counter(target: number): { tick(): void; done: Promise<void> } {
       if (++n === target) resolve();
     },
     done,
+    handled: () => n,
   };
 }
 
@@ -54,6 +57,7 @@ export function sqsConsumer(o: DrainOptions): Drain {
   consumer.start();
   return {
     done: c.done,
+    handled: c.handled,
     stop: async () => {
       stopping = true;
       consumer.stop({ abort: true });
@@ -96,6 +100,7 @@ export function bareLoops(o: DrainOptions, loops: number): Drain {
   const all = Promise.all(Array.from({ length: loops }, loop));
   return {
     done: c.done,
+    handled: c.handled,
     async stop() {
       running = false;
       abort.abort();
@@ -124,5 +129,5 @@ export function flotillaConsumer(o: DrainOptions, concurrency: number): Drain {
     },
   });
   consumer.start();
-  return { done: c.done, stop: () => consumer.stop() };
+  return { done: c.done, handled: c.handled, stop: () => consumer.stop() };
 }
