@@ -2,6 +2,16 @@
  * @flotilla/runtime: the service kit. `createService(spec)` gives a service its config, logger, telemetry,
  * HTTP app, health endpoints and graceful shutdown; the database, messaging and client modules plug in
  * through `svc.lifecycle` and `svc.health` (the contracts in kit.ts).
+ *
+ * Run a service with the telemetry preload, so OpenTelemetry sees the ESM imports of express, pg and the
+ * AWS SDK (Node >= 20.6):
+ *
+ *     node --import @flotilla/runtime/telemetry dist/main.js
+ *     node --conditions=flotilla-source --import tsx --import @flotilla/runtime/telemetry src/main.ts
+ *
+ * Without it createService starts the SDK itself: http and express spans still work (the kit loads
+ * express after the SDK starts), but modules the service imported before createService ran (pg, the AWS
+ * SDK) are not instrumented.
  */
 export type { Health, Lifecycle, Logger, ReadinessCheck, StopHook } from './kit.js';
 export { createService, EXIT_CONFIG, type Listening, type Service, type ServiceSpec } from './service.js';
