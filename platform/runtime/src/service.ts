@@ -128,8 +128,19 @@ export function createService<S extends ConfigShape = Record<never, never>>(
     async start() {
       if (server !== undefined)
         throw new Error(`Service "${config.service.name}" is already started; call start() once.`);
+      // Signals are handled from here on, so a SIGTERM during slow start hooks (migrations) still runs
+      // the stop hooks instead of killing the process mid-way.
+      if (manageProcess && removeSignalHandlers === undefined) {
+        removeSignalHandlers = handleSignals(log, shutdownOnce);
+        exitOnUncaught(log);
+      }
       try {
         await lifecycle.runStartHooks();
+        if (shutdown !== undefined) {
+          throw new Error(
+            `Service "${config.service.name}" began shutting down before it started listening.`,
+          );
+        }
         server = createServer(app);
         // Longer than a load balancer's idle timeout (ALB: 60 s), so the balancer, not us, closes idle
         // connections; otherwise a request can race our close and get a 502.
@@ -138,15 +149,13 @@ export function createService<S extends ConfigShape = Record<never, never>>(
         server.headersTimeout = 66_000;
         const port = await listen(server, config.port);
         health.markStarted();
-        if (manageProcess) {
-          removeSignalHandlers = handleSignals(log, shutdownOnce);
-          exitOnUncaught(log);
-        }
         const listening = { port, url: `http://127.0.0.1:${port}` };
         log.info(listening, `${config.service.name} listening on port ${port}`);
         return listening;
       } catch (err) {
         if (!manageProcess) throw err;
+        // A signal-driven shutdown is already under way and exits the process when it is done.
+        if (shutdown !== undefined) return new Promise<never>(() => undefined);
         log.fatal(
           { err },
           `${config.service.name} failed to start: ${err instanceof Error ? err.message : String(err)}`,

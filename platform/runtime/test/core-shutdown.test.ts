@@ -90,6 +90,19 @@ describe('graceful shutdown of a service process', () => {
     agent.destroy();
   });
 
+  it('on SIGTERM during slow start hooks runs the stop hooks, never listens and exits 0', async () => {
+    const svc = spawnChildService('service.ts', baseEnv({ FIXTURE_START_HOOK_MS: '120000' }));
+    children.push(svc);
+    await svc.waitForLog((l) => l.msg === 'start hook running');
+    svc.signal('SIGTERM');
+    expect((await svc.exited).code).toBe(0);
+    expect(svc.logs.filter((l) => l.msg === 'stop hook ran').map((l) => l.hook)).toEqual([
+      'fixture-hook',
+      'fixture-first',
+    ]);
+    expect(svc.logs.some((l) => typeof l.url === 'string')).toBe(false);
+  });
+
   it('exits at once on a second signal', async () => {
     // A drain far longer than the test timeout: only the second signal can end this process in time.
     const svc = await startChildService(
