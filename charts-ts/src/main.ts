@@ -21,35 +21,56 @@ import { App } from 'cdk8s';
 /** Rendered manifests: environment name -> file name -> YAML text. */
 export type RenderedManifests = ReadonlyMap<string, ReadonlyMap<string, string>>;
 
-/** Renders every environment of a system. Throws ModelError / EnvironmentError before rendering anything. */
+/** Synthesized objects: environment name -> file name -> the Kubernetes objects of that file. */
+export type RenderedDocuments = ReadonlyMap<string, ReadonlyMap<string, readonly object[]>>;
+
+/**
+ * Synthesizes every environment of a system to objects (what `render` writes as YAML; tests and the
+ * benchmark validate these directly instead of parsing the YAML back). Throws ModelError /
+ * EnvironmentError before synthesizing anything.
+ */
+export function renderDocuments(
+  system: System | SystemDefinition,
+  environments: readonly FlotillaEnvironment[] = allEnvironments,
+): RenderedDocuments {
+  const model = isSystem(system) ? system : defineSystem(system);
+  for (const env of environments) validateEnvironment(env);
+  const out = new Map<string, Map<string, readonly object[]>>();
+  for (const env of environments) {
+    const files = new Map<string, readonly object[]>();
+    for (const { file, chart } of buildEnvironmentCharts(model, env)) {
+      const docs = chart.toJson();
+      if (docs.length > 0) files.set(file, docs);
+    }
+    // GitOps (argocd/): a subfolder, so `kubectl apply -f dist/<env>` skips it.
+    for (const { file, chart } of argoCdCharts(new App(), { system: model, environment: env })) {
+      files.set(file, chart.toJson());
+    }
+    out.set(env.name, files);
+  }
+  return out;
+}
+
+/** Renders every environment of a system to YAML. Throws ModelError / EnvironmentError before rendering anything. */
 export function render(
   system: System | SystemDefinition,
   environments: readonly FlotillaEnvironment[] = allEnvironments,
 ): RenderedManifests {
-  const model = isSystem(system) ? system : defineSystem(system);
-  for (const env of environments) validateEnvironment(env);
+  return toYaml(renderDocuments(system, environments));
+}
+
+/** The YAML text of each file: its objects as documents separated by `---`. */
+export function toYaml(documents: RenderedDocuments): RenderedManifests {
   const out = new Map<string, Map<string, string>>();
-  for (const env of environments) {
-    const files = new Map<string, string>();
-    for (const { file, chart } of buildEnvironmentCharts(model, env)) {
-      const docs = chart.toJson();
-      if (docs.length === 0) continue;
-      files.set(
+  for (const [env, files] of documents) {
+    const texts = new Map<string, string>();
+    for (const [file, docs] of files) {
+      texts.set(
         file,
         docs.map((d) => stringify(d, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'),
       );
     }
-    // GitOps (argocd/): a subfolder, so `kubectl apply -f dist/<env>` skips it.
-    for (const { file, chart } of argoCdCharts(new App(), { system: model, environment: env })) {
-      files.set(
-        file,
-        chart
-          .toJson()
-          .map((d) => stringify(d, { lineWidth: 0, aliasDuplicateObjects: false }))
-          .join('---\n'),
-      );
-    }
-    out.set(env.name, files);
+    out.set(env, texts);
   }
   return out;
 }

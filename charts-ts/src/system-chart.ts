@@ -17,15 +17,16 @@ export interface EnvironmentChart {
   readonly chart: Chart;
 }
 
-/** Builds every chart of one environment in a fresh cdk8s App. */
+/** Builds every chart of one environment, each in a fresh cdk8s App. */
 export function buildEnvironmentCharts(system: System, env: FlotillaEnvironment): EnvironmentChart[] {
-  // No outdir: charts are rendered in memory and written only when every environment succeeded.
-  const app = new App();
   const charts: EnvironmentChart[] = [];
-  // Chart ids double as construct paths; `disableResourceNameHashes` keeps cdk8s from ever appending a
-  // hash suffix to a name we forgot to set (every object here sets its name explicitly).
+  // One App per chart: `chart.toJson()` resolves and validates the chart's whole App, so charts sharing
+  // one App make rendering quadratic in the number of services. Charts reference each other only by name
+  // (labels, Service names), never by construct, so nothing is lost. No outdir: charts are rendered in
+  // memory and written only when every environment succeeded. `disableResourceNameHashes` keeps cdk8s
+  // from ever appending a hash suffix to a name we forgot to set (every object sets its name).
   const chart = (id: string, file: string) => {
-    const c = new Chart(app, id, { disableResourceNameHashes: true });
+    const c = new Chart(new App(), id, { disableResourceNameHashes: true });
     charts.push({ file, chart: c });
     return c;
   };

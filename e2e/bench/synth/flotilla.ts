@@ -1,12 +1,11 @@
 /**
- * The subject of the synth benchmark: `render()` of charts-ts for one environment, then every object parsed
- * back from the YAML and validated the way the charts tests validate: built-in kinds against the Kubernetes
+ * The subject of the synth benchmark: `renderDocuments()` + `toYaml()` of charts-ts for one environment
+ * (what `make synth` does), then every object validated the way the charts tests validate: built-in kinds against the Kubernetes
  * 1.34 schemas, custom resources against their CRD schemas. Validators are compiled once and reused.
  */
 import type { System } from '@flotilla/model';
-import { parseAllDocuments } from 'yaml';
 import type { FlotillaEnvironment } from '../../../charts-ts/src/environments/types.js';
-import { render } from '../../../charts-ts/src/main.js';
+import { renderDocuments, toYaml } from '../../../charts-ts/src/main.js';
 import { crdValidator, type KubeObject } from '../../../charts-ts/test/support/crd-validate.js';
 import { KubernetesSchemas } from '../../../charts-ts/test/support/kubernetes-schema.js';
 
@@ -31,14 +30,16 @@ export function renderAndValidate(
   v: Validators,
 ): SynthResult {
   const started = performance.now();
-  const rendered = render(system, [environment]);
+  // What `make synth` does: the objects, then their YAML text (written to dist/ there).
+  const documents = renderDocuments(system, [environment]);
+  toYaml(documents);
   const rendering = performance.now();
   let objects = 0;
   const problems: string[] = [];
-  for (const files of rendered.values()) {
-    for (const text of files.values()) {
-      for (const doc of parseAllDocuments(text)) {
-        const object = doc.toJS() as KubeObject;
+  for (const files of documents.values()) {
+    for (const docs of files.values()) {
+      for (const doc of docs) {
+        const object = doc as KubeObject;
         objects++;
         if (v.kubernetes.has(object.apiVersion, object.kind)) {
           for (const p of v.kubernetes.validate(object)) problems.push(`${p.object} ${p.path}: ${p.message}`);

@@ -48,6 +48,18 @@ export const EVENT_TYPE_ATTRIBUTE = 'type';
  * charts (ACK resources, the kind emulator) and `make dev` (the in-process emulator) create them.
  */
 export function messagingResources(system: System, env: RuntimeEnvironment): MessagingResources {
+  // Memoized per (system, environment) object: the charts ask once per service, which made synthesis
+  // quadratic in the number of services. Both objects are read-only by type.
+  let byEnv = cache.get(system);
+  if (!byEnv) cache.set(system, (byEnv = new WeakMap()));
+  let resources = byEnv.get(env);
+  if (!resources) byEnv.set(env, (resources = computeResources(system, env)));
+  return resources;
+}
+
+const cache = new WeakMap<System, WeakMap<RuntimeEnvironment, MessagingResources>>();
+
+function computeResources(system: System, env: RuntimeEnvironment): MessagingResources {
   const topics = system.topics.map((t) => {
     const name = topicName(system.name, env, t.name);
     return { key: t.name, name, arn: topicArn(env, name) };
