@@ -129,7 +129,7 @@ async function drainRate(name: string, start: (o: DrainOptions) => Drain, messag
     sqs: stack.sqs,
     queueUrl: q.url,
     dlqUrl: q.dlqUrl,
-    count: MESSAGES,
+    count: messages,
     handlerMs: HANDLER_MS,
   });
   // The rate counts handled messages; deletes are checked after the clock stops (a delete that fails makes
@@ -158,7 +158,7 @@ async function drainRate(name: string, start: (o: DrainOptions) => Drain, messag
 
 try {
   const contenders: Array<[string, (o: DrainOptions) => Drain]> = [
-    ['sqs-consumer (default, per message)', sqsConsumer],
+    ['sqs-consumer (per message, batch 10)', sqsConsumer],
     [`bare: ${BARE_LOOPS} receive loops, batch 10, batch delete`, (o) => bareLoops(o, BARE_LOOPS)],
     ...CONCURRENCIES.map((c): [string, (o: DrainOptions) => Drain] => [
       `createConsumer concurrency ${c}`,

@@ -39,12 +39,17 @@ function counter(target: number): { tick(): void; done: Promise<void>; handled()
   };
 }
 
-/** `sqs-consumer` as its README shows it: `handleMessage`, every other option at its default (batch 1). */
+/**
+ * `sqs-consumer` in per-message mode (`handleMessage`) with receive batches of 10. Its default batch of 1
+ * does only ~100 msg/s against this emulator with a 5 ms handler; batches of 10 (~450-700 msg/s here, the
+ * figure the issue quotes) are the stronger baseline, so the 5x target is judged against them.
+ */
 export function sqsConsumer(o: DrainOptions): Drain {
   const c = counter(o.count);
   const consumer = SqsConsumer.create({
     queueUrl: o.queueUrl,
     sqs: o.sqs,
+    batchSize: 10,
     handleMessage: async (message) => {
       await sleep(o.handlerMs);
       c.tick();
