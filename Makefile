@@ -30,7 +30,7 @@ synth: deps ## Write every environment's manifests to dist/<env>/ (cdk8s; byte-i
 	$(TS_RUN) charts-ts/src/main.ts
 
 .PHONY: bench
-bench: deps ## Benchmarks (HTTP, start-up, messaging, synth) against same-run baselines; a few minutes; see e2e/bench
+bench: build ## Benchmarks (HTTP, start-up, messaging, synth) against same-run baselines; a few minutes; see e2e/bench
 	$(TS_RUN) e2e/bench/run.ts $(SUITES)
 
 dlq: deps ## List dead-letter queues: depth and sample messages (local stack from .dev/stack.json, or AWS)

@@ -2,9 +2,8 @@
  * `openDatabase`: the service's PostgreSQL database through Kysely, on a real server (`pg` pool) when a URL
  * is given, else on embedded PGlite in a data directory. Both run the same SQL dialect, migrations and code.
  */
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type IsolationLevel, type Transaction } from 'kysely';
-import pg from 'pg';
 import path from 'node:path';
 import type { Health, Lifecycle, Logger } from '../kit.js';
 import { runMigrations, validateMigrations, type Migration, type MigrationReport } from './migrations.js';
@@ -103,6 +102,8 @@ async function openPglite(dir: string, options: OpenDatabaseOptions): Promise<PG
     }
     dir = absolute;
   }
+  // Loaded here, not at the top: a service on a PostgreSQL server never pays for PGlite's module and WASM.
+  const { PGlite } = await import('@electric-sql/pglite');
   try {
     return await PGlite.create({
       dataDir: dir,
@@ -141,6 +142,8 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Da
   if (options.url) {
     kind = 'postgres';
     where = redactUrl(options.url);
+    // Loaded only for a server, like PGlite only for the embedded database: start-up loads one engine.
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
     // An idle client that loses its server connection emits 'error' on the pool; without a listener that
     // would crash the process. The pool replaces the client; readiness reports the outage.

@@ -3,7 +3,6 @@
  * reference machines); opening an existing data directory takes ~0.5 s. So Flotilla runs initdb once per
  * PGlite version into a cached template directory and gives every new service database a copy of it.
  */
-import { PGlite } from '@electric-sql/pglite';
 import { cp, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -95,6 +94,7 @@ export async function ensurePgliteTemplate(options: { dir?: string; log?: Logger
     // Build next to the target and rename: a reader never sees a half-initialised template.
     const building = `${dir}.building-${process.pid}`;
     await rm(building, { recursive: true, force: true });
+    const { PGlite } = await import('@electric-sql/pglite'); // only when the template is built
     const pg = await PGlite.create({ dataDir: building });
     await pg.query('select 1');
     await pg.close();
