@@ -3,7 +3,13 @@
  * (SQS/SNS emulator, embedded databases, one process per service, gateway, trace sink); the parts are
  * exported for tools and tests that need one of them alone.
  */
-export { startStack, type Stack, type StackOptions, type RunningService } from './stack.js';
+export {
+  startStack,
+  LOCAL_PROCESS_ENV,
+  type Stack,
+  type StackOptions,
+  type RunningService,
+} from './stack.js';
 export { localEnvironment, EMULATOR_ACCOUNT_ID, type LocalEnvironmentOptions } from './environment.js';
 export { startEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
 export { provisionMessaging, type ProvisionReport, type ProvisionTarget } from './provision.js';

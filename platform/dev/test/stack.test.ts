@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { envFor, literalEnv, messagingResources } from '@flotilla/model';
-import { startStack, type Stack, type StackFile } from '../src/index.js';
+import { LOCAL_PROCESS_ENV, startStack, type Stack, type StackFile } from '../src/index.js';
 import { alive, eventually, fixture, testSystem } from './support.js';
 
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
@@ -68,7 +68,10 @@ describe('startStack (fixture services)', () => {
     for (const s of stack.services()) {
       const env = (await (await fetch(`${s.url}/env`)).json()) as Record<string, string>;
       for (const name of INHERITED) delete env[name];
-      expect(env).toEqual(literalEnv(envFor(testSystem, s.name, stack.environment)));
+      expect(env).toEqual({
+        ...literalEnv(envFor(testSystem, s.name, stack.environment)),
+        ...LOCAL_PROCESS_ENV,
+      });
     }
   });
 
