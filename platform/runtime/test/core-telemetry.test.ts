@@ -141,25 +141,31 @@ describe('telemetry', () => {
     ).toBe(false);
   });
 
-  it('exports RED metrics per route', async () => {
+  it('exports RED metrics per route: one duration histogram whose count is the rate and 5xx the errors', async () => {
     await fetch(`${svc.url}/items/3`);
     await fetch(`${svc.url}/boom`);
+    const metric = 'http.server.request.duration';
     const points = await receiver.waitForPoints(
       (all) =>
-        all.some((p) => p.metric === 'http.server.errors' && p.attributes['http.route'] === '/boom') &&
-        all.some((p) => p.metric === 'http.server.requests' && p.attributes['http.route'] === '/items/:id') &&
-        all.some((p) => p.metric === 'http.server.duration' && p.attributes['http.route'] === '/items/:id'),
+        all.some((p) => p.metric === metric && p.attributes['http.route'] === '/boom') &&
+        all.some((p) => p.metric === metric && p.attributes['http.route'] === '/items/:id'),
     );
-    const items = points.filter(
-      (p) => p.metric === 'http.server.requests' && p.attributes['http.route'] === '/items/:id',
-    );
-    expect(items.at(-1)?.attributes).toMatchObject({
+    const items = points.filter((p) => p.metric === metric && p.attributes['http.route'] === '/items/:id');
+    expect(items.at(-1)?.attributes).toEqual({
+      'http.route': '/items/:id',
       'http.request.method': 'GET',
       'http.response.status_code': 200,
     });
+    // A histogram point's value is its count: the requests of that route, method and status.
     expect(items.at(-1)?.value).toBeGreaterThanOrEqual(1);
-    const errors = points.filter((p) => p.metric === 'http.server.errors');
+    const boom = points.filter((p) => p.metric === metric && p.attributes['http.route'] === '/boom');
+    expect(boom.at(-1)?.attributes).toMatchObject({ 'http.response.status_code': 500, 'error.type': '500' });
+    expect(boom.at(-1)?.value).toBeGreaterThanOrEqual(1);
+    const errors = points.filter((p) => p.metric === metric && p.attributes['error.type'] !== undefined);
     expect(errors.every((p) => Number(p.attributes['http.response.status_code']) >= 500)).toBe(true);
+    expect(points.some((p) => p.metric === 'http.server.requests' || p.metric === 'http.server.errors')).toBe(
+      false,
+    );
     expect(points[0]?.resource['service.name']).toBe('fixture');
   });
 

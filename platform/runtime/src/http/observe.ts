@@ -9,25 +9,23 @@ export function routeOf(req: Request): string | undefined {
   return typeof path === 'string' ? `${req.baseUrl}${path}` : undefined;
 }
 
+/** Bucket boundaries (seconds) the HTTP semantic conventions advise for `http.server.request.duration`. */
+const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
 /**
- * Per request: one log line (method, route pattern, status, duration, request id, trace ids) and the RED
- * metrics `http.server.requests` (count), `http.server.errors` (count of 5xx) and `http.server.duration`
- * (histogram, ms), each with `http.route`, `http.request.method` and `http.response.status_code`.
+ * Per request: one log line (method, route pattern, status, duration, request id, trace ids) and one record
+ * of the RED histogram `http.server.request.duration` (seconds, as the OpenTelemetry HTTP semantic
+ * conventions define it) with `http.route`, `http.request.method`, `http.response.status_code` and, for 5xx,
+ * `error.type`. Its count per attribute set is the request rate, the count where `error.type` is set the
+ * error rate, and its buckets the duration: one record per request instead of a counter, an error counter
+ * and a histogram (each record hashes its attributes).
+ * @see https://opentelemetry.io/docs/specs/semconv/http/http-metrics/#metric-httpserverrequestduration
  */
 export function observeRequests(log: Logger): RequestHandler {
-  const meter = metrics.getMeter('@flotilla/runtime');
-  const requests = meter.createCounter('http.server.requests', {
-    description: 'HTTP requests handled',
-    unit: '{request}',
-  });
-  const errors = meter.createCounter('http.server.errors', {
-    description: 'HTTP requests answered 5xx',
-    unit: '{request}',
-  });
-  const duration = meter.createHistogram('http.server.duration', {
-    description: 'Time to handle an HTTP request',
-    unit: 'ms',
-    advice: { explicitBucketBoundaries: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] },
+  const duration = metrics.getMeter('@flotilla/runtime').createHistogram('http.server.request.duration', {
+    description: 'Duration of HTTP server requests',
+    unit: 's',
+    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
   });
 
   return function observeRequest(req: Request, res: Response, next: NextFunction): void {
@@ -38,14 +36,12 @@ export function observeRequests(log: Logger): RequestHandler {
       const ms = Math.round((performance.now() - started) * 1000) / 1000;
       const route = routeOf(req);
       const status = res.writableFinished ? res.statusCode : 499; // 499: the client went away first
-      const attributes: Attributes = {
-        'http.request.method': req.method,
-        'http.response.status_code': status,
-      };
-      if (route !== undefined) attributes['http.route'] = route;
-      requests.add(1, attributes);
-      if (status >= 500) errors.add(1, attributes);
-      duration.record(ms, attributes);
+      const attributes: Attributes =
+        route === undefined
+          ? { 'http.request.method': req.method, 'http.response.status_code': status }
+          : { 'http.request.method': req.method, 'http.response.status_code': status, 'http.route': route };
+      if (status >= 500) attributes['error.type'] = String(status);
+      duration.record(ms / 1000, attributes);
       log.info(
         {
           request_id: req.id,
