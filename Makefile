@@ -3,6 +3,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
+# The AWS SDK notice that its 2027 releases need Node 22 (the images run Node 24) only buries output here.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
 .PHONY: help deps build test lint format clean dev dev-reset synth graph kind-up kind-e2e kind-down dlq redrive
 TS_RUN := node --conditions=flotilla-source --import tsx
