@@ -6,7 +6,7 @@ NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
 # The AWS SDK notice that its 2027 releases need Node 22 (the images run Node 24) only buries output here.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
-.PHONY: help deps build test lint format clean dev dev-reset synth graph kind-up kind-e2e kind-down dlq redrive
+.PHONY: help deps build test lint format clean dev dev-reset synth graph kind-up kind-e2e kind-down dlq redrive deploy
 TS_RUN := node --conditions=flotilla-source --import tsx
 
 help: ## List the targets
@@ -34,6 +34,12 @@ synth: deps ## Write every environment's manifests to dist/<env>/ (cdk8s; byte-i
 .PHONY: bench
 bench: build ## Benchmarks (HTTP, start-up, messaging, synth) against same-run baselines; a few minutes; see e2e/bench
 	$(TS_RUN) e2e/bench/run.ts $(SUITES)
+
+deploy: synth ## Apply dist/$(ENV)/ to the current kubectl context: make deploy ENV=dev (kind: ENV=local)
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<local|dev|prod> (applies dist/<env>/ to kubectl's current context)"; exit 2; }
+	@test -d "dist/$(ENV)" || { echo "no dist/$(ENV)/: environments are $$(ls dist | tr '\n' ' ')"; exit 2; }
+	@command -v kubectl >/dev/null || { echo "make deploy needs kubectl and a cluster context"; exit 2; }
+	kubectl apply --server-side -f dist/$(ENV)/
 
 dlq: deps ## List dead-letter queues: depth and sample messages (local stack from .dev/stack.json, or AWS)
 	$(TS_RUN) platform/runtime/src/messaging/dlq-cli.ts list
