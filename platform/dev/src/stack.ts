@@ -16,7 +16,12 @@ import {
   type RuntimeEnvironment,
   type System,
 } from '@flotilla/model';
-import { defaultTemplateDir, ensureTemplate, prepareDataDir } from './databases.js';
+import {
+  createPgliteDataDir,
+  defaultPgliteTemplateDir,
+  ensurePgliteTemplate,
+  isPgliteDataDir,
+} from '@flotilla/runtime/pglite-template';
 import { startEmulator, type Emulator } from './emulator.js';
 import { localEnvironment } from './environment.js';
 import { gatewayRoutes, startGateway, type Gateway } from './gateway.js';
@@ -174,16 +179,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   try {
     const needsDatabase = system.services.some((s) => s.database);
-    const templateDir = options.pgliteTemplateDir ?? defaultTemplateDir();
+    const templateDir = options.pgliteTemplateDir ?? defaultPgliteTemplateDir();
     const templateReady = needsDatabase
-      ? (async () => {
-          const started = Date.now();
-          if (await ensureTemplate(templateDir))
-            say(
-              'databases',
-              `initialised the PGlite template once (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-            );
-        })()
+      ? ensurePgliteTemplate({
+          dir: templateDir,
+          onCreated: ({ ms }) =>
+            say('databases', `initialised the PGlite template once (${(ms / 1000).toFixed(1)} s)`),
+        })
       : Promise.resolve();
     templateReady.catch(() => undefined); // awaited below; do not let an early failure go unhandled
 
@@ -237,7 +239,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         dataDir: vars[ENV.databaseDir],
       };
     });
-    for (const s of services) if (s.dataDir) await prepareDataDir(s.dataDir, templateDir);
+    // A new database is a copy of the template; an existing one is kept, so data survives a restart.
+    for (const s of services) {
+      if (s.dataDir && !(await isPgliteDataDir(s.dataDir)))
+        await createPgliteDataDir(s.dataDir, { template: templateDir });
+    }
 
     let stopping = false;
     const procs = new Map<string, SupervisedProcess>();

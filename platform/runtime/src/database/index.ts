@@ -19,5 +19,6 @@ export {
   ensurePgliteTemplate,
   isPgliteDataDir,
   PGLITE_TEMPLATE_DIR_ENV,
+  type PgliteTemplateOptions,
 } from './pglite-template.js';
 export type { PlatformTables } from './platform-schema.js';

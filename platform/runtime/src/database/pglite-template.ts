@@ -1,32 +1,39 @@
 /**
- * PGlite data directory templates. A fresh PGlite database runs initdb (~3.5 s and ~800 MB RSS on the
- * reference machines); opening an existing data directory takes ~0.5 s. So Flotilla runs initdb once per
- * PGlite version into a cached template directory and gives every new service database a copy of it.
+ * PGlite data directory templates. A fresh PGlite database runs initdb (~4.5 s and ~800 MB RSS on the
+ * reference machines); opening an existing data directory takes ~0.45 s. So Flotilla runs initdb once per
+ * PGlite version into a cached template directory and gives every new database a copy of it. Services (on
+ * a missing DATABASE_DIR), `make dev` and tests share one template: same location, completion marker and
+ * lock file, so no two processes ever build it at the same time.
  */
+import { spawn } from 'node:child_process';
 import { cp, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Logger } from '../kit.js';
 
 /** Variable that overrides where the template lives (e.g. a CI cache directory). */
 export const PGLITE_TEMPLATE_DIR_ENV = 'FLOTILLA_PGLITE_TEMPLATE_DIR';
 
-/** File written into a finished template; its presence means initdb completed. */
+/** File written into a finished template; its presence means initdb completed. Never copied into a database. */
 const MARKER = 'flotilla-template.json';
+/** Written last into a copy, and present in every PostgreSQL data directory. */
+const PG_VERSION = 'PG_VERSION';
 
-function pgliteInstallation(): { version: string; nodeModules: string } {
-  const require = createRequire(import.meta.url);
+const require = createRequire(import.meta.url);
+
+function pgliteInstallation(): { version: string; nodeModules: string; entry: string } {
   // Resolves to <node_modules>/@electric-sql/pglite/dist/index.cjs.
   const entry = require.resolve('@electric-sql/pglite');
   const packageRoot = path.resolve(path.dirname(entry), '..');
   const { version } = require(path.join(packageRoot, 'package.json')) as { version: string };
-  return { version, nodeModules: path.resolve(packageRoot, '..', '..') };
+  return { version, nodeModules: path.resolve(packageRoot, '..', '..'), entry };
 }
 
 /**
  * Where the template for the installed PGlite version lives: `$FLOTILLA_PGLITE_TEMPLATE_DIR` when set, else
  * `node_modules/.cache/flotilla/pglite-template-<pglite version>` (next to the installed PGlite, so it does
- * not depend on the working directory and `make clean` removes it).
+ * not depend on the working directory, `make dev-reset` keeps it and `make clean` removes it).
  */
 export function defaultPgliteTemplateDir(): string {
   const fromEnv = process.env[PGLITE_TEMPLATE_DIR_ENV];
@@ -80,64 +87,143 @@ async function withLockFile<T>(lockFile: string, fn: () => Promise<T>): Promise<
 }
 
 /**
- * Makes sure a template data directory exists and returns its path. The first call on a machine runs initdb
- * (seconds); every later call, in any process, returns at once.
- * @param dir template directory @default {@link defaultPgliteTemplateDir}()
+ * Removes `<target><infix><pid>` directories left next to `target` by processes that died while writing
+ * them (a live writer's directory is left alone).
  */
-export async function ensurePgliteTemplate(options: { dir?: string; log?: Logger } = {}): Promise<string> {
+async function removeAbandoned(target: string, infix: string): Promise<void> {
+  const prefix = `${path.basename(target)}${infix}`;
+  const siblings = await readdir(path.dirname(target)).catch(() => []);
+  for (const name of siblings) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (pid > 0 && pid !== process.pid && !processAlive(pid)) {
+      await rm(path.join(path.dirname(target), name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Runs PGlite's initdb into `dataDir` in a child Node process, so its ~800 MB go back to the machine. */
+function initdbInChildProcess(dataDir: string, pgliteEntry: string): Promise<void> {
+  const script =
+    `const { PGlite } = await import(${JSON.stringify(pathToFileURL(pgliteEntry).href)});` +
+    `const db = await PGlite.create({ dataDir: process.argv[1] }); await db.query('select 1'); await db.close();`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new Error(
+              `PGlite initdb into ${dataDir} failed (${signal ? `signal ${signal}` : `exit ${code}`}): ` +
+                `${stderr.trim() || 'no output'}. Check free disk space and memory (initdb needs ~800 MB), or ` +
+                `point ${PGLITE_TEMPLATE_DIR_ENV} at a writable directory.`,
+            ),
+          ),
+    );
+  });
+}
+
+/** Options of {@link ensurePgliteTemplate}. */
+export interface PgliteTemplateOptions {
+  /** The template directory. @default {@link defaultPgliteTemplateDir}() */
+  readonly dir?: string;
+  /** Logs one info line when this call ran initdb. @default no log */
+  readonly log?: Logger;
+  /** Called when this call ran initdb (not when the template existed or another process made it). */
+  readonly onCreated?: (created: { readonly dir: string; readonly ms: number }) => void;
+}
+
+/**
+ * Makes sure a template data directory exists and returns its path. The first call on a machine runs initdb
+ * (seconds) in a child process, so its ~800 MB RSS returns to the machine when it ends; every later call,
+ * in any process, returns at once. The template is built next to `dir` and renamed into place, so a reader
+ * never sees a half-made one.
+ */
+export async function ensurePgliteTemplate(options: PgliteTemplateOptions = {}): Promise<string> {
   const dir = path.resolve(options.dir ?? defaultPgliteTemplateDir());
   if (await exists(path.join(dir, MARKER))) return dir;
   await mkdir(path.dirname(dir), { recursive: true });
   return withLockFile(`${dir}.lock`, async () => {
     if (await exists(path.join(dir, MARKER))) return dir; // another process finished it while we waited
     const started = performance.now();
-    // Build next to the target and rename: a reader never sees a half-initialised template.
+    await removeAbandoned(dir, '.building-');
     const building = `${dir}.building-${process.pid}`;
     await rm(building, { recursive: true, force: true });
-    const { PGlite } = await import('@electric-sql/pglite'); // only when the template is built
-    const pg = await PGlite.create({ dataDir: building });
-    await pg.query('select 1');
-    await pg.close();
-    await writeFile(
-      path.join(building, MARKER),
-      JSON.stringify({ pglite: pgliteInstallation().version, created: new Date().toISOString() }),
-    );
-    await rm(dir, { recursive: true, force: true });
-    await rename(building, dir);
+    const pglite = pgliteInstallation();
+    try {
+      await initdbInChildProcess(building, pglite.entry);
+      await writeFile(
+        path.join(building, MARKER),
+        JSON.stringify({ pglite: pglite.version, created: new Date().toISOString() }),
+      );
+      await rm(dir, { recursive: true, force: true });
+      await rename(building, dir);
+    } finally {
+      await rm(building, { recursive: true, force: true });
+    }
+    const ms = Math.round(performance.now() - started);
     options.log?.info(
-      { template: dir, ms: Math.round(performance.now() - started) },
+      { template: dir, ms },
       'created the PGlite template data directory (initdb runs once per PGlite version)',
     );
+    options.onCreated?.({ dir, ms });
     return dir;
   });
 }
 
 /** True when `dir` holds a PostgreSQL data directory. */
 export async function isPgliteDataDir(dir: string): Promise<boolean> {
-  return exists(path.join(dir, 'PG_VERSION'));
+  return exists(path.join(dir, PG_VERSION));
 }
 
 /**
  * Creates the PGlite data directory `target` as a copy of the template (creating the template first if
- * needed). `target` must not exist or be empty.
+ * needed). `target` must be missing or an empty directory (e.g. a mount point); anything else is refused,
+ * never deleted. A missing `target` is copied next to it and renamed into place; an empty one gets
+ * `PG_VERSION` last. Either way a directory that holds `PG_VERSION` is a complete copy, and a copy cut
+ * short (a crash, Ctrl-C) never passes for a database.
  */
 export async function createPgliteDataDir(
   target: string,
   options: { template?: string; log?: Logger } = {},
 ): Promise<void> {
-  const entries = await readdir(target).catch(() => []);
-  if (entries.length > 0) {
+  const entries = await readdir(target).catch(() => undefined);
+  if (entries !== undefined && entries.length > 0) {
     throw new Error(
       `Cannot create a PGlite database in ${target}: the directory is not empty and holds no PostgreSQL data ` +
-        `directory (no PG_VERSION). Point DATABASE_DIR at an empty or missing directory, or at an existing database.`,
+        `directory (no PG_VERSION). Point DATABASE_DIR at an empty or missing directory, or at an existing ` +
+        `database (for \`make dev\`, \`make dev-reset\` wipes the local databases).`,
     );
   }
   const template = await ensurePgliteTemplate({
     ...(options.template !== undefined ? { dir: options.template } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  await cp(template, target, {
-    recursive: true,
-    filter: (source) => path.basename(source) !== MARKER,
-  });
+  const notMarker = (source: string): boolean => path.basename(source) !== MARKER;
+  if (entries !== undefined) {
+    await cp(template, target, {
+      recursive: true,
+      filter: (source) => notMarker(source) && source !== path.join(template, PG_VERSION),
+    });
+    await cp(path.join(template, PG_VERSION), path.join(target, PG_VERSION));
+    return;
+  }
+  await mkdir(path.dirname(target), { recursive: true });
+  await removeAbandoned(target, '.creating-');
+  const staging = `${target}.creating-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  try {
+    await cp(template, staging, { recursive: true, filter: notMarker });
+    await rename(staging, target).catch(async (error: unknown) => {
+      // Another process made `target` in the meantime: keep its database when it is one.
+      if (!(await isPgliteDataDir(target))) throw error;
+    });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }
