@@ -1,20 +1,21 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { orderEvents } from '@shop/contracts';
 import { main } from '../src/main.js';
-import { eventually, quiet, startShopHarness, type ShopHarness } from './harness.js';
+import { eventually, quiet, startTestStack, type TestStack } from '@flotilla/dev/testing';
+import { shop } from '../../system.js';
 
-let harness: ShopHarness;
+let stack: TestStack;
 let inventory: Awaited<ReturnType<typeof main>>;
 let url: string;
 
 beforeAll(async () => {
-  harness = await startShopHarness();
-  inventory = await main({ env: harness.varsFor('inventory'), manageProcess: false, logDestination: quiet });
+  stack = await startTestStack(shop);
+  inventory = await main({ env: stack.varsFor('inventory'), manageProcess: false, logDestination: quiet });
   url = inventory.listening.url;
 });
 afterAll(async () => {
   await inventory?.svc.stop();
-  await harness?.stop();
+  await stack?.stop();
 });
 
 const available = async (sku: string) =>
@@ -77,7 +78,7 @@ describe('inventory', () => {
   test('order.cancelled releases the stock once, even delivered twice', async () => {
     expect((await reserve('order-4', [{ sku: 'SKU-RARE', quantity: 3 }])).status).toBe(201);
     expect(await available('SKU-RARE')).toBe(0);
-    const orders = harness.publisherAs('orders', orderEvents);
+    const orders = stack.publisherAs('orders', orderEvents);
     const data = {
       orderId: 'order-4',
       reason: 'payment declined',

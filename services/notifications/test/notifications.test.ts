@@ -1,22 +1,23 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { orderEvents } from '@shop/contracts';
 import { main } from '../src/main.js';
-import { eventually, quiet, startShopHarness, type ShopHarness } from './harness.js';
+import { eventually, quiet, startTestStack, type TestStack } from '@flotilla/dev/testing';
+import { shop } from '../../system.js';
 
-let harness: ShopHarness;
+let stack: TestStack;
 let notifications: Awaited<ReturnType<typeof main>>;
 
 beforeAll(async () => {
-  harness = await startShopHarness();
+  stack = await startTestStack(shop);
   notifications = await main({
-    env: harness.varsFor('notifications'),
+    env: stack.varsFor('notifications'),
     manageProcess: false,
     logDestination: quiet,
   });
 });
 afterAll(async () => {
   await notifications?.svc.stop();
-  await harness?.stop();
+  await stack?.stop();
 });
 
 interface Notification {
@@ -32,7 +33,7 @@ const list = async (orderId: string) => {
 
 describe('notifications', () => {
   test('one notification per order and outcome, however often the event arrives', async () => {
-    const orders = harness.publisherAs('orders', orderEvents);
+    const orders = stack.publisherAs('orders', orderEvents);
     const paid = { orderId: 'o-1', paymentId: 'p-1', totalCents: 1500 };
     const sent = await orders.publish('orders', 'order.paid', paid);
     await orders.publish('orders', 'order.paid', paid, { id: sent.id });

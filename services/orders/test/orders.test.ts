@@ -4,23 +4,24 @@ import { paymentEvents } from '@shop/contracts';
 import { main as inventoryMain } from '../../inventory/src/main.js';
 import { main } from '../src/main.js';
 import { orderIdForKey } from '../src/place-order.js';
-import { eventually, quiet, startShopHarness, type ShopHarness } from './harness.js';
+import { eventually, quiet, startTestStack, type TestStack } from '@flotilla/dev/testing';
+import { shop } from '../../system.js';
 
-let harness: ShopHarness;
+let stack: TestStack;
 let inventory: Awaited<ReturnType<typeof inventoryMain>>;
 let orders: Awaited<ReturnType<typeof main>>;
 let url: string;
 
 beforeAll(async () => {
-  harness = await startShopHarness();
+  stack = await startTestStack(shop);
   // The real inventory service, in-process: orders reserves stock through its HTTP API.
   inventory = await inventoryMain({
-    env: harness.varsFor('inventory'),
+    env: stack.varsFor('inventory'),
     manageProcess: false,
     logDestination: quiet,
   });
   orders = await main({
-    env: harness.varsFor('orders', { [peerUrlVar('inventory')]: inventory.listening.url }),
+    env: stack.varsFor('orders', { [peerUrlVar('inventory')]: inventory.listening.url }),
     manageProcess: false,
     logDestination: quiet,
   });
@@ -29,7 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await orders?.svc.stop();
   await inventory?.svc.stop().catch(() => undefined);
-  await harness?.stop();
+  await stack?.stop();
 });
 
 interface Order {
@@ -110,7 +111,7 @@ describe('orders', () => {
   });
 
   test('payment.completed makes the order PAID; payment.failed CANCELLED with its stock released', async () => {
-    const payments = harness.publisherAs('payments', paymentEvents);
+    const payments = stack.publisherAs('payments', paymentEvents);
     const paid = (await (
       await place({ customerId: 'c', items: [{ sku: 'SKU-CHEAP', quantity: 1 }] })
     ).json()) as Order;

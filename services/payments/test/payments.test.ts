@@ -1,18 +1,19 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { orderEvents } from '@shop/contracts';
 import { main } from '../src/main.js';
-import { eventually, quiet, startShopHarness, type ShopHarness } from './harness.js';
+import { eventually, quiet, startTestStack, type TestStack } from '@flotilla/dev/testing';
+import { shop } from '../../system.js';
 
-let harness: ShopHarness;
+let stack: TestStack;
 let payments: Awaited<ReturnType<typeof main>>;
 
 beforeAll(async () => {
-  harness = await startShopHarness();
-  payments = await main({ env: harness.varsFor('payments'), manageProcess: false, logDestination: quiet });
+  stack = await startTestStack(shop);
+  payments = await main({ env: stack.varsFor('payments'), manageProcess: false, logDestination: quiet });
 });
 afterAll(async () => {
   await payments?.svc.stop();
-  await harness?.stop();
+  await stack?.stop();
 });
 
 interface Payment {
@@ -37,7 +38,7 @@ const placed = (orderId: string, totalCents: number) => ({
 
 describe('payments', () => {
   test('an order is charged exactly once however often order.placed arrives', async () => {
-    const orders = harness.publisherAs('orders', orderEvents);
+    const orders = stack.publisherAs('orders', orderEvents);
     const first = await orders.publish('orders', 'order.placed', placed('o-1', 1500));
     await Promise.all([
       orders.publish('orders', 'order.placed', placed('o-1', 1500), { id: first.id }), // redelivery
@@ -56,7 +57,7 @@ describe('payments', () => {
   });
 
   test('a charge above 50,000 cents is declined; 50,000 is not', async () => {
-    const orders = harness.publisherAs('orders', orderEvents);
+    const orders = stack.publisherAs('orders', orderEvents);
     await orders.publish('orders', 'order.placed', placed('o-big', 75_000));
     await orders.publish('orders', 'order.placed', placed('o-limit', 50_000));
     const big = await eventually('declined', async () => (await chargesOf('o-big'))[0]);

@@ -1,0 +1,147 @@
+/**
+ * @flotilla/dev/testing: a test kit for Flotilla services. It runs a service in-process against the real
+ * messaging of its system, the way `make dev` runs it, with no mocks of Flotilla or AWS:
+ *
+ * - {@link startTestStack}: the SQS/SNS emulator (fauxqs) with every topic, queue, dead-letter queue and
+ *   subscription of the system's model, each service's variables from `envFor` (ephemeral port, a
+ *   temporary database directory, telemetry off), and publishers that put events on the system's topics
+ *   as if another service sent them;
+ * - {@link eventually}: waits for an asynchronous outcome (a consumed event) without fixed sleeps;
+ * - {@link quiet}: a log destination that drops the service's log lines.
+ *
+ * ```ts
+ * import { eventually, quiet, startTestStack, type TestStack } from '@flotilla/dev/testing';
+ * import { shop } from '../../system.js';
+ *
+ * const stack = await startTestStack(shop);
+ * const svc = await main({ env: stack.varsFor('inventory'), manageProcess: false, logDestination: quiet });
+ * await stack.publisherAs('orders', orderEvents).publish('order.cancelled', { orderId: 'o-1' });
+ * await eventually('stock released', async () => ((await available('SKU-1')) === 3 ? true : undefined));
+ * await svc.stop();
+ * await stack.stop();
+ * ```
+ *
+ * Embedded databases are created on first open as copies of the cached PGlite template (no initdb per
+ * test; see `ensurePgliteTemplate` in `@flotilla/runtime`).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  envFor,
+  literalEnv,
+  messagingResources,
+  type RuntimeEnvironment,
+  type System,
+} from '@flotilla/model';
+import { createPublisher, type EventSchemas, type Publisher } from '@flotilla/runtime';
+import { startEmulator } from './emulator.js';
+import { localEnvironment } from './environment.js';
+import { provisionMessaging } from './provision.js';
+
+/** The messaging and environment of one system, for tests that run its services in-process. */
+export interface TestStack {
+  /** SQS/SNS endpoint of the emulator (`http://127.0.0.1:<port>`), for AWS SDK clients of the test itself. */
+  readonly messagingEndpoint: string;
+  /** The `local` environment the variables are computed for (its database directory is temporary). */
+  readonly environment: RuntimeEnvironment;
+  /**
+   * The variables `envFor` gives `service` in this stack, with `PORT=0` (an ephemeral port: read the
+   * service's listening URL), `OTEL_SDK_DISABLED=true`, and `extra` on top (e.g. a peer's URL once it
+   * listens on its ephemeral port).
+   */
+  varsFor(service: string, extra?: Readonly<Record<string, string>>): Record<string, string>;
+  /**
+   * A publisher acting as the system's service `source`: events go to the topics `source` declares it
+   * publishes, in the envelope and with the validation of the runtime's `createPublisher`.
+   */
+  publisherAs<S extends EventSchemas>(source: string, schemas: S): Publisher<S>;
+  /** Stops the emulator, closes the publishers' clients and deletes the databases. Stop services first. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startTestStack}. */
+export interface TestStackOptions {
+  /** Region of the emulator, the environment and the publishers. @default 'us-east-1' */
+  readonly region?: string;
+}
+
+/**
+ * Starts the emulator on a free port with every topic, queue, DLQ and subscription of `system` (as
+ * `make dev` provisions them) and a temporary directory for the services' embedded databases.
+ */
+export async function startTestStack(system: System, options: TestStackOptions = {}): Promise<TestStack> {
+  const region = options.region ?? 'us-east-1';
+  const emulator = await startEmulator({ port: 0, region });
+  const dataDir = await mkdtemp(join(tmpdir(), `flotilla-test-${system.name}-`));
+  const discard = async (): Promise<void> => {
+    await emulator.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  const environment = localEnvironment({
+    messagingEndpoint: emulator.endpoint,
+    // Nothing listens on the discard port; OTEL_SDK_DISABLED keeps the services from exporting anyway.
+    otlpEndpoint: 'http://127.0.0.1:9',
+    dataDir,
+    region,
+  });
+  try {
+    await provisionMessaging(messagingResources(system, environment), {
+      endpoint: emulator.endpoint,
+      region,
+    });
+  } catch (error) {
+    await discard();
+    throw error;
+  }
+  const aws = {
+    endpoint: emulator.endpoint,
+    region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  const sns = new SNSClient(aws);
+  const sqs = new SQSClient(aws);
+  const varsOf = (service: string): Record<string, string> =>
+    literalEnv(envFor(system, service, environment));
+  return {
+    messagingEndpoint: emulator.endpoint,
+    environment,
+    varsFor: (service, extra = {}) => ({
+      ...varsOf(service),
+      PORT: '0',
+      OTEL_SDK_DISABLED: 'true',
+      ...extra,
+    }),
+    publisherAs: (source, schemas) => createPublisher({ source, schemas, sns, sqs, env: varsOf(source) }),
+    async stop() {
+      sns.destroy();
+      sqs.destroy();
+      await discard();
+    },
+  };
+}
+
+/**
+ * Polls `probe` every 100 ms until it returns a value other than `undefined`, and returns that value.
+ * Fails with "timed out waiting for `what`" after `timeoutMs`; an error thrown by `probe` fails at once.
+ * @default timeoutMs 15000
+ */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${timeoutMs} ms)`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A log destination that drops everything: pass it as a service's `logDestination` in tests. */
+export const quiet: Writable = new Writable({ write: (_chunk, _encoding, done) => done() });
