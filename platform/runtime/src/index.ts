@@ -27,8 +27,5 @@ export * from './inbox/index.js';
 export * from './outbox/index.js';
 export * from './client/index.js';
 export * from './wiring/index.js';
-// Both modules define these names: the HTTP layer and the client use the same header (`x-request-id`), and
-// each RetryOptions is re-exported under a name that says what it retries.
+// The HTTP layer and the client both name the `x-request-id` header.
 export { REQUEST_ID_HEADER } from './http/index.js';
-export type { RetryOptions, RetryOptions as PeerRetryOptions } from './client/index.js';
-export type { RetryOptions as DeliveryRetryOptions } from './messaging/index.js';

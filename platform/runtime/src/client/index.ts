@@ -20,7 +20,7 @@ export {
   type BulkheadOptions,
   type PeerOptions,
   type ResolvedPeerOptions,
-  type RetryOptions,
+  type PeerRetryOptions,
 } from './options.js';
 export { type CircuitStateName } from './policies.js';
 export { requestContext, REQUEST_ID_HEADER, type RequestContext } from './request-context.js';

@@ -4,7 +4,7 @@
  */
 
 /** Retries of failed attempts. Only idempotent calls are retried (see `PeerClient`). */
-export interface RetryOptions {
+export interface PeerRetryOptions {
   /**
    * Retries after the first attempt (so at most `maxRetries + 1` attempts). `0` disables retries.
    * @default 2
@@ -70,7 +70,7 @@ export interface PeerOptions {
    * @default 2000
    */
   readonly timeoutMs?: number;
-  readonly retry?: RetryOptions;
+  readonly retry?: PeerRetryOptions;
   readonly breaker?: BreakerOptions;
   readonly bulkhead?: BulkheadOptions;
 }
@@ -78,7 +78,7 @@ export interface PeerOptions {
 /** {@link PeerOptions} with every default applied. */
 export interface ResolvedPeerOptions {
   readonly timeoutMs: number;
-  readonly retry: Required<RetryOptions>;
+  readonly retry: Required<PeerRetryOptions>;
   readonly breaker: Required<BreakerOptions>;
   readonly bulkhead: Required<BulkheadOptions>;
 }

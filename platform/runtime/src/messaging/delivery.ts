@@ -40,7 +40,7 @@ export interface DeliveryReport {
 }
 
 /** Retry policy of deliveries. */
-export interface RetryOptions {
+export interface DeliveryRetryOptions {
   /**
    * Attempts per message, including the first.
    * @default 5
@@ -75,7 +75,7 @@ interface EntryResult {
 export async function deliver(
   clients: DeliveryClients,
   messages: readonly OutboundMessage[],
-  retry: RetryOptions = {},
+  retry: DeliveryRetryOptions = {},
 ): Promise<DeliveryReport> {
   const groups = new Map<string, { kind: 'topic' | 'queue'; destination: string; entries: Entry[] }>();
   for (const m of messages) {
@@ -110,7 +110,7 @@ async function deliverChunk(
   kind: 'topic' | 'queue',
   destination: string,
   entries: readonly Entry[],
-  retry: RetryOptions,
+  retry: DeliveryRetryOptions,
 ): Promise<DeliveryReport> {
   const attempts = Math.max(1, retry.attempts ?? 5);
   const backoff: BackoffOptions = { baseMs: retry.baseDelayMs ?? 50, maxMs: retry.maxDelayMs ?? 2000 };

@@ -16,7 +16,7 @@ export {
   MAX_BATCH_ENTRIES,
   type OutboundMessage,
   type DeliveryReport,
-  type RetryOptions,
+  type DeliveryRetryOptions,
   type DeliveryClients,
 } from './delivery.js';
 export { DestinationResolver, type DestinationMaps } from './destinations.js';

@@ -23,7 +23,7 @@ import {
   MAX_BATCH_ENTRIES,
   type DeliveryReport,
   type OutboundMessage,
-  type RetryOptions,
+  type DeliveryRetryOptions,
 } from './delivery.js';
 import type { EventData, EventEnvelope, EventInput, EventSchemas } from './envelope.js';
 import { PublishError, type DeliveryFailure } from './errors.js';
@@ -42,7 +42,7 @@ export interface PublisherOptions<S extends EventSchemas> extends DestinationMap
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
   /** Retries of failed entries and calls. @default { attempts: 5, baseDelayMs: 50, maxDelayMs: 2000 } */
-  readonly retry?: RetryOptions;
+  readonly retry?: DeliveryRetryOptions;
   /**
    * How long a batch waits for more messages before it leaves. 0 sends on the next event-loop turn, which
    * batches what concurrent requests publish without delaying any of them.
