@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Express, RequestHandler, Router } from 'express';
+import type { Express, Request, RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import { errorHandler, notFound } from './errors.js';
 import { defineRequestLog, observeRequests } from './observe.js';
@@ -39,17 +39,18 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.set('etag', false);
   // app.request is this app's own request prototype (not Express's global one).
   defineRequestLog(app.request, options.log);
-  // One Express layer for all of the kit's per-request work: each layer costs time in Express and more
-  // in its instrumentation, which wraps every layer of every request.
-  app.use(
-    inOneLayer([
-      requestId(),
-      ...(options.unobserved ?? []),
-      observeRequests(options.log),
-      ...(options.observed ?? []),
-    ]),
-  );
-  app.use(express.json({ limit: options.bodyLimit ?? '100kb', type: JSON_TYPES, strict: true }));
+  const parseJson = express.json({ limit: options.bodyLimit ?? '100kb', type: JSON_TYPES, strict: true });
+  const layer = inOneLayer([
+    requestId(),
+    ...(options.unobserved ?? []),
+    observeRequests(options.log),
+    ...(options.observed ?? []),
+    // body-parser skips bodiless requests itself, but only after a call through its checks.
+    (req, res, next) => (hasBody(req) ? parseJson(req, res, next) : next()),
+  ]);
+  // One Express layer for all of the kit's per-request work, body parsing included: each layer costs time in
+  // Express and more in its instrumentation, which wraps every layer of every request.
+  app.use(layer);
   const router = express.Router();
   app.use(router);
   app.use(notFound());
@@ -65,7 +66,15 @@ function loadExpress(): typeof import('express') {
   return createRequire(import.meta.url)('express') as typeof import('express');
 }
 
-/** Runs synchronous middleware in order as one middleware; a handler that answers ends the chain. */
+/** Whether a request has a body (the test of type-is `hasBody`, which body-parser makes). */
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
+}
+
+/**
+ * Runs middleware in order as one middleware; a handler that answers ends the chain. A handler may call its
+ * `next` later (the body parser does); only synchronous throws are caught here, as Express would.
+ */
 function inOneLayer(handlers: readonly RequestHandler[]): RequestHandler {
   return function flotillaKit(req, res, next) {
     let i = 0;
