@@ -123,8 +123,7 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
   const db = database.db as unknown as Kysely<unknown>;
   const counters = { published: 0, failed: 0, batches: 0 };
 
-  // "Equal jitter": half the exponential delay fixed, half random. One random draw per batch, so rows that
-  // failed together are retried together (and keep their order) instead of trickling out one by one.
+  // "Equal jitter": half the exponential delay fixed, half random; one draw per failed batch.
   const retryDelay = (attempts: number, jitter: number) => {
     const exponential = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempts, 30));
     return Math.round(exponential / 2 + (jitter * exponential) / 2);
@@ -167,28 +166,33 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
       await sql`update flotilla_outbox set sent_at = now()
         where sequence in (${sql.join(sent.map((r) => r.sequence))})`.execute(executor);
     }
+    const failedRows = rows.filter((r) => failed.has(r.event_id));
     let retryInMs: number | undefined;
-    const jitter = Math.random();
-    for (const row of rows.filter((r) => failed.has(r.event_id))) {
-      const delay = retryDelay(row.attempts, jitter);
-      retryInMs = Math.min(retryInMs ?? delay, delay);
-      const reason = result.reasons?.[row.event_id] ?? 'publish reported the message as failed';
+    if (failedRows.length > 0) {
+      // One delay and one statement for the whole batch: rows that failed together become due at the same
+      // instant (one `now()`) and are retried together, in order. The delay follows the head row's attempts.
+      const delay = retryDelay(failedRows[0]!.attempts, Math.random());
+      retryInMs = delay;
       await sql`update flotilla_outbox
-        set attempts = attempts + 1,
-            next_attempt_at = now() + ${delay} * interval '1 millisecond',
-            last_error = ${reason}
-        where sequence = ${row.sequence}`.execute(executor);
-      log[row.attempts >= 5 ? 'error' : 'warn'](
-        {
-          eventId: row.event_id,
-          type: row.envelope.type,
-          destination: row.destination,
-          attempts: row.attempts + 1,
-          retryInMs: delay,
-          reason,
-        },
-        'outbox message not published; it will be retried and later messages to the same destination wait for it',
-      );
+        set attempts = attempts + 1, next_attempt_at = now() + ${delay} * interval '1 millisecond'
+        where sequence in (${sql.join(failedRows.map((r) => r.sequence))})`.execute(executor);
+      for (const row of failedRows) {
+        const reason = result.reasons?.[row.event_id] ?? 'publish reported the message as failed';
+        await sql`update flotilla_outbox set last_error = ${reason} where sequence = ${row.sequence}`.execute(
+          executor,
+        );
+        log[row.attempts >= 5 ? 'error' : 'warn'](
+          {
+            eventId: row.event_id,
+            type: row.envelope.type,
+            destination: row.destination,
+            attempts: row.attempts + 1,
+            retryInMs: delay,
+            reason,
+          },
+          'outbox message not published; it will be retried and later messages to the same destination wait for it',
+        );
+      }
     }
     counters.published += sent.length;
     counters.failed += failed.size;
