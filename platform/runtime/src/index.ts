@@ -14,6 +14,7 @@
  * SDK) are not instrumented.
  */
 export type { Health, Lifecycle, Logger, ReadinessCheck, StopHook } from './kit.js';
+export { REQUEST_ID_HEADER } from './kit.js';
 export { createService, EXIT_CONFIG, type Listening, type Service, type ServiceSpec } from './service.js';
 export * from './config/index.js';
 export * from './http/index.js';
@@ -27,5 +28,3 @@ export * from './inbox/index.js';
 export * from './outbox/index.js';
 export * from './client/index.js';
 export * from './wiring/index.js';
-// The HTTP layer and the client both name the `x-request-id` header.
-export { REQUEST_ID_HEADER } from './http/index.js';

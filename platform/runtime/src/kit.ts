@@ -22,3 +22,6 @@ export interface Health {
   /** Adds a named check to `/readyz`. */
   addReadinessCheck(name: string, check: ReadinessCheck): void;
 }
+
+/** The request id header: accepted and echoed by the HTTP layer, sent on every peer call and message. */
+export const REQUEST_ID_HEADER = 'x-request-id';

@@ -12,8 +12,7 @@ export interface RequestContext {
   readonly requestId?: string;
 }
 
-/** Header that carries the request id between services. */
-export const REQUEST_ID_HEADER = 'x-request-id';
+export { REQUEST_ID_HEADER } from '../kit.js';
 
 const storage = new AsyncLocalStorage<RequestContext>();
 

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
-export const REQUEST_ID_HEADER = 'x-request-id';
+import { REQUEST_ID_HEADER } from '../kit.js';
+
+export { REQUEST_ID_HEADER };
 
 // Printable token characters only and bounded length: the id lands in logs and response headers.
 const SANE_ID = /^[A-Za-z0-9._~:+=/-]{1,128}$/;

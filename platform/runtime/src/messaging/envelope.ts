@@ -1,7 +1,9 @@
 /**
  * The one envelope every event and command travels in (see DESIGN.md, "Events").
  */
+import { EVENT_TYPE_ATTRIBUTE } from '@flotilla/model';
 import type { z } from 'zod';
+import { REQUEST_ID_HEADER } from '../kit.js';
 
 export interface EventEnvelope<TData = unknown, TType extends string = string> {
   /** Unique id; consumers de-duplicate on it (the inbox). */
@@ -24,13 +26,13 @@ export type EventData<S extends EventSchemas, K extends keyof S> = z.infer<S[K]>
 
 /** Message attribute names. SQS allows at most 10 attributes per message; we use at most 4. */
 export const MESSAGE_ATTRIBUTES = {
-  /** The event type (also what SNS filter policies match). Same name as the model's EVENT_TYPE_ATTRIBUTE. */
-  type: 'type',
+  /** The event type: what the model's SNS filter policies match. */
+  type: EVENT_TYPE_ATTRIBUTE,
   /** W3C trace context. */
   traceparent: 'traceparent',
   tracestate: 'tracestate',
   /** Request id of the request that caused the event. */
-  requestId: 'x-request-id',
+  requestId: REQUEST_ID_HEADER,
 } as const;
 
 /**
