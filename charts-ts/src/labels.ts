@@ -34,3 +34,24 @@ export function serviceLabels(input: ServiceLabelInput): Record<string, string> 
     [LABEL.managedBy]: MANAGED_BY,
   };
 }
+
+/**
+ * Labels of a platform component running in the system's namespace (collector, emulator, Postgres) and the
+ * subset its selector uses: the component name is its `app.kubernetes.io/name`.
+ */
+export function componentLabels(
+  system: string,
+  name: string,
+  component: string,
+): { labels: Record<string, string>; selector: Record<string, string> } {
+  const selector = { [LABEL.name]: name };
+  return {
+    selector,
+    labels: {
+      ...selector,
+      [LABEL.component]: component,
+      [LABEL.partOf]: system,
+      [LABEL.managedBy]: MANAGED_BY,
+    },
+  };
+}

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { DATABASE_SECRET_KEY, databaseSecretName, type System } from '@flotilla/model';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { componentLabels } from '../labels.js';
 import {
   ExternalSecret,
   ExternalSecretSpecSecretStoreRefKind,
@@ -97,13 +98,7 @@ export class LocalPostgres extends Construct {
     if (services.length === 0) return;
     const name = POSTGRES.name;
     const ns = env.namespace;
-    const labels = {
-      [LABEL.name]: name,
-      [LABEL.component]: 'database',
-      [LABEL.partOf]: props.system.name,
-      [LABEL.managedBy]: MANAGED_BY,
-    };
-    const selector = { [LABEL.name]: name };
+    const { labels, selector } = componentLabels(props.system.name, name, 'database');
     const host = `${name}.${ns}.svc.cluster.local`;
 
     const ident = (s: string) => s.replace(/-/g, '_');

@@ -7,7 +7,8 @@
 import { messagingResources, type System } from '@flotilla/model';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { LABEL, MANAGED_BY, MESSAGING_EMULATOR } from '../environments/names.js';
+import { componentLabels } from '../labels.js';
+import { MESSAGING_EMULATOR } from '../environments/names.js';
 import type { KindEnvironment } from '../environments/types.js';
 import { redrivePolicy } from './messaging.js';
 
@@ -131,13 +132,7 @@ export class MessagingEmulator extends Construct {
     super(scope, id);
     const env = props.environment;
     const name = MESSAGING_EMULATOR.name;
-    const labels = {
-      [LABEL.name]: name,
-      [LABEL.component]: 'messaging-emulator',
-      [LABEL.partOf]: props.system.name,
-      [LABEL.managedBy]: MANAGED_BY,
-    };
-    const selector = { [LABEL.name]: name };
+    const { labels, selector } = componentLabels(props.system.name, name, 'messaging-emulator');
     const metadata = { name, namespace: env.namespace, labels };
     const config = emulatorInitConfig(props.system, env);
 

@@ -8,8 +8,9 @@
 import type { System } from '@flotilla/model';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { componentLabels } from '../labels.js';
 import { stringify } from 'yaml';
-import { LABEL, MANAGED_BY, OTEL_COLLECTOR } from '../environments/names.js';
+import { LABEL, OTEL_COLLECTOR } from '../environments/names.js';
 import type { FlotillaEnvironment } from '../environments/types.js';
 import type { PolicyDocument } from './identity.js';
 
@@ -174,13 +175,7 @@ export class OtelCollector extends Construct {
     super(scope, id);
     const env = props.environment;
     const name = OTEL_COLLECTOR.name;
-    const labels = {
-      [LABEL.name]: name,
-      [LABEL.component]: 'telemetry',
-      [LABEL.partOf]: props.system.name,
-      [LABEL.managedBy]: MANAGED_BY,
-    };
-    const selector = { [LABEL.name]: name };
+    const { labels, selector } = componentLabels(props.system.name, name, 'telemetry');
     const metadata = { name, namespace: env.namespace, labels };
 
     new ApiObject(this, 'ServiceAccount', {
