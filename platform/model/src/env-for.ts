@@ -37,7 +37,7 @@ export function envFor(system: System, serviceName: string, env: RuntimeEnvironm
   const timing = shutdownTiming(env);
 
   out[ENV.serviceName] = service.name;
-  out[ENV.serviceVersion] = env.version ?? '0.0.0-dev';
+  out[ENV.serviceVersion] = versionOf(env);
   out[ENV.port] = String(portOf(system, service.name, env));
   out[ENV.environment] = env.name;
   out[ENV.platform] = env.platform;
@@ -58,6 +58,11 @@ export function envFor(system: System, serviceName: string, env: RuntimeEnvironm
   return out;
 }
 
+/** `service.version` of every service in an environment. */
+function versionOf(env: RuntimeEnvironment): string {
+  return env.version ?? '0.0.0-dev';
+}
+
 /** The port a service listens on in an environment (tests may override it for static discovery). */
 export function portOf(system: System, serviceName: string, env: RuntimeEnvironment): number {
   return env.ports?.[serviceName] ?? system.service(serviceName).port;
@@ -70,7 +75,7 @@ function telemetryEnv(service: string, env: RuntimeEnvironment): Record<string, 
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
     OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
     OTEL_TRACES_SAMPLER_ARG: String(env.telemetry.samplingRatio ?? 1),
-    OTEL_RESOURCE_ATTRIBUTES: `deployment.environment.name=${env.name},service.version=${env.version ?? '0.0.0-dev'}`,
+    OTEL_RESOURCE_ATTRIBUTES: `deployment.environment.name=${env.name},service.version=${versionOf(env)}`,
   };
 }
 

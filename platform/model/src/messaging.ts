@@ -1,5 +1,13 @@
 import type { RuntimeEnvironment } from './environment.js';
-import { dlqName, queueArn, queueName, queueUrl, topicArn, topicName } from './names.js';
+import {
+  dlqName,
+  MAX_QUEUE_NAME_LENGTH,
+  queueArn,
+  queueName,
+  queueUrl,
+  topicArn,
+  topicName,
+} from './names.js';
 import type { System } from './types.js';
 
 /** An SNS topic as it exists in an environment. */
@@ -68,6 +76,13 @@ function computeResources(system: System, env: RuntimeEnvironment): MessagingRes
     service.consumes.map((sub): QueueResource => {
       const name = queueName(system.name, env, service.name, sub.key);
       const dlq = dlqName(system.name, env, service.name, sub.key);
+      if (dlq.length > MAX_QUEUE_NAME_LENGTH) {
+        throw new Error(
+          `service "${service.name}" consumes "${sub.key}": in environment "${env.name}" its dead-letter queue ` +
+            `"${dlq}" is ${dlq.length} characters, over the SQS limit of ${MAX_QUEUE_NAME_LENGTH}. ` +
+            'Fix: shorten the system, environment, service or queue name.',
+        );
+      }
       const base = {
         service: service.name,
         key: sub.key,

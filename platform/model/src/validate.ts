@@ -1,5 +1,5 @@
 import type { ServiceDefinition, SystemDefinition } from './types.js';
-import { MAX_QUEUE_NAME_LENGTH } from './names.js';
+import { dlqName, MAX_QUEUE_NAME_LENGTH } from './names.js';
 
 /** One thing wrong with a model: where it is, what is wrong, and how to fix it. */
 export interface ModelProblem {
@@ -27,9 +27,10 @@ export class ModelError extends Error {
 
 const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const EVENT_TYPE = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
-/** Longest suffix the environment adds to a queue name: `<system>-<env>-` is counted separately. */
-const DLQ_SUFFIX = '-dlq';
-/** Names are checked against the longest environment name we ship (`prod`/`kind`/`local`). */
+/**
+ * The model has no environments, so names are checked early against the longest environment name we ship
+ * (`local`); `messagingResources` checks the real names of each environment.
+ */
 const LONGEST_ENV_NAME = 'local';
 
 /** Every problem of a system definition, in declaration order. Empty when the model is valid. */
@@ -204,7 +205,7 @@ function validateService(
         'use an integer from 1 to 43200 (12 hours, the SQS maximum)',
       );
     }
-    const longest = `${def.name}-${LONGEST_ENV_NAME}-${s.name}-${key}${DLQ_SUFFIX}`;
+    const longest = dlqName(def.name, { name: LONGEST_ENV_NAME }, s.name, key);
     if (longest.length > MAX_QUEUE_NAME_LENGTH) {
       add(
         where,

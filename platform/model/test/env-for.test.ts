@@ -94,4 +94,11 @@ describe('messagingResources', () => {
     expect(queues.find((q) => q.service === 'orders')!.subscription!.filterPolicy).toBeUndefined();
     expect(queues.find((q) => q.service === 'inventory')!.subscription).toBeUndefined();
   });
+
+  it('refuses an environment whose name makes a queue name longer than SQS allows, naming the fix', () => {
+    const longEnv = { ...eksEnv, name: 'x'.repeat(70) };
+    expect(() => messagingResources(system, longEnv)).toThrow(
+      /service "orders" consumes "payments": in environment "x{70}" its dead-letter queue "shop-x{70}-orders-payments-dlq" is \d+ characters, over the SQS limit of 80/,
+    );
+  });
 });
