@@ -34,4 +34,20 @@ describe('platform/kind', () => {
       .map((n) => n.labels?.['topology.kubernetes.io/zone']);
     expect(new Set(zones).size).toBe(2);
   });
+
+  it('installs a controller for every custom resource group that dist/local uses', () => {
+    const dist = fileURLToPath(new URL('../../dist/local/', import.meta.url));
+    const groups = new Set(
+      readdirSync(dist)
+        .filter((f) => f.endsWith('.yaml'))
+        .flatMap((f) => [
+          ...readFileSync(`${dist}${f}`, 'utf8').matchAll(/^apiVersion: ([a-z0-9.-]+)\/[a-z0-9]+$/gm),
+        ])
+        .map((m) => m[1]!)
+        .filter((group) => group.includes('.') && !group.endsWith('k8s.io')),
+    );
+    expect([...groups]).toEqual(['keda.sh']);
+    const up = readFileSync(`${kindDir}up.sh`, 'utf8');
+    expect(up).toMatch(/kedacore\/keda\/releases\/download/);
+  });
 });

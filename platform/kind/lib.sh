@@ -7,6 +7,8 @@ DIST="${REPO_ROOT}/dist/local"
 # ingress-nginx's manifest for kind, pinned. https://kind.sigs.k8s.io/docs/user/ingress/
 INGRESS_NGINX_VERSION="${INGRESS_NGINX_VERSION:-controller-v1.12.1}"
 METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.7.2}"
+# KEDA scales the queue consumers (ScaledObject); the same version as charts-ts/crds/keda.
+KEDA_VERSION="${KEDA_VERSION:-2.21.0}"
 
 need() {
   local missing=()

@@ -10,13 +10,16 @@ if ! kind get clusters | grep -qx "$CLUSTER_NAME"; then
 fi
 kubectl config use-context "kind-${CLUSTER_NAME}"
 
-echo "== ingress-nginx ${INGRESS_NGINX_VERSION} and metrics-server ${METRICS_SERVER_VERSION}"
+echo "== ingress-nginx ${INGRESS_NGINX_VERSION}, metrics-server ${METRICS_SERVER_VERSION}, KEDA ${KEDA_VERSION}"
 kubectl apply -f "https://raw.githubusercontent.com/kubernetes/ingress-nginx/${INGRESS_NGINX_VERSION}/deploy/static/provider/kind/deploy.yaml"
 kubectl apply -f "https://github.com/kubernetes-sigs/metrics-server/releases/download/${METRICS_SERVER_VERSION}/components.yaml"
 # kind's kubelets serve self-signed certificates.
 kubectl -n kube-system patch deployment metrics-server --type=json \
   -p='[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--kubelet-insecure-tls"}]' || true
+# KEDA's CRDs are too large for client-side apply's annotation. https://keda.sh/docs/latest/deploy/#yaml
+kubectl apply --server-side -f "https://github.com/kedacore/keda/releases/download/v${KEDA_VERSION}/keda-${KEDA_VERSION}.yaml"
 kubectl -n ingress-nginx rollout status deployment/ingress-nginx-controller --timeout=180s
+kubectl -n keda rollout status deployment/keda-operator --timeout=180s
 
 echo "== images"
 for image in $(images_in_manifests); do
