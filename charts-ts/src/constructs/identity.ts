@@ -4,19 +4,11 @@
  * Pod Identity, an ACK EKS `PodIdentityAssociation`; with IRSA, the ServiceAccount carries the role ARN.
  * @see https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html
  */
-import {
-  messagingResources,
-  queueArn,
-  queueName,
-  topicArn,
-  topicName,
-  type Service,
-  type System,
-} from '@flotilla/model';
+import { messagingResources, queueArn, queueName, topicArn, topicName, type System } from '@flotilla/model';
 import { Construct } from 'constructs';
 import { PodIdentityAssociation } from '../../imports/eks.services.k8s.aws.js';
 import { Policy, Role } from '../../imports/iam.services.k8s.aws.js';
-import { iamRoleName, serviceAccountName } from '../environments/names.js';
+import { iamRoleName } from '../environments/names.js';
 import type { EksEnvironment, FlotillaEnvironment } from '../environments/types.js';
 
 /** One statement of an IAM policy document. @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html */
@@ -248,37 +240,4 @@ export class WorkloadIdentity extends Construct {
       },
     });
   }
-}
-
-/** Props of {@link ServiceIdentities}. */
-export interface ServiceIdentitiesProps {
-  readonly system: System;
-  readonly environment: EksEnvironment;
-  /** @see WorkloadIdentityProps.oidcIssuer */
-  readonly oidcIssuer?: string;
-}
-
-/** A {@link WorkloadIdentity} for every service that needs AWS access. */
-export class ServiceIdentities extends Construct {
-  constructor(scope: Construct, id: string, props: ServiceIdentitiesProps) {
-    super(scope, id);
-    const env = props.environment;
-    for (const service of props.system.services) {
-      const policy = servicePolicy(props.system, env, service.name);
-      if (!policy) continue;
-      new WorkloadIdentity(this, service.name, {
-        environment: env,
-        roleName: iamRoleName(props.system.name, env, service.name),
-        namespace: env.namespace,
-        serviceAccount: serviceAccountName(service.name),
-        policy,
-        description: describe(props.system, service),
-        ...(props.oidcIssuer ? { oidcIssuer: props.oidcIssuer } : {}),
-      });
-    }
-  }
-}
-
-function describe(system: System, service: Service): string {
-  return `Flotilla ${system.name}/${service.name}: exactly the queues and topics it declares`;
 }
