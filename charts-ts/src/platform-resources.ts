@@ -16,10 +16,10 @@ import type { Construct } from 'constructs';
 import { CloudMapExports } from './constructs/cloudmap.js';
 import { ExternalDatabaseSecrets, LocalPostgres } from './constructs/database.js';
 import { MessagingEmulator } from './constructs/emulator.js';
-import { roleArn, WorkloadIdentity } from './constructs/identity.js';
+import { WorkloadIdentity } from './constructs/identity.js';
 import { AckMessaging } from './constructs/messaging.js';
 import { OtelCollector } from './constructs/otel-collector.js';
-import { OTEL_COLLECTOR } from './environments/names.js';
+import { iamRoleArn, OTEL_COLLECTOR } from './environments/names.js';
 import type { FlotillaEnvironment } from './environments/types.js';
 import { identityPlan } from './iam-json.js';
 
@@ -49,7 +49,11 @@ export function addPlatformResources(scope: Construct, ctx: PlatformResourcesCon
     system,
     environment: env,
     ...(env.identity === 'irsa' && collectorGrant
-      ? { serviceAccountAnnotations: { 'eks.amazonaws.com/role-arn': roleArn(env, collectorGrant.roleName) } }
+      ? {
+          serviceAccountAnnotations: {
+            'eks.amazonaws.com/role-arn': iamRoleArn(env, collectorGrant.roleName),
+          },
+        }
       : {}),
   });
   new AckMessaging(scope, 'Messaging', { system, environment: env });

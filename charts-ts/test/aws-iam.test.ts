@@ -1,11 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { shop } from '../../services/system.js';
-import {
-  roleArn,
-  serviceAccountAnnotations,
-  servicePolicy,
-  type PolicyDocument,
-} from '../src/constructs/identity.js';
+import { serviceAccountAnnotations, servicePolicy, type PolicyDocument } from '../src/constructs/identity.js';
+import { iamRoleArn } from '../src/environments/names.js';
 import { dev, prod } from '../src/environments/index.js';
 import type { EksEnvironment } from '../src/environments/types.js';
 import { iamPolicyFiles, identityPlan, kedaOperatorPolicy } from '../src/iam-json.js';
@@ -127,9 +123,9 @@ describe('identity settings', () => {
     expect(serviceAccountAnnotations(shop, dev, 'orders')).toEqual({});
     const irsa: EksEnvironment = { ...dev, identity: 'irsa' };
     expect(serviceAccountAnnotations(shop, irsa, 'orders')).toEqual({
-      'eks.amazonaws.com/role-arn': roleArn(irsa, 'shop-dev-orders'),
+      'eks.amazonaws.com/role-arn': iamRoleArn(irsa, 'shop-dev-orders'),
     });
-    expect(roleArn(irsa, 'shop-dev-orders')).toBe(`arn:aws:iam::${dev.accountId}:role/shop-dev-orders`);
+    expect(iamRoleArn(irsa, 'shop-dev-orders')).toBe(`arn:aws:iam::${dev.accountId}:role/shop-dev-orders`);
     expect(serviceAccountAnnotations(shop, local, 'orders')).toEqual({});
   });
 

@@ -8,7 +8,7 @@ import { messagingResources, queueArn, queueName, topicArn, topicName, type Syst
 import { Construct } from 'constructs';
 import { PodIdentityAssociation } from '../../imports/eks.services.k8s.aws.js';
 import { Policy, Role } from '../../imports/iam.services.k8s.aws.js';
-import { iamRoleName } from '../environments/names.js';
+import { iamRoleArn, iamRoleName } from '../environments/names.js';
 import type { EksEnvironment, FlotillaEnvironment } from '../environments/types.js';
 
 /** One statement of an IAM policy document. @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html */
@@ -142,11 +142,6 @@ export function irsaTrustPolicy(env: EksEnvironment, oidcIssuer: string, service
   };
 }
 
-/** ARN of a role by name in an EKS environment's account. */
-export function roleArn(env: EksEnvironment, roleName: string): string {
-  return `arn:aws:iam::${env.accountId}:role/${roleName}`;
-}
-
 /**
  * Annotations the Microservice puts on a service's ServiceAccount. With IRSA, `eks.amazonaws.com/role-arn`
  * names the service's role; with Pod Identity (or off EKS, or without AWS access) there are none: the
@@ -160,7 +155,7 @@ export function serviceAccountAnnotations(
 ): Record<string, string> {
   if (env.platform !== 'eks' || env.identity !== 'irsa') return {};
   if (!servicePolicy(system, env, serviceName)) return {};
-  return { 'eks.amazonaws.com/role-arn': roleArn(env, iamRoleName(system.name, env, serviceName)) };
+  return { 'eks.amazonaws.com/role-arn': iamRoleArn(env, iamRoleName(system.name, env, serviceName)) };
 }
 
 /** Props of {@link WorkloadIdentity}. */
@@ -202,7 +197,7 @@ export class WorkloadIdentity extends Construct {
     super(scope, id);
     const env = props.environment;
     const ns = props.ackNamespace ?? props.namespace;
-    this.roleArn = roleArn(env, props.roleName);
+    this.roleArn = iamRoleArn(env, props.roleName);
     new Policy(this, 'Policy', {
       metadata: { name: props.roleName, namespace: ns },
       spec: {

@@ -16,11 +16,12 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-34';
 import { IntOrString, KubePodDisruptionBudget, Quantity } from 'cdk8s-plus-34/lib/imports/k8s.js';
 import { Construct } from 'constructs';
-import { iamRoleArn, imageRef, serviceAccountName } from '../environments/names.js';
+import { imageRef, serviceAccountName } from '../environments/names.js';
 import type { FlotillaEnvironment } from '../environments/types.js';
 import { selectorLabels, serviceLabels } from '../labels.js';
 import { podShutdownTiming } from '../shutdown.js';
 import { Autoscaling } from './autoscaling.js';
+import { serviceAccountAnnotations } from './identity.js';
 
 /** Name of the container port every service listens on (Service `targetPort`, probes). */
 export const HTTP_PORT_NAME = 'http';
@@ -58,9 +59,7 @@ export class Microservice extends Construct {
         ...metadata,
         name: serviceAccountName(name),
         // IRSA reads the role from this annotation; Pod Identity uses an association instead.
-        ...(env.platform === 'eks' && env.identity === 'irsa'
-          ? { annotations: { 'eks.amazonaws.com/role-arn': iamRoleArn(system.name, env, name) } }
-          : {}),
+        annotations: serviceAccountAnnotations(system, env, name),
       },
       // Services never talk to the Kubernetes API. Pod Identity and IRSA mount their own projected
       // token, independent of this setting, so AWS credentials still work.

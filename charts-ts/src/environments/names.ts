@@ -3,7 +3,7 @@
  * computed here once; constructs call these functions instead of formatting strings themselves.
  */
 import { clusterServiceUrl } from '@flotilla/model';
-import type { FlotillaEnvironment } from './types.js';
+import type { EksEnvironment, FlotillaEnvironment } from './types.js';
 
 /** Label keys of the recommended Kubernetes labels. @see https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/ */
 export const LABEL = {
@@ -74,11 +74,7 @@ export function imageRef(env: Pick<FlotillaEnvironment, 'image'>, image: string)
   return `${registry ? `${registry}/` : ''}${image}:${env.image.tag}`;
 }
 
-/** ARN of a service's IAM role (the IRSA annotation, KEDA's role for the queue scaler). */
-export function iamRoleArn(
-  system: string,
-  env: FlotillaEnvironment & { platform: 'eks' },
-  service: string,
-): string {
-  return `arn:aws:iam::${env.accountId}:role/${iamRoleName(system, env, service)}`;
+/** ARN of an IAM role by name in an EKS environment's account (IAM ARNs are deterministic). */
+export function iamRoleArn(env: Pick<EksEnvironment, 'accountId'>, roleName: string): string {
+  return `arn:aws:iam::${env.accountId}:role/${roleName}`;
 }
