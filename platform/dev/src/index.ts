@@ -23,6 +23,11 @@ export {
 } from './gateway.js';
 export { startTraceSink, type TraceSink, type TraceSinkOptions } from './trace-sink.js';
 export { decodeProtobufTraces, decodeJsonTraces, type SpanRecord, type AttributeValue } from './otlp.js';
-export { SupervisedProcess, type RestartPolicy, type SupervisorEvent } from './supervisor.js';
+export {
+  SupervisedProcess,
+  type ProcessState,
+  type RestartPolicy,
+  type SupervisorEvent,
+} from './supervisor.js';
 export { formatLogLine } from './logs.js';
 export type { StackFile, StackFileService } from './stack-file.js';

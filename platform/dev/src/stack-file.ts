@@ -3,6 +3,7 @@
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { ProcessState } from './supervisor.js';
 
 /** The contents of `.dev/stack.json`. */
 export interface StackFile {
@@ -23,7 +24,7 @@ export interface StackFileService {
   readonly port: number;
   /** Current process id; changes when the service is restarted. Absent while it is down. */
   readonly pid?: number;
-  readonly state: 'running' | 'restarting' | 'failed' | 'stopped';
+  readonly state: ProcessState;
 }
 
 /** Writes the file atomically (write, then rename), so a reader never sees half of it. */

@@ -29,7 +29,12 @@ import { formatLogLine, prefix } from './logs.js';
 import { freePorts, waitUntilReady } from './ports.js';
 import { provisionMessaging, type ProvisionReport } from './provision.js';
 import { removeStackFile, writeStackFile, type StackFile } from './stack-file.js';
-import { SupervisedProcess, type RestartPolicy, type SupervisorEvent } from './supervisor.js';
+import {
+  SupervisedProcess,
+  type ProcessState,
+  type RestartPolicy,
+  type SupervisorEvent,
+} from './supervisor.js';
 import { startTraceSink, type TraceSink } from './trace-sink.js';
 
 /**
@@ -103,7 +108,7 @@ export interface RunningService {
   readonly port: number;
   /** Current process id (changes on restart); undefined while the process is down. */
   readonly pid: number | undefined;
-  readonly state: 'running' | 'restarting' | 'failed' | 'stopped';
+  readonly state: ProcessState;
   /** Path prefixes the gateway routes to it. */
   readonly routes: readonly string[];
   /** Its embedded database directory, when it has a database. */
