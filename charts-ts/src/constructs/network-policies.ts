@@ -107,9 +107,8 @@ export class SystemNetworkPolicies extends Construct {
         to: [{ podSelector: { matchLabels: component(OTEL_COLLECTOR.name) } }],
         ports: [tcp(OTEL_COLLECTOR.grpcPort), tcp(OTEL_COLLECTOR.httpPort)],
       });
-      const messaging = service.publishes.length + service.sends.length + service.consumes.length > 0;
       if (env.platform === 'kind') {
-        if (messaging)
+        if (usesMessaging(service))
           egress.push({
             to: [{ podSelector: { matchLabels: component(MESSAGING_EMULATOR.name) } }],
             ports: [tcp(MESSAGING_EMULATOR.port)],
@@ -128,9 +127,7 @@ export class SystemNetworkPolicies extends Construct {
     }
 
     // Platform components living in the namespace (created by platform-resources): let the services in.
-    const servicePods = system.services.map((s): NetworkPolicyPeer => ({
-      podSelector: { matchLabels: selectorLabels(system.name, s.name) },
-    }));
+    const servicePods = servicePodsWhere(system, () => true);
     if (servicePods.length) {
       policy(
         OTEL_COLLECTOR.name,
@@ -149,10 +146,7 @@ export class SystemNetworkPolicies extends Construct {
       );
     }
     if (env.platform === 'kind') {
-      const messagingPods = servicePodsWhere(
-        system,
-        (s) => s.publishes.length + s.sends.length + s.consumes.length > 0,
-      );
+      const messagingPods = servicePodsWhere(system, usesMessaging);
       if (messagingPods.length) {
         // KEDA's operator polls the emulator's queue depth from its own namespace.
         const keda: NetworkPolicyPeer = {
@@ -175,6 +169,10 @@ export class SystemNetworkPolicies extends Construct {
         );
     }
   }
+}
+
+function usesMessaging(s: Service): boolean {
+  return s.publishes.length + s.sends.length + s.consumes.length > 0;
 }
 
 function servicePodsWhere(system: System, test: (s: Service) => boolean): NetworkPolicyPeer[] {
