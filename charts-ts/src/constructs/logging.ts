@@ -76,7 +76,6 @@ export function logShipperValues(
   env: EksEnvironment,
   roleArn?: string,
 ): Record<string, unknown> {
-  const prefix = `/flotilla/${system.name}/${env.name}/`;
   return {
     serviceAccount: {
       create: true,
@@ -92,7 +91,7 @@ export function logShipperValues(
       enabled: true,
       region: env.region,
       logGroupName: fallbackLogGroup(system.name, env),
-      logGroupTemplate: `${prefix}$kubernetes['labels']['${LABEL.name}']`,
+      logGroupTemplate: serviceLogGroup(system.name, env, `$kubernetes['labels']['${LABEL.name}']`),
       logStreamPrefix: 'pod-',
       autoCreateGroup: true,
       logRetentionDays: 30,
