@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express, Router } from 'express';
+import { ENV } from '@flotilla/model';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { ConfigError } from './config/errors.js';
 import { loadConfig, type Config, type ConfigShape, type Env } from './config/load.js';
@@ -181,7 +182,7 @@ function loadOrExit<S extends ConfigShape>(
     if (spec.name !== undefined && spec.name !== config.service.name) {
       throw new ConfigError([
         {
-          variable: 'SERVICE_NAME',
+          variable: ENV.serviceName,
           message: `is "${config.service.name}" but this is service "${spec.name}"; the process got another service's environment`,
         },
       ]);
@@ -191,7 +192,7 @@ function loadOrExit<S extends ConfigShape>(
     if (!manageProcess || !(err instanceof ConfigError)) throw err;
     // Synchronous: the process exits on the next line, and this line is the one the operator needs.
     const destination = spec.logDestination ?? pino.destination({ sync: true });
-    const log = createLogger({ name: spec.name ?? env.SERVICE_NAME ?? 'unknown', destination });
+    const log = createLogger({ name: spec.name ?? env[ENV.serviceName] ?? 'unknown', destination });
     log.fatal({ issues: err.issues }, err.message);
     process.exit(EXIT_CONFIG);
   }
