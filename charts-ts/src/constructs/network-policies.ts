@@ -27,6 +27,7 @@ import {
 import { Construct } from 'constructs';
 import { LABEL, MESSAGING_EMULATOR, OTEL_COLLECTOR, POSTGRES } from '../environments/names.js';
 import type { FlotillaEnvironment } from '../environments/types.js';
+import { KEDA } from '../iam-json.js';
 import { selectorLabels } from '../labels.js';
 
 /** EKS Pod Identity agent address (link-local, on every node). @see https://docs.aws.amazon.com/eks/latest/userguide/pod-id-how-it-works.html */
@@ -150,7 +151,7 @@ export class SystemNetworkPolicies extends Construct {
       if (messagingPods.length) {
         // KEDA's operator polls the emulator's queue depth from its own namespace.
         const keda: NetworkPolicyPeer = {
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } },
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': KEDA.namespace } },
         };
         policy(
           MESSAGING_EMULATOR.name,
