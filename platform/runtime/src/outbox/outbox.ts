@@ -11,7 +11,7 @@ import type { Database } from '../database/index.js';
 import { traceHeaders } from '../messaging/attributes.js';
 import type { EventEnvelope, EventSchemas } from '../messaging/envelope.js';
 import { uuidv7 } from '../messaging/ids.js';
-import { MESSAGING_TRACER } from '../messaging/publisher.js';
+import { MESSAGING_TRACER, shortName } from '../messaging/publisher.js';
 import { validateOutgoing } from '../messaging/validation.js';
 import type { OutboxDestinationKind } from './message.js';
 import { signalOutboxCommit } from './signal.js';
@@ -122,7 +122,7 @@ export function createOutbox<DB, S extends EventSchemas = EventSchemas>(
  * @see https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/#operation-types
  */
 function createSpanHeaders(kind: OutboxDestinationKind, destination: string, envelope: EventEnvelope) {
-  const name = destination.split(/[:/]/).pop() ?? destination;
+  const name = shortName(destination);
   const span = trace.getTracer(MESSAGING_TRACER).startSpan(`create ${name}`, {
     kind: SpanKind.PRODUCER,
     attributes: {
