@@ -15,13 +15,13 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database/index.js';
+import { errorMessage } from '../messaging/aws-errors.js';
+import { MAX_BATCH_ENTRIES as MAX_BATCH } from '../messaging/delivery.js';
 import type { EventEnvelope } from '../messaging/envelope.js';
 import type { Lifecycle, Logger } from '../kit.js';
 import type { OutboxMessage, OutboxPublish, OutboxPublishResult } from './message.js';
 import { onOutboxCommit } from './signal.js';
 
-/** SNS PublishBatch and SQS SendMessageBatch accept at most 10 entries. */
-const MAX_BATCH = 10;
 /** Second key of the relay's advisory lock is a hash of the schema; this is the first. */
 const RELAY_LOCK_CLASS = 0x6f7574; // "out"
 
@@ -154,7 +154,7 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
     try {
       result = await publish(rows.map(toMessage));
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       result = {
         failedIds: rows.map((r) => r.event_id),
         reasons: Object.fromEntries(rows.map((r) => [r.event_id, reason])),
