@@ -6,6 +6,7 @@
  * before the database closes, so the batch in flight is marked sent.
  */
 import type { Database } from '../database/index.js';
+import { errorMessage } from '../messaging/aws-errors.js';
 import type { OutboundMessage } from '../messaging/delivery.js';
 import { DestinationResolver } from '../messaging/destinations.js';
 import type { EventSchemas } from '../messaging/envelope.js';
@@ -64,7 +65,7 @@ export function useOutbox<DB, S extends EventSchemas>(
           ...(m.requestId ? { requestId: m.requestId } : {}),
         });
       } catch (error) {
-        reasons[m.envelope.id] = error instanceof Error ? error.message : String(error);
+        reasons[m.envelope.id] = errorMessage(error);
       }
     }
     const report = outbound.length > 0 ? await publisher.deliver(outbound) : { succeeded: [], failed: [] };
