@@ -64,8 +64,3 @@ export function onStartPhase(svc: WiringTarget, phase: 'relays' | 'consumers', s
   if (phases.started) start();
   else phases[phase].push(start);
 }
-
-/** Makes sure the phase hooks are registered (the first `use*` call on a service does it). */
-export function ensurePhases(svc: WiringTarget): void {
-  phasesOf(svc);
-}
