@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { messagingResources, type RuntimeEnvironment, type System } from '@flotilla/model';
+import { ENV, messagingResources, type RuntimeEnvironment, type System } from '@flotilla/model';
 import { listDeadLetters, redrive } from './dead-letters.js';
 
 function fail(message: string): never {
@@ -36,7 +36,8 @@ const { values, positionals } = parseArgs({
 
 function endpointOf(): string | undefined {
   if (values.endpoint) return values.endpoint;
-  if (process.env.AWS_ENDPOINT_URL_SQS) return process.env.AWS_ENDPOINT_URL_SQS;
+  const fromEnv = process.env[ENV.sqsEndpoint];
+  if (fromEnv) return fromEnv;
   if (values.env !== 'local') return undefined;
   const file = resolve('.dev/stack.json');
   if (!existsSync(file))
@@ -55,7 +56,7 @@ async function loadSystem(path: string): Promise<System> {
 }
 
 const endpoint = endpointOf();
-const region = values.region ?? process.env.AWS_REGION ?? 'us-east-1';
+const region = values.region ?? process.env[ENV.awsRegion] ?? 'us-east-1';
 const accountId = values.account ?? process.env.AWS_ACCOUNT_ID ?? (endpoint ? '000000000000' : undefined);
 if (!accountId) fail('real AWS needs the account id for queue URLs: pass --account or set AWS_ACCOUNT_ID');
 const env: RuntimeEnvironment = {
