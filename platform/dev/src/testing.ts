@@ -14,8 +14,8 @@
  * import { shop } from '../../system.js';
  *
  * const stack = await startTestStack(shop);
- * const svc = await main({ env: stack.varsFor('inventory'), manageProcess: false, logDestination: quiet });
- * await stack.publisherAs('orders', orderEvents).publish('order.cancelled', { orderId: 'o-1' });
+ * const { svc } = await main({ env: stack.varsFor('inventory'), manageProcess: false, logDestination: quiet });
+ * await stack.publisherAs('orders', orderEvents).publish('orders', 'order.cancelled', cancelled);
  * await eventually('stock released', async () => ((await available('SKU-1')) === 3 ? true : undefined));
  * await svc.stop();
  * await stack.stop();
