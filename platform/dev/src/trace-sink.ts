@@ -51,6 +51,7 @@ export async function startTraceSink(options: TraceSinkOptions = {}): Promise<Tr
   const quietMs = options.quietMs ?? 1500;
   const keep = options.keep ?? 200;
   const traces = new Map<string, Trace>();
+  const newestFirst = (): Trace[] => [...traces.values()].reverse();
 
   const add = (spans: readonly SpanRecord[]): void => {
     const now = Date.now();
@@ -92,16 +93,14 @@ export async function startTraceSink(options: TraceSinkOptions = {}): Promise<Tr
         res.writeHead(302, { location: '/traces' }).end();
         return;
       }
-      const body = renderTracesPage([...traces.values()].reverse());
+      const body = renderTracesPage(newestFirst());
       res
         .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
         .end(body);
       return;
     }
     if (req.method === 'GET' && path === '/api/traces') {
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify([...traces.values()].reverse()));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(newestFirst()));
       return;
     }
     if (req.method === 'POST' && (path === '/v1/traces' || path === '/v1/metrics' || path === '/v1/logs')) {
@@ -172,7 +171,7 @@ export async function startTraceSink(options: TraceSinkOptions = {}): Promise<Tr
   return {
     url: `http://127.0.0.1:${actual}`,
     port: actual,
-    traces: () => [...traces.values()].reverse(),
+    traces: newestFirst,
     stop: async () => {
       clearInterval(ticker);
       flush(true);
