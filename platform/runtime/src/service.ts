@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express, Router } from 'express';
 import { ENV } from '@flotilla/model';
-import { pino, type DestinationStream, type Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { ConfigError } from './config/errors.js';
 import { loadConfig, type Config, type ConfigShape, type Env } from './config/load.js';
 import { HealthRegistry } from './health/health.js';
@@ -190,9 +190,12 @@ function loadOrExit<S extends ConfigShape>(
     return config;
   } catch (err) {
     if (!manageProcess || !(err instanceof ConfigError)) throw err;
-    // Synchronous: the process exits on the next line, and this line is the one the operator needs.
-    const destination = spec.logDestination ?? pino.destination({ sync: true });
-    const log = createLogger({ name: spec.name ?? env[ENV.serviceName] ?? 'unknown', destination });
+    // createLogger writes synchronously by default: the process exits on the next line, and this line is the
+    // one the operator needs.
+    const log = createLogger({
+      name: spec.name ?? env[ENV.serviceName] ?? 'unknown',
+      destination: spec.logDestination,
+    });
     log.fatal({ issues: err.issues }, err.message);
     process.exit(EXIT_CONFIG);
   }
