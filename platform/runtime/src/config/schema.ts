@@ -17,7 +17,7 @@ const SAMPLERS = [
 ] as const;
 
 /** A non-negative integer given as a decimal string. */
-export function intVar(what: string, min = 0, max = Number.MAX_SAFE_INTEGER): z.ZodType<number, string> {
+function intVar(what: string, min = 0, max = Number.MAX_SAFE_INTEGER): z.ZodType<number, string> {
   return z
     .string({ error: (i) => (i.input === undefined ? `missing: expected ${what}` : `expected ${what}`) })
     .trim()
@@ -27,7 +27,7 @@ export function intVar(what: string, min = 0, max = Number.MAX_SAFE_INTEGER): z.
 }
 
 /** A required non-empty string. */
-export function requiredVar(what: string): z.ZodType<string, string> {
+function requiredVar(what: string): z.ZodType<string, string> {
   return z
     .string({ error: `missing: expected ${what}` })
     .trim()
@@ -143,5 +143,3 @@ function parseResourceAttributes(raw: string | undefined): Record<string, string
   }
   return out;
 }
-
-export type BaseConfigShape = typeof baseConfigShape;
