@@ -72,7 +72,6 @@ const servers: Server[] = [];
 try {
   const kitEnv = async (extra: Record<string, string> = {}) => ({
     ...catalogEnv(benchSystem, localEnvironment({ otlpEndpoint: sink.endpoint, port: await freePort() })),
-    OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
     ...extra,
   });
   const preload = ['--import', '@flotilla/runtime/telemetry'];

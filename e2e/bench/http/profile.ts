@@ -36,7 +36,6 @@ async function load(port: number, s: number): Promise<LoadResult> {
 try {
   const env = {
     ...catalogEnv(benchSystem, localEnvironment({ otlpEndpoint: sink.endpoint, port: await freePort() })),
-    OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
     ...Object.fromEntries(overrides.map((kv) => kv.split('=', 2) as [string, string])),
   };
   const server =
