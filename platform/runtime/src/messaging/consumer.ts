@@ -335,21 +335,14 @@ export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<
   }
 
   async function heartbeat(entry: InFlight): Promise<void> {
-    if (entry.released) return;
-    try {
-      await options.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: options.queueUrl,
-          ReceiptHandle: entry.message.ReceiptHandle,
-          VisibilityTimeout: visibility,
-        }),
-      );
-    } catch (err) {
-      log.warn({ err: errorMessage(err), messageId: entry.message.MessageId }, 'visibility heartbeat failed');
-    }
+    if (!entry.released) await changeVisibility(entry, visibility, 'visibility heartbeat failed');
   }
 
-  async function changeVisibility(entry: InFlight, seconds: number): Promise<void> {
+  async function changeVisibility(
+    entry: InFlight,
+    seconds: number,
+    failure = 'could not delay the retry',
+  ): Promise<void> {
     try {
       await options.sqs.send(
         new ChangeMessageVisibilityCommand({
@@ -360,7 +353,7 @@ export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<
       );
     } catch (err) {
       // The message becomes visible when its current timeout ends instead; nothing is lost.
-      log.warn({ err: errorMessage(err), messageId: entry.message.MessageId }, 'could not delay the retry');
+      log.warn({ err: errorMessage(err), messageId: entry.message.MessageId }, failure);
     }
   }
 
