@@ -147,16 +147,14 @@ export function createPublisher<S extends EventSchemas>(options: PublisherOption
   }
 
   function startSpan(kind: 'topic' | 'queue', destination: string, envelope: EventEnvelope): Span {
-    return tracer.startSpan(`${kind === 'topic' ? 'publish' : 'send'} ${shortName(destination)}`, {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        'messaging.system': kind === 'topic' ? 'aws_sns' : 'aws_sqs',
-        'messaging.operation.type': 'send',
-        'messaging.destination.name': shortName(destination),
-        'messaging.message.id': envelope.id,
-        'flotilla.event.type': envelope.type,
-      },
-    });
+    return startProducerSpan(
+      tracer,
+      kind === 'topic' ? 'publish' : 'send',
+      'send',
+      kind,
+      destination,
+      envelope,
+    );
   }
 
   function outbound(
@@ -265,6 +263,32 @@ export function createPublisher<S extends EventSchemas>(options: PublisherOption
 function clearTimer(timer: NodeJS.Timeout | NodeJS.Immediate): void {
   if ('hasRef' in timer && 'refresh' in timer) clearTimeout(timer as NodeJS.Timeout);
   else clearImmediate(timer as NodeJS.Immediate);
+}
+
+/**
+ * A PRODUCER span `<verb> <destination name>` for one message: `send` when it leaves (publisher), `create`
+ * when it is written for later sending (outbox).
+ * @see https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/#operation-types
+ */
+export function startProducerSpan(
+  tracer: Tracer,
+  verb: string,
+  operation: 'send' | 'create',
+  kind: 'topic' | 'queue',
+  destination: string,
+  envelope: EventEnvelope,
+): Span {
+  const name = shortName(destination);
+  return tracer.startSpan(`${verb} ${name}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      'messaging.system': kind === 'topic' ? 'aws_sns' : 'aws_sqs',
+      'messaging.operation.type': operation,
+      'messaging.destination.name': name,
+      'messaging.message.id': envelope.id,
+      'flotilla.event.type': envelope.type,
+    },
+  });
 }
 
 /** The last part of an ARN or URL: the topic or queue name, for span names. */

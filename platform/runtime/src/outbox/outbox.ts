@@ -4,14 +4,14 @@
  * committed. The relay (./relay.ts) publishes it afterwards.
  * @see https://microservices.io/patterns/data/transactional-outbox.html
  */
-import { context, SpanKind, trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { sql, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Database } from '../database/index.js';
 import { traceHeaders } from '../messaging/attributes.js';
 import type { EventEnvelope, EventSchemas } from '../messaging/envelope.js';
 import { uuidv7 } from '../messaging/ids.js';
-import { MESSAGING_TRACER, shortName } from '../messaging/publisher.js';
+import { MESSAGING_TRACER, startProducerSpan } from '../messaging/publisher.js';
 import { validateOutgoing } from '../messaging/validation.js';
 import type { OutboxDestinationKind } from './message.js';
 import { signalOutboxCommit } from './signal.js';
@@ -122,17 +122,8 @@ export function createOutbox<DB, S extends EventSchemas = EventSchemas>(
  * @see https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/#operation-types
  */
 function createSpanHeaders(kind: OutboxDestinationKind, destination: string, envelope: EventEnvelope) {
-  const name = shortName(destination);
-  const span = trace.getTracer(MESSAGING_TRACER).startSpan(`create ${name}`, {
-    kind: SpanKind.PRODUCER,
-    attributes: {
-      'messaging.system': kind === 'topic' ? 'aws_sns' : 'aws_sqs',
-      'messaging.operation.type': 'create',
-      'messaging.destination.name': name,
-      'messaging.message.id': envelope.id,
-      'flotilla.event.type': envelope.type,
-    },
-  });
+  const tracer = trace.getTracer(MESSAGING_TRACER);
+  const span = startProducerSpan(tracer, 'create', 'create', kind, destination, envelope);
   span.end();
   return traceHeaders(trace.setSpan(context.active(), span));
 }
