@@ -4,13 +4,16 @@
  * event arrives twice under different ids (e.g. a re-published outbox row).
  */
 import { uuidv7, type InboxMessageContext, type Outbox, type ConsumedEvent } from '@flotilla/runtime';
-import type { orderEvents, paymentEvents } from '@shop/contracts';
+import { orderEvents, type paymentEvents } from '@shop/contracts';
 import type { PaymentsTables } from './schema.js';
 
 /** Charges above this many cents are declined. */
 export const CHARGE_LIMIT_CENTS = 50_000;
 
-export type OrderPlacedEvent = ConsumedEvent<Pick<typeof orderEvents, 'order.placed'>>;
+/** Events payments consumes from the `orders` topic (its subscription filters to order.placed). */
+export const consumedEvents = { 'order.placed': orderEvents['order.placed'] };
+
+export type OrderPlacedEvent = ConsumedEvent<typeof consumedEvents>;
 
 export function chargeHandler(outbox: Outbox<PaymentsTables, typeof paymentEvents>) {
   return async (event: OrderPlacedEvent, ctx: InboxMessageContext<PaymentsTables>): Promise<void> => {

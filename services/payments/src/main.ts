@@ -8,8 +8,8 @@ import {
   usePublisher,
   type ServiceSpec,
 } from '@flotilla/runtime';
-import { orderEvents, paymentEvents } from '@shop/contracts';
-import { chargeHandler } from './charge.js';
+import { paymentEvents } from '@shop/contracts';
+import { chargeHandler, consumedEvents } from './charge.js';
 import { paymentsRoutes } from './routes.js';
 import { migrations, type PaymentsTables } from './schema.js';
 
@@ -25,7 +25,7 @@ export async function main(options: MainOptions = {}) {
   paymentsRoutes(svc.router, database);
   useConsumer(svc, 'orders', {
     env,
-    schemas: { 'order.placed': orderEvents['order.placed'] },
+    schemas: consumedEvents,
     inbox: database,
     handler: chargeHandler(outbox),
   });
