@@ -3,6 +3,7 @@
  * is given, else on embedded PGlite in a data directory. Both run the same SQL dialect, migrations and code.
  */
 import type { PGlite } from '@electric-sql/pglite';
+import { ENV } from '@flotilla/model';
 import { Kysely, PostgresDialect, sql, type IsolationLevel, type Transaction } from 'kysely';
 import path from 'node:path';
 import type { Health, Lifecycle, Logger } from '../kit.js';
@@ -87,7 +88,7 @@ function redactUrl(url: string): string {
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   } catch {
-    return '<unparsable DATABASE_URL>';
+    return `<unparsable ${ENV.databaseUrl}>`;
   }
 }
 
@@ -112,7 +113,7 @@ async function openPglite(dir: string, options: OpenDatabaseOptions): Promise<PG
     });
   } catch (error) {
     throw new Error(
-      `Cannot open the PGlite database in ${dir} (DATABASE_DIR): ${(error as Error).message}. ` +
+      `Cannot open the PGlite database in ${dir} (${ENV.databaseDir}): ${(error as Error).message}. ` +
         `If the directory is corrupt or from another PGlite version, move it away to start from an empty database.`,
       { cause: error },
     );
@@ -155,8 +156,8 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Da
     db = new Kysely<DB>({ dialect: new PGliteDialect(await openPglite(options.dir, options)) });
   } else {
     throw new Error(
-      'No database configured: set DATABASE_URL to a PostgreSQL URL (postgres://user:password@host:5432/db) ' +
-        'or DATABASE_DIR to a directory for the embedded PGlite database.',
+      `No database configured: set ${ENV.databaseUrl} to a PostgreSQL URL (postgres://user:password@host:5432/db) ` +
+        `or ${ENV.databaseDir} to a directory for the embedded PGlite database.`,
     );
   }
 
@@ -174,7 +175,7 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Da
     await db.destroy().catch(() => undefined);
     if (kind === 'postgres' && !(error instanceof Error && error.name === 'MigrationError')) {
       throw new Error(
-        `Cannot use the database at ${where} (DATABASE_URL): ${(error as Error).message}. ` +
+        `Cannot use the database at ${where} (${ENV.databaseUrl}): ${(error as Error).message}. ` +
           `Check that the server is running and the URL, user and password are right.`,
         { cause: error },
       );

@@ -10,6 +10,7 @@ import { cp, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ENV } from '@flotilla/model';
 import type { Logger } from '../kit.js';
 
 /** Variable that overrides where the template lives (e.g. a CI cache directory). */
@@ -196,7 +197,7 @@ export async function createPgliteDataDir(
   if (entries !== undefined && entries.length > 0) {
     throw new Error(
       `Cannot create a PGlite database in ${target}: the directory is not empty and holds no PostgreSQL data ` +
-        `directory (no PG_VERSION). Point DATABASE_DIR at an empty or missing directory, or at an existing ` +
+        `directory (no PG_VERSION). Point ${ENV.databaseDir} at an empty or missing directory, or at an existing ` +
         `database (for \`make dev\`, \`make dev-reset\` wipes the local databases).`,
     );
   }
