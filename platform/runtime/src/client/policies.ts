@@ -23,6 +23,7 @@ import {
   type IBackoff,
   type IRetryBackoffContext,
   type RetryPolicy,
+  type TimeoutPolicy,
 } from 'cockatiel';
 import type { Logger } from '../kit.js';
 import {
@@ -81,6 +82,8 @@ export class PeerPolicies {
   private readonly bulkhead: BulkheadPolicy;
   private readonly retry: RetryPolicy;
   private readonly noRetry: RetryPolicy;
+  /** The per-attempt timeout at the peer's `timeoutMs`, shared by every call that does not override it. */
+  private readonly defaultTimeout: TimeoutPolicy;
 
   constructor(
     readonly peer: string,
@@ -122,6 +125,7 @@ export class PeerPolicies {
       log.debug({ peer, err, attempt: e.attempt, delayMs: e.delay }, `retrying call to peer '${peer}'`);
     });
     this.noRetry = retry(retryable, { maxAttempts: 0 });
+    this.defaultTimeout = attemptTimeout(options.timeoutMs);
   }
 
   /** The breaker's current state. */
@@ -140,7 +144,7 @@ export class PeerPolicies {
     signal: AbortSignal | undefined,
     attempt: (ctx: AttemptContext) => Promise<T>,
   ): Promise<T> {
-    const perAttempt = timeout(timeoutMs, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: true });
+    const perAttempt = timeoutMs === this.options.timeoutMs ? this.defaultTimeout : attemptTimeout(timeoutMs);
     const retries = retryable ? this.retry : this.noRetry;
     try {
       return await this.bulkhead.execute(
@@ -167,4 +171,9 @@ export class PeerPolicies {
       throw err;
     }
   }
+}
+
+/** A timeout per attempt that aborts the attempt's request through its signal. */
+function attemptTimeout(ms: number): TimeoutPolicy {
+  return timeout(ms, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: true });
 }
