@@ -6,7 +6,8 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aw
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { envFor, literalEnv, messagingResources } from '@flotilla/model';
 import { LOCAL_PROCESS_ENV, startStack, type Stack, type StackFile } from '../src/index.js';
-import { alive, eventually, fixture, testSystem } from './support.js';
+import { eventually } from '../src/testing.js';
+import { alive, fixture, testSystem } from './support.js';
 
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
 
@@ -169,16 +170,15 @@ describe('startStack (fixture services)', () => {
   it('restarts a crashed service, reports it, and updates its pid in stack.json', async () => {
     const before = (await readStackFile()).services.web!;
     await fetch(`${before.url}/crash`).then((r) => r.text());
-    const after = await eventually(async () => {
+    const after = await eventually('web restarted', async () => {
       const s = (await readStackFile()).services.web!;
-      if (s.pid === before.pid || s.state !== 'running') throw new Error(`still pid ${s.pid} (${s.state})`);
-      return s;
-    }, 'web was not restarted');
+      return s.pid !== before.pid && s.state === 'running' ? s : undefined;
+    });
     expect(alive(before.pid!)).toBe(false);
-    await eventually(async () => {
+    await eventually('web serving again', async () => {
       const r = await fetch(`${stack.gatewayUrl}/api/things/again`);
-      if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
-    }, 'web did not serve again');
+      return r.status === 200 ? true : undefined;
+    });
     expect(alive(after.pid!)).toBe(true);
     expect(output.some((l) => /^web\s+crashed \(exit code 3\); restarting/.test(l))).toBe(true);
     expect(output.some((l) => /^web\s+\d\d:\d\d:\d\d\.\d{3} INFO {2}listening port=\d+$/.test(l))).toBe(true);

@@ -45,17 +45,3 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
-
-export async function eventually<T>(fn: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: ${(last as Error)?.message ?? String(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -4,7 +4,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTraceSink, type TraceSink } from '../src/index.js';
-import { eventually } from './support.js';
+import { eventually } from '../src/testing.js';
 
 describe('trace sink', () => {
   let sink: TraceSink | undefined;
@@ -32,9 +32,7 @@ describe('trace sink', () => {
     await provider.shutdown();
 
     const traceId = root.spanContext().traceId;
-    await eventually(async () => {
-      if (printed.length < 4) throw new Error(`printed ${printed.length} lines`);
-    }, 'the trace was not printed');
+    await eventually('the trace printed', async () => (printed.length >= 4 ? true : undefined));
     expect(printed[0]).toMatch(new RegExp(`^trace ${traceId.slice(0, 8)} · 3 spans · .* · 1 error$`));
     expect(printed[1]).toMatch(/^ {2}orders POST \/api\/orders\s+[\d.]+ (µs|ms)\s+-$/);
     expect(printed[2]).toMatch(/^ {4}orders reserve stock\s+[\d.]+ (µs|ms)\s+-$/);
@@ -80,13 +78,9 @@ describe('trace sink', () => {
         body: JSON.stringify(body),
       });
     expect((await post(span('eee19b7ec3c1b174', 'POST /api/orders', 'orders'))).status).toBe(200);
-    await eventually(async () => {
-      if (printed.length < 2) throw new Error('not printed');
-    }, 'first part not printed');
+    await eventually('the first part printed', async () => (printed.length >= 2 ? true : undefined));
     await post(span('eee19b7ec3c1b175', 'handle order.placed', 'payments', 'eee19b7ec3c1b174'));
-    await eventually(async () => {
-      if (printed.length < 4) throw new Error('late span not printed');
-    }, 'late span not printed');
+    await eventually('the late span printed', async () => (printed.length >= 4 ? true : undefined));
     expect(printed[1]).toMatch(/^ {2}orders POST \/api\/orders\s+250\.0 ms {2}OK$/);
     expect(printed[2]).toMatch(/· 2 spans · .* · \+1 late$/);
     expect(printed[3]).toMatch(/^ {4}payments handle order\.placed\s+250\.0 ms {2}OK$/);
