@@ -162,7 +162,7 @@ export async function reserve(
 }
 
 /**
- * Gives the stock of `orderId`'s reservation back, once. Runs in `trx` when given (the inbox transaction).
+ * Gives the stock of `orderId`'s reservation back, once, in `trx` (the inbox transaction, or the route's own).
  * @returns false when the order has no reservation or it was released before
  */
 export async function release(trx: Trx, orderId: string): Promise<boolean> {
