@@ -53,7 +53,8 @@ function statusText(s: SpanRecord): string {
 
 /**
  * Text lines for a trace: a header, then one line per span: indentation by depth, service, span name,
- * duration, status. `onlyNew` spans (arrived after an earlier print) are marked as a continuation.
+ * duration, status. With `fromIndex` > 0 only the spans from that index on (those that arrived after an
+ * earlier print) are listed, under a header that marks them as a continuation.
  */
 export function formatTrace(trace: Trace, fromIndex = 0): string[] {
   const placed = placeSpans(trace.spans);
