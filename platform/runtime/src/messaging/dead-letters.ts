@@ -13,6 +13,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { MessagingResources, QueueResource } from '@flotilla/model';
 import type { Attributes } from './attributes.js';
+import { errorMessage } from './aws-errors.js';
+import { MAX_BATCH_ENTRIES } from './delivery.js';
 import { FAILURE_ATTRIBUTES } from './envelope.js';
 
 /** A peeked dead letter. */
@@ -83,7 +85,7 @@ async function inspect(
       depth: 0,
       inFlight: 0,
       samples: [],
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     };
   }
 }
@@ -176,7 +178,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
     const r = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: dlqUrl,
-        MaxNumberOfMessages: Math.min(10, max - moved - failed),
+        MaxNumberOfMessages: Math.min(MAX_BATCH_ENTRIES, max - moved - failed),
         WaitTimeSeconds: options.waitTimeSeconds ?? 1,
         VisibilityTimeout: 30,
         MessageAttributeNames: ['All'],
