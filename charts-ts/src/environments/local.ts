@@ -1,4 +1,5 @@
 /** `local`: the whole system on a kind cluster (`make kind-up`), images loaded with `kind load`. */
+import { EMULATOR_ACCOUNT_ID } from '@flotilla/model';
 import { messagingEmulatorEndpoint, otlpEndpoint } from './names.js';
 import type { KindEnvironment } from './types.js';
 
@@ -19,7 +20,7 @@ export const local: KindEnvironment = {
     name: 'local',
     platform: 'kind',
     namespace,
-    aws: { region: 'us-east-1', accountId: '000000000000' },
+    aws: { region: 'us-east-1', accountId: EMULATOR_ACCOUNT_ID },
     messagingEndpoint: messagingEmulatorEndpoint(namespace),
     discovery: { method: 'dns' },
     telemetry: { otlpEndpoint: otlpEndpoint(namespace), samplingRatio: 1 },

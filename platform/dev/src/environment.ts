@@ -1,7 +1,7 @@
 /**
  * The `local` RuntimeEnvironment: what `envFor` needs to give each local process its variables.
  */
-import type { RuntimeEnvironment } from '@flotilla/model';
+import { EMULATOR_ACCOUNT_ID, type RuntimeEnvironment } from '@flotilla/model';
 
 export interface LocalEnvironmentOptions {
   /** SQS/SNS endpoint of the in-process emulator, e.g. `http://127.0.0.1:4566`. */
@@ -18,8 +18,8 @@ export interface LocalEnvironmentOptions {
   readonly logLevel?: RuntimeEnvironment['logLevel'];
 }
 
-/** Account id of every emulator (fauxqs, LocalStack): part of the ARNs the model computes. */
-export const EMULATOR_ACCOUNT_ID = '000000000000';
+/** Account id of every emulator: part of the ARNs the model computes. */
+export { EMULATOR_ACCOUNT_ID };
 
 /** The environment `make dev` runs in: name `local`, processes on 127.0.0.1, emulator, embedded databases. */
 export function localEnvironment(options: LocalEnvironmentOptions): RuntimeEnvironment {

@@ -107,8 +107,8 @@ function awsEnv(env: RuntimeEnvironment): Record<string, string> {
     out[ENV.sqsEndpoint] = env.messagingEndpoint;
     out[ENV.snsEndpoint] = env.messagingEndpoint;
     // Emulators accept any credentials; these keep the SDK from searching for real ones.
-    out.AWS_ACCESS_KEY_ID = 'flotilla-local';
-    out.AWS_SECRET_ACCESS_KEY = 'flotilla-local';
+    out[ENV.awsAccessKeyId] = 'flotilla-local';
+    out[ENV.awsSecretAccessKey] = 'flotilla-local';
   }
   return out;
 }

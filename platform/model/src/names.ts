@@ -18,6 +18,9 @@ export const ENV = {
   /** Standard AWS SDK variables for service-specific endpoints (emulators). */
   sqsEndpoint: 'AWS_ENDPOINT_URL_SQS',
   snsEndpoint: 'AWS_ENDPOINT_URL_SNS',
+  /** Static credentials, set only for emulators (which accept any). */
+  awsAccessKeyId: 'AWS_ACCESS_KEY_ID',
+  awsSecretAccessKey: 'AWS_SECRET_ACCESS_KEY',
   discoveryMethod: 'DISCOVERY_METHOD',
   cloudMapNamespace: 'CLOUDMAP_NAMESPACE',
   databaseUrl: 'DATABASE_URL',
@@ -109,6 +112,9 @@ export function queueUrl(env: Pick<RuntimeEnvironment, 'aws' | 'messagingEndpoin
   const port = endpoint.port || (endpoint.protocol === 'https:' ? '443' : '80');
   return `${endpoint.protocol}//sqs.${env.aws.region}.${EMULATOR_QUEUE_HOST}:${port}/${env.aws.accountId}/${name}`;
 }
+
+/** The account id of every emulator environment (fauxqs's fixed account). */
+export const EMULATOR_ACCOUNT_ID = '000000000000';
 
 /** Host part of emulator queue URLs (fauxqs's `host` setting, `FAUXQS_HOST`). */
 export const EMULATOR_QUEUE_HOST = 'localhost';

@@ -14,7 +14,13 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ENV, messagingResources, type RuntimeEnvironment, type System } from '@flotilla/model';
+import {
+  EMULATOR_ACCOUNT_ID,
+  ENV,
+  messagingResources,
+  type RuntimeEnvironment,
+  type System,
+} from '@flotilla/model';
 import { listDeadLetters, redrive } from './dead-letters.js';
 
 function fail(message: string): never {
@@ -57,7 +63,8 @@ async function loadSystem(path: string): Promise<System> {
 
 const endpoint = endpointOf();
 const region = values.region ?? process.env[ENV.awsRegion] ?? 'us-east-1';
-const accountId = values.account ?? process.env.AWS_ACCOUNT_ID ?? (endpoint ? '000000000000' : undefined);
+const accountId =
+  values.account ?? process.env.AWS_ACCOUNT_ID ?? (endpoint ? EMULATOR_ACCOUNT_ID : undefined);
 if (!accountId) fail('real AWS needs the account id for queue URLs: pass --account or set AWS_ACCOUNT_ID');
 const env: RuntimeEnvironment = {
   name: values.env,

@@ -36,8 +36,8 @@ export function useAwsClients(svc: WiringTarget, options: WiringOptions = {}): A
     name,
     'envFor writes it when the service publishes, sends or consumes messages',
   );
-  const accessKeyId = env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  const accessKeyId = env[ENV.awsAccessKeyId];
+  const secretAccessKey = env[ENV.awsSecretAccessKey];
   // Without explicit keys the SDK's default chain finds the pod's identity (EKS Pod Identity or IRSA).
   const credentials = accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {};
   const sqsEndpoint = env[ENV.sqsEndpoint];
