@@ -64,6 +64,8 @@ export interface Service<S extends ConfigShape = Record<never, never>> {
   readonly lifecycle: ServiceLifecycle;
   /** The OpenTelemetry SDK, unless disabled by OTEL_SDK_DISABLED. */
   readonly telemetry: Telemetry | undefined;
+  /** The variables the service was built from (`spec.env`, else `process.env`); the `use*` wiring reads them. */
+  readonly env: Env;
   /** Runs start hooks, listens on PORT and marks startup done. */
   start(): Promise<Listening>;
   /** The graceful shutdown without exiting; rejects with ShutdownError when it was incomplete. */
@@ -126,6 +128,7 @@ export function createService<S extends ConfigShape = Record<never, never>>(
     health,
     lifecycle,
     telemetry,
+    env,
     async start() {
       if (server !== undefined)
         throw new Error(`Service "${config.service.name}" is already started; call start() once.`);

@@ -11,12 +11,10 @@ import { migrations, type InventoryTables } from './schema.js';
 export type MainOptions = Pick<ServiceSpec, 'env' | 'manageProcess' | 'logDestination'>;
 
 export async function main(options: MainOptions = {}) {
-  const env = options.env ?? process.env;
-  const svc = createService({ name: 'inventory', ...options, env });
-  const database = await useDatabase<InventoryTables>(svc, { env, migrations });
+  const svc = createService({ name: 'inventory', ...options });
+  const database = await useDatabase<InventoryTables>(svc, { migrations });
   inventoryRoutes(svc.router, database);
   useConsumer(svc, 'orders', {
-    env,
     schemas: consumedEvents,
     inbox: database,
     handler: onOrderCancelled,

@@ -8,11 +8,10 @@ import { migrations, type NotificationsTables } from './schema.js';
 export type MainOptions = Pick<ServiceSpec, 'env' | 'manageProcess' | 'logDestination'>;
 
 export async function main(options: MainOptions = {}) {
-  const env = options.env ?? process.env;
-  const svc = createService({ name: 'notifications', ...options, env });
-  const database = await useDatabase<NotificationsTables>(svc, { env, migrations });
+  const svc = createService({ name: 'notifications', ...options });
+  const database = await useDatabase<NotificationsTables>(svc, { migrations });
   notificationsRoutes(svc.router, database);
-  useConsumer(svc, 'orders', { env, schemas: outcomeEvents, inbox: database, handler: notifyOutcome });
+  useConsumer(svc, 'orders', { schemas: outcomeEvents, inbox: database, handler: notifyOutcome });
   const listening = await svc.start();
   return { svc, database, listening };
 }

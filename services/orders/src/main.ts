@@ -21,16 +21,14 @@ import { migrations, type OrdersTables } from './schema.js';
 export type MainOptions = Pick<ServiceSpec, 'env' | 'manageProcess' | 'logDestination'>;
 
 export async function main(options: MainOptions = {}) {
-  const env = options.env ?? process.env;
-  const svc = createService({ name: 'orders', ...options, env });
-  const database = await useDatabase<OrdersTables>(svc, { env, migrations });
-  const publisher = usePublisher(svc, orderEvents, { env });
-  const outbox = useOutbox(svc, { env, database, publisher, schemas: orderEvents });
+  const svc = createService({ name: 'orders', ...options });
+  const database = await useDatabase<OrdersTables>(svc, { migrations });
+  const publisher = usePublisher(svc, orderEvents);
+  const outbox = useOutbox(svc, { database, publisher, schemas: orderEvents });
   // A reservation must answer quickly: the customer waits for it. Retries are safe (idempotent per order).
-  const clients = useClients(svc, { env, peers: { inventory: { timeoutMs: 1500 } } });
+  const clients = useClients(svc, { peers: { inventory: { timeoutMs: 1500 } } });
   ordersRoutes(svc.router, { database, outbox, inventory: clients.client('inventory'), log: svc.log });
   useConsumer(svc, 'payments', {
-    env,
     schemas: paymentEvents,
     inbox: database,
     handler: paymentOutcomeHandler(outbox),

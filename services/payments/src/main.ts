@@ -17,14 +17,12 @@ import { migrations, type PaymentsTables } from './schema.js';
 export type MainOptions = Pick<ServiceSpec, 'env' | 'manageProcess' | 'logDestination'>;
 
 export async function main(options: MainOptions = {}) {
-  const env = options.env ?? process.env;
-  const svc = createService({ name: 'payments', ...options, env });
-  const database = await useDatabase<PaymentsTables>(svc, { env, migrations });
-  const publisher = usePublisher(svc, paymentEvents, { env });
-  const outbox = useOutbox(svc, { env, database, publisher, schemas: paymentEvents });
+  const svc = createService({ name: 'payments', ...options });
+  const database = await useDatabase<PaymentsTables>(svc, { migrations });
+  const publisher = usePublisher(svc, paymentEvents);
+  const outbox = useOutbox(svc, { database, publisher, schemas: paymentEvents });
   paymentsRoutes(svc.router, database);
   useConsumer(svc, 'orders', {
-    env,
     schemas: consumedEvents,
     inbox: database,
     handler: chargeHandler(outbox),

@@ -28,7 +28,7 @@ const clients = new WeakMap<WiringTarget, AwsClients>();
 export function useAwsClients(svc: WiringTarget, options: WiringOptions = {}): AwsClients {
   const existing = clients.get(svc);
   if (existing) return existing;
-  const env = options.env ?? process.env;
+  const env = options.env ?? svc.env;
   const name = svc.config.service.name;
   const region = requireVar(
     env,

@@ -21,7 +21,7 @@ export function useClients(svc: WiringTarget, options: UseClientsOptions = {}): 
     requestContext.run({ requestId: req.id }, next);
   });
   return createServiceClients({
-    env: options.env ?? process.env,
+    env: options.env ?? svc.env,
     log: svc.log,
     lifecycle: svc.lifecycle,
     ...(options.defaults ? { defaults: options.defaults } : {}),

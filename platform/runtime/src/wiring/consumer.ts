@@ -82,7 +82,7 @@ export function useConsumer<S extends EventSchemas, DB>(
   key: string,
   options: PlainConsumerOptions<S> | InboxConsumerOptions<S, DB>,
 ): Consumer {
-  const env = options.env ?? process.env;
+  const env = options.env ?? svc.env;
   const name = svc.config.service.name;
   const queueUrl = requireVar(
     env,

@@ -30,7 +30,7 @@ export interface UseDatabaseOptions extends WiringOptions {
  * @throws WiringConfigError when neither DATABASE_URL nor DATABASE_DIR is set
  */
 export async function useDatabase<DB>(svc: WiringTarget, options: UseDatabaseOptions): Promise<Database<DB>> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? svc.env;
   const url = env[ENV.databaseUrl]?.trim();
   const dir = env[ENV.databaseDir]?.trim();
   const name = svc.config.service.name;

@@ -44,7 +44,7 @@ export function useOutbox<DB, S extends EventSchemas>(
   svc: WiringTarget,
   options: UseOutboxOptions<DB, S>,
 ): WiredOutbox<DB, S> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? svc.env;
   const { database, publisher } = options;
   const resolver = new DestinationResolver({ env });
   const outbox = createOutbox<DB, S>({ database, source: svc.config.service.name, schemas: options.schemas });

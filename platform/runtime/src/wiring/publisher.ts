@@ -23,7 +23,7 @@ export function usePublisher<S extends EventSchemas>(
   schemas: S,
   options: UsePublisherOptions = {},
 ): Publisher<S> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? svc.env;
   const { sqs, sns } = useAwsClients(svc, { env });
   return createPublisher({
     source: svc.config.service.name,

@@ -13,6 +13,8 @@ export interface WiringTarget {
   readonly router: Router;
   readonly health: Health;
   readonly lifecycle: ServiceLifecycle;
+  /** The variables the service was built from. */
+  readonly env: WiringEnv;
 }
 
 /** Environment variables as Node gives them (what `envFor` wrote for the service). */
@@ -21,8 +23,8 @@ export type WiringEnv = Readonly<Record<string, string | undefined>>;
 /** Options every `use*` function takes. */
 export interface WiringOptions {
   /**
-   * Where the variables `envFor` wrote are read from. Pass the same object as `createService({ env })`.
-   * @default process.env
+   * Where the variables `envFor` wrote are read from.
+   * @default the service's own (`createService({ env })`, else `process.env`)
    */
   readonly env?: WiringEnv;
 }
