@@ -95,9 +95,10 @@ export function resourceFor(config: TelemetryConfig, info: TelemetryResourceInfo
  */
 export function instrumentations() {
   return [
+    // The kit records its own per-route RED metrics; startTelemetry gives this instrumentation a no-op
+    // meter so its duplicates do not double the per-request metric work.
     new HttpInstrumentation({
-      // The kit records its own per-route RED metrics; the instrumentation's duplicates would double the
-      // per-request metric work (see startTelemetry, which gives it a no-op meter).
+      // Health probes (every few seconds from the kubelet and the load balancer) make no spans.
       ignoreIncomingRequestHook: (req) => HEALTH.has((req.url ?? '').split('?', 1)[0] ?? ''),
       requireParentforOutgoingSpans: true,
     }),
