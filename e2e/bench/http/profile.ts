@@ -45,6 +45,9 @@ try {
           env,
           nodeArgs: ['--import', '@flotilla/runtime/telemetry'],
           stdoutFile: join(dir, 'kit.log'),
+          // The runtime as a container image runs it (compiled dist/; run `npx tsc -b` first), unless
+          // BENCH_HTTP_SOURCES=1 asks for its TypeScript sources through tsx.
+          sources: process.env.BENCH_HTTP_SOURCES === '1',
         });
   const { port } = await server.message(isMessage<ListeningMessage>('listening'));
   await load(port, 3);
@@ -58,7 +61,8 @@ try {
   await server.stop(15_000);
 
   const s = summarise(file);
-  const pct = (ms: number) => `${((100 * ms) / s.totalMs).toFixed(1).padStart(5)}%`;
+  // Per request, not a share of the profile: comparable between two servers' profiles.
+  const pct = (ms: number) => `${((1000 * ms) / result.total).toFixed(1).padStart(6)} us/req`;
   console.log(
     `${which}: ${Math.round(result.rps)} req/s, p99 ${result.p99} ms, ` +
       `${Math.round(((after - before) * 1000) / result.total)} us CPU per request (profiler on)`,

@@ -14,6 +14,7 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../
 
 /** node arguments that run a TypeScript entry from sources, like `make` targets do. */
 export const TS_NODE_ARGS = ['--conditions=flotilla-source', '--import', 'tsx'];
+const SOURCE_CONDITION = '--conditions=flotilla-source';
 
 export interface SpawnOptions {
   /** Extra node arguments before the entry (e.g. `--import @flotilla/runtime/telemetry`, `--cpu-prof`). */
@@ -46,7 +47,12 @@ export function spawnTs(entry: string, options: SpawnOptions = {}): Child {
   const out = openSync(options.stdoutFile ?? '/dev/null', 'a');
   const child = spawn(
     process.execPath,
-    [...TS_NODE_ARGS, ...(options.nodeArgs ?? []), entry, ...(options.args ?? [])],
+    [
+      ...(options.sources === false ? TS_NODE_ARGS.filter((a) => a !== SOURCE_CONDITION) : TS_NODE_ARGS),
+      ...(options.nodeArgs ?? []),
+      entry,
+      ...(options.args ?? []),
+    ],
     {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },

@@ -18,6 +18,8 @@ export function localEnvironment(options: {
   otlpEndpoint: string;
   port: number;
   dataDir?: string;
+  /** Share of new traces sampled. @default 1 (every trace, as `make dev` samples) */
+  samplingRatio?: number;
 }): RuntimeEnvironment {
   return {
     name: 'local',
@@ -25,7 +27,7 @@ export function localEnvironment(options: {
     namespace: 'default',
     aws: { region: 'us-east-1', accountId: '000000000000' },
     discovery: { method: 'static' },
-    telemetry: { otlpEndpoint: options.otlpEndpoint },
+    telemetry: { otlpEndpoint: options.otlpEndpoint, samplingRatio: options.samplingRatio },
     database: { kind: 'embedded', dataDir: options.dataDir ?? '.dev/data' },
     ports: { catalog: options.port },
   };
