@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { createLogger, redactSecrets, toXrayTraceId, traceFieldsOf } from '../src/index.js';
+import {
+  BATCH_WINDOW_MS,
+  createLogger,
+  redactSecrets,
+  toXrayTraceId,
+  traceFieldsOf,
+  WindowBatchedDestination,
+} from '../src/index.js';
+import { spawnChildService } from './support/child-service.js';
 import { memoryLog } from './support/memory-log.js';
 
 describe('log redaction', () => {
@@ -80,5 +88,53 @@ describe('trace ids in logs', () => {
     const dest = memoryLog();
     createLogger({ name: 'orders', destination: dest }).info('no span');
     expect(dest.lines[0]).not.toHaveProperty('trace_id');
+  });
+});
+
+describe('the default log destination', () => {
+  /** A destination that records each write it gets. */
+  const recorder = () => {
+    const writes: string[] = [];
+    return { writes, write: (chunk: string) => void writes.push(chunk) };
+  };
+
+  it('writes lines logged within the window in one write, in order', async () => {
+    const out = recorder();
+    const log = createLogger({ name: 'orders', destination: new WindowBatchedDestination(out) });
+    log.info('first');
+    log.info('second');
+    log.info('third');
+    expect(out.writes).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, BATCH_WINDOW_MS * 5));
+    expect(out.writes).toHaveLength(1);
+    const msgs = (out.writes[0] ?? '')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(msgs).toEqual(['first', 'second', 'third']);
+  });
+
+  it('writes at once when the buffer grows past 64 KiB, and on flush()', () => {
+    const out = recorder();
+    const dest = new WindowBatchedDestination(out);
+    const log = createLogger({ name: 'orders', destination: dest });
+    log.info({ blob: 'x'.repeat(70 * 1024) }, 'big');
+    expect(out.writes).toHaveLength(1);
+    log.info('small');
+    expect(out.writes).toHaveLength(1);
+    let flushed = false;
+    log.flush(() => (flushed = true));
+    expect(flushed).toBe(true);
+    expect(out.writes).toHaveLength(2);
+    expect(out.writes[1]).toContain('"msg":"small"');
+  });
+
+  it('writes every buffered line, in order, when the process exits at once', async () => {
+    const child = spawnChildService('log-burst.ts', { LOG_BURST_LINES: '3000' });
+    const exit = await child.exited;
+    expect(exit.code).toBe(3);
+    const burst = child.logs.filter((l) => l.msg === 'burst line').map((l) => l.i);
+    expect(burst).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(child.otherOutput).toEqual([]);
   });
 });
