@@ -103,7 +103,7 @@ export function createService<S extends ConfigShape = Record<never, never>>(
     log,
     bodyLimit: spec.bodyLimit,
     unobserved: [health.handler()],
-    observed: [inFlight.middleware()],
+    inFlight,
   });
 
   let server: Server | undefined;
@@ -193,7 +193,7 @@ function loadOrExit<S extends ConfigShape>(
     return config;
   } catch (err) {
     if (!manageProcess || !(err instanceof ConfigError)) throw err;
-    // createLogger writes synchronously by default: the process exits on the next line, and this line is the
+    // The default destination writes what it holds on process.exit: the process exits on the next line, and this line is the
     // one the operator needs.
     const log = createLogger({
       name: spec.name ?? env[ENV.serviceName] ?? 'unknown',

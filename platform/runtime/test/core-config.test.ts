@@ -103,6 +103,7 @@ describe('loadConfig', () => {
           SHUTDOWN_TIMEOUT_MS: '-1',
           OTEL_TRACES_SAMPLER_ARG: '2',
           OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+          OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,koa',
         },
       ),
     );
@@ -112,6 +113,7 @@ describe('loadConfig', () => {
         'FLOTILLA_ENVIRONMENT',
         'LOG_LEVEL',
         'OTEL_EXPORTER_OTLP_PROTOCOL',
+        'OTEL_NODE_ENABLED_INSTRUMENTATIONS',
         'OTEL_TRACES_SAMPLER_ARG',
         'PAYMENTS_URL',
         'PORT',
@@ -126,6 +128,9 @@ describe('loadConfig', () => {
     expect(byVar.LOG_LEVEL).toContain('info');
     expect(byVar.OTEL_EXPORTER_OTLP_PROTOCOL).toContain('http/protobuf');
     expect(byVar.PAYMENTS_URL).toMatch(/^missing/);
+    expect(byVar.OTEL_NODE_ENABLED_INSTRUMENTATIONS).toContain(
+      'unknown name "koa": expected a comma-separated list of http, express, aws-sdk, pg',
+    );
     for (const v of vars) expect(err.message).toContain(`  - ${v}: `);
   });
 
@@ -149,6 +154,12 @@ describe('loadConfig', () => {
     });
     expect(t.serviceName).toBe('orders-api');
     expect(t.tracesUrl).toBeUndefined();
+    // The libraries under the kit's own spans; express is opt-in.
+    expect(t.instrumentations).toEqual(['http', 'aws-sdk', 'pg']);
+    expect(
+      loadTelemetryConfig({ SERVICE_NAME: 'orders', OTEL_NODE_ENABLED_INSTRUMENTATIONS: ' PG, express ' })
+        .instrumentations,
+    ).toEqual(['pg', 'express']);
   });
 });
 

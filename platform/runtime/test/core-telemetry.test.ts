@@ -38,30 +38,32 @@ const serverSpans = (spans: readonly ReceivedSpan[], traceId: string) =>
   spans.filter((s) => s.traceId === traceId && s.kind === 2);
 
 describe('telemetry', () => {
-  it('continues an incoming W3C traceparent with an http server span and an express child span', async () => {
+  it('continues an incoming W3C traceparent with one server span named from the route', async () => {
     const traceId = '5f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';
     const parent = '1a2b3c4d5e6f7a8b';
     const res = await fetch(`${svc.url}/items/42`, {
-      headers: { traceparent: `00-${traceId}-${parent}-01` },
+      headers: { traceparent: `00-${traceId}-${parent}-01`, 'user-agent': 'telemetry-test' },
     });
     expect(res.status).toBe(200);
-    const spans = await receiver.waitForSpans((all) => all.filter((s) => s.traceId === traceId).length >= 2);
+    const spans = await receiver.waitForSpans((all) => serverSpans(all, traceId).length >= 1);
     const mine = spans.filter((s) => s.traceId === traceId);
     const server = mine.find((s) => s.kind === 2);
-    expect(server).toBeDefined();
     expect(server?.name).toBe('GET /items/:id');
     expect(server?.parentSpanId).toBe(parent);
-    expect(server?.scope).toBe('@opentelemetry/instrumentation-http');
-    expect(server?.attributes['http.route']).toBe('/items/:id');
-    const express = mine.find((s) => s.scope === '@opentelemetry/instrumentation-express');
-    expect(express?.name).toMatch(/^request handler/);
-    expect(express?.attributes).toMatchObject({
-      'express.type': 'request_handler',
+    expect(server?.scope).toBe('@flotilla/runtime');
+    expect(server?.attributes).toMatchObject({
+      'http.request.method': 'GET',
       'http.route': '/items/:id',
+      'http.response.status_code': 200,
+      'url.path': '/items/42',
+      'url.scheme': 'http',
+      'server.address': '127.0.0.1',
+      'network.protocol.version': '1.1',
+      'user_agent.original': 'telemetry-test',
     });
-    expect(express?.parentSpanId).toBe(server?.spanId);
-    // Only route handlers become spans: no per-middleware spans (cost).
-    expect(mine.filter((s) => s.scope === '@opentelemetry/instrumentation-express')).toHaveLength(1);
+    expect(server?.status.code ?? 0).toBe(0);
+    // No per-layer spans by default: the express instrumentation is opt-in (it wraps every layer).
+    expect(mine).toHaveLength(1);
     expect(server?.resource).toMatchObject({
       'service.name': 'fixture',
       'service.version': '1.4.2',
@@ -73,6 +75,73 @@ describe('telemetry', () => {
       team: 'shop',
     });
     expect(receiver.contentTypes.every((t) => t.startsWith('application/json'))).toBe(true);
+  });
+
+  it('marks a 5xx server span as failed with the exception, and a 4xx one as not', async () => {
+    const boomTrace = '6a3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';
+    const conflictTrace = '6b3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';
+    expect(
+      (await fetch(`${svc.url}/boom`, { headers: { traceparent: `00-${boomTrace}-1a2b3c4d5e6f7a8b-01` } }))
+        .status,
+    ).toBe(500);
+    expect(
+      (
+        await fetch(`${svc.url}/conflict`, {
+          headers: { traceparent: `00-${conflictTrace}-1a2b3c4d5e6f7a8b-01` },
+        })
+      ).status,
+    ).toBe(409);
+    const spans = await receiver.waitForSpans(
+      (all) => serverSpans(all, boomTrace).length >= 1 && serverSpans(all, conflictTrace).length >= 1,
+    );
+    const boom = serverSpans(spans, boomTrace)[0];
+    expect(boom?.name).toBe('GET /boom');
+    expect(boom?.status.code).toBe(2); // ERROR
+    expect(boom?.attributes).toMatchObject({ 'http.response.status_code': 500, 'error.type': '500' });
+    expect(boom?.events.find((e) => e.name === 'exception')?.attributes['exception.message']).toContain(
+      'database password',
+    );
+    const conflict = serverSpans(spans, conflictTrace)[0];
+    expect(conflict?.attributes['http.response.status_code']).toBe(409);
+    expect(conflict?.status.code ?? 0).toBe(0);
+    expect(conflict?.events).toEqual([]);
+  });
+
+  it('runs a route with a body inside its server span (the body is read asynchronously)', async () => {
+    const traceId = '6c3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';
+    const res = await fetch(`${svc.url}/orders`, {
+      method: 'POST',
+      headers: {
+        traceparent: `00-${traceId}-1a2b3c4d5e6f7a8b-01`,
+        'content-type': 'application/json',
+        'x-request-id': 'traced-body',
+      },
+      body: JSON.stringify({ sku: 'sku-1', quantity: 2 }),
+    });
+    expect(res.status).toBe(201);
+    const accepted = await svc.waitForLog(
+      (l) => l.request_id === 'traced-body' && l.msg === 'order accepted',
+    );
+    const spans = await receiver.waitForSpans((all) => serverSpans(all, traceId).length >= 1);
+    const server = serverSpans(spans, traceId)[0];
+    expect(server?.name).toBe('POST /orders');
+    expect(accepted).toMatchObject({ trace_id: traceId, span_id: server?.spanId });
+  });
+
+  it('makes unsampled requests cheap but still correlates their logs', async () => {
+    const traceId = '6d3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';
+    // Flag 00: the caller did not sample; parent-based sampling follows it.
+    const res = await fetch(`${svc.url}/hello`, {
+      headers: { traceparent: `00-${traceId}-1a2b3c4d5e6f7a8b-00`, 'x-request-id': 'unsampled' },
+    });
+    expect(res.status).toBe(200);
+    const line = await svc.waitForLog((l) => l.request_id === 'unsampled' && l.msg === 'request');
+    expect(line.trace_id).toBe(traceId);
+    // A later sampled request's span arrives; the unsampled one never does.
+    const later = '6e3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';
+    await fetch(`${svc.url}/hello`, { headers: { traceparent: `00-${later}-1a2b3c4d5e6f7a8b-01` } });
+    const spans = await receiver.waitForSpans((all) => serverSpans(all, later).length >= 1);
+    expect(spans.some((s) => s.traceId === traceId)).toBe(false);
   });
 
   it('continues an incoming X-Amzn-Trace-Id', async () => {
@@ -199,7 +268,7 @@ describe('telemetry', () => {
 });
 
 describe('telemetry without the preload', () => {
-  it('createService starts the SDK itself and still produces http and express spans', async () => {
+  it('createService starts the SDK itself; OTEL_NODE_ENABLED_INSTRUMENTATIONS adds express spans', async () => {
     const own = await startOtlpReceiver();
     const child = await startChildService(
       'service.ts',
@@ -209,14 +278,24 @@ describe('telemetry without the preload', () => {
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '50',
         OTEL_METRICS_EXPORTER: 'none',
+        OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http, express',
       }),
     );
     try {
       const traceId = '7e3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';
       await fetch(`${child.url}/items/5`, { headers: { traceparent: `00-${traceId}-1a2b3c4d5e6f7a8b-01` } });
       const spans = await own.waitForSpans((all) => all.filter((s) => s.traceId === traceId).length >= 2);
-      expect(spans.find((s) => s.kind === 2)?.name).toBe('GET /items/:id');
-      expect(spans.some((s) => s.scope === '@opentelemetry/instrumentation-express')).toBe(true);
+      const server = spans.find((s) => s.kind === 2);
+      expect(server?.name).toBe('GET /items/:id');
+      const express = spans.filter((s) => s.scope === '@opentelemetry/instrumentation-express');
+      // Only route handlers become spans: no per-middleware spans (cost).
+      expect(express).toHaveLength(1);
+      expect(express[0]?.name).toMatch(/^request handler/);
+      expect(express[0]?.attributes).toMatchObject({
+        'express.type': 'request_handler',
+        'http.route': '/items/:id',
+      });
+      expect(express[0]?.parentSpanId).toBe(server?.spanId);
     } finally {
       await child.kill();
       await own.close();

@@ -1,7 +1,7 @@
 import { ENV } from '@flotilla/model';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { baseConfigShape } from './schema.js';
+import { baseConfigShape, type InstrumentationName } from './schema.js';
 
 /** Environment variables as Node gives them. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -35,6 +35,8 @@ export interface TelemetryConfig {
   readonly resourceAttributes: Readonly<Record<string, string>>;
   /** @default 60000 */
   readonly metricExportIntervalMs: number;
+  /** `OTEL_NODE_ENABLED_INSTRUMENTATIONS`. @default ['http', 'aws-sdk', 'pg'] */
+  readonly instrumentations: readonly InstrumentationName[];
 }
 
 /** The base configuration every service gets, in a typed structure. */
@@ -176,5 +178,6 @@ function telemetryOf(v: Record<string, unknown>, serviceName: string): Telemetry
     samplerRatio: v.OTEL_TRACES_SAMPLER_ARG as number,
     resourceAttributes: v.OTEL_RESOURCE_ATTRIBUTES as Record<string, string>,
     metricExportIntervalMs: v.OTEL_METRIC_EXPORT_INTERVAL as number,
+    instrumentations: v.OTEL_NODE_ENABLED_INSTRUMENTATIONS as InstrumentationName[],
   };
 }

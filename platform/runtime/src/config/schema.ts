@@ -16,6 +16,13 @@ const SAMPLERS = [
   'parentbased_traceidratio',
 ] as const;
 
+/**
+ * The library instrumentations the kit bundles, by the names `OTEL_NODE_ENABLED_INSTRUMENTATIONS` uses
+ * (the package name without `@opentelemetry/instrumentation-`).
+ */
+export const INSTRUMENTATIONS = ['http', 'express', 'aws-sdk', 'pg'] as const;
+export type InstrumentationName = (typeof INSTRUMENTATIONS)[number];
+
 /** A non-negative integer given as a decimal string. */
 function intVar(what: string, min = 0, max = Number.MAX_SAFE_INTEGER): z.ZodType<number, string> {
   return z
@@ -54,6 +61,29 @@ function enumVar<const T extends readonly [string, ...string[]]>(values: T, fall
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim().toLowerCase()))
     .pipe(z.enum(values, { error: `expected one of ${values.join(', ')}` }));
+}
+
+/** A comma-separated list of names from `values`; unset or empty gives `fallback`. */
+function listVar<const T extends readonly [string, ...string[]]>(values: T, fallback: readonly T[number][]) {
+  return z
+    .string()
+    .optional()
+    .transform((v) =>
+      v === undefined || v.trim() === ''
+        ? [...fallback]
+        : v
+            .split(',')
+            .map((name) => name.trim().toLowerCase())
+            .filter((name) => name !== ''),
+    )
+    .pipe(
+      z.array(
+        z.enum(values, {
+          error: (i) =>
+            `unknown name ${JSON.stringify(i.input)}: expected a comma-separated list of ${values.join(', ')}`,
+        }),
+      ),
+    );
 }
 
 function booleanVar(fallback: boolean): z.ZodType<boolean> {
@@ -127,6 +157,15 @@ export const baseConfigShape = {
       error: 'expected comma-separated key=value pairs, e.g. deployment.environment.name=prod',
     })
     .transform((v) => parseResourceAttributes(v)),
+  /**
+   * Which library instrumentations run, as `@opentelemetry/auto-instrumentations-node` reads this variable.
+   * The kit traces its own HTTP server, peer calls and messages; these cover the libraries under them.
+   * `http` traces outgoing `node:http` calls made inside a trace; `express` adds a span per route handler
+   * (the kit's server span already carries the route, so it is off by default: it wraps every layer).
+   * @default 'http,aws-sdk,pg'
+   * @see https://opentelemetry.io/docs/zero-code/js/configuration/#excluding-instrumentation-libraries
+   */
+  OTEL_NODE_ENABLED_INSTRUMENTATIONS: listVar(INSTRUMENTATIONS, ['http', 'aws-sdk', 'pg']),
   /** Interval between metric exports. @default 60000 */
   OTEL_METRIC_EXPORT_INTERVAL: optionalVar()
     .transform((v) => v ?? '60000')

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
-import type { Express, Request, RequestHandler, Router } from 'express';
+import { context } from '@opentelemetry/api';
+import type { Express, Request, RequestHandler, Response, Router } from 'express';
 import type { Logger } from 'pino';
+import type { InFlightRequests } from '../lifecycle/in-flight.js';
 import { errorHandler, notFound } from './errors.js';
 import { defineRequestLog, observeRequests } from './observe.js';
 import { requestId } from './request-id.js';
@@ -15,10 +17,10 @@ export interface HttpAppOptions {
    * @default '100kb'
    */
   readonly bodyLimit?: number | string;
-  /** Mounted before logging and body parsing (health endpoints: neither logged nor counted). */
+  /** Mounted before the request is observed (health endpoints: no span, log line or metric). */
   readonly unobserved?: readonly RequestHandler[];
-  /** Mounted after logging, before body parsing (e.g. the shutdown's in-flight tracker). */
-  readonly observed?: readonly RequestHandler[];
+  /** Told when each observed request starts and ends (the graceful shutdown waits for them). @default - none */
+  readonly inFlight?: InFlightRequests;
 }
 
 /** The Express app of a service and the router its routes go on. */
@@ -29,8 +31,9 @@ export interface HttpApp {
 }
 
 /**
- * An Express 5 app with request ids, per-request log lines and RED metrics, JSON body parsing with a size
- * limit, a 404 problem for unknown routes and a last-resort handler answering problem+json.
+ * An Express 5 app with request ids, a server span, a log line and RED metrics per request, JSON body
+ * parsing with a size limit, a 404 problem for unknown routes and a last-resort handler answering
+ * problem+json.
  */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const express = loadExpress();
@@ -40,23 +43,62 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   // app.request is this app's own request prototype (not Express's global one).
   defineRequestLog(app.request, options.log);
   const parseJson = express.json({ limit: options.bodyLimit ?? '100kb', type: JSON_TYPES, strict: true });
-  const layer = inOneLayer([
+  const kit = inOneLayer([
     requestId(),
     ...(options.unobserved ?? []),
-    observeRequests(options.log),
-    ...(options.observed ?? []),
-    // body-parser skips bodiless requests itself, but only after a call through its checks.
-    (req, res, next) => (hasBody(req) ? parseJson(req, res, next) : next()),
+    observeRequests({ log: options.log, inFlight: options.inFlight }),
+    // body-parser skips bodiless requests itself, but only after a call through its checks. It calls `next`
+    // from the request stream's events, outside the request's context: bound, so the route runs inside the
+    // request's span.
+    (req, res, next) => (hasBody(req) ? parseJson(req, res, context.bind(context.active(), next)) : next()),
   ]);
-  // One Express layer for all of the kit's per-request work, body parsing included: each layer costs time in
-  // Express and more in its instrumentation, which wraps every layer of every request.
-  app.use(layer);
-  const router = express.Router();
-  app.use(router);
-  app.use(notFound());
-  app.use(errorHandler(options.log));
-  return { app, router };
+  runAroundRouter(app, kit, answerProblems(options.log));
+  // Routes go on the app's own router, not a nested one: a nested router is a second dispatch per request.
+  return { app, router: app.router };
 }
+
+/** What the router leaves: no route answered (`err` unset) or a handler failed. */
+type FinalHandler = (err: unknown, req: Request, res: Response) => void;
+type Done = (err?: unknown) => void;
+/** `handle` is how Express dispatches (what `app(req, res)` calls); the typings leave it out. */
+type Dispatcher = { handle(req: Request, res: Response, done?: Done): void };
+
+/**
+ * Puts the kit's per-request work in front of the app's router and `final` behind it, both outside
+ * Express's layer stack:
+ * - in front, by wrapping the router's dispatch: the kit runs once Express has set up the request (its
+ *   prototypes, so `res.json` works) and before the first route is matched, without a layer of its own
+ *   (each layer is a full pass of Express's `next`, and the kit's work runs on every request);
+ * - behind, in place of Express's `finalhandler` (HTML pages), so routes added to the router at any
+ *   time still come before it.
+ */
+function runAroundRouter(app: Express, kit: RequestHandler, final: FinalHandler): void {
+  const router = app.router as unknown as Dispatcher;
+  const route = router.handle.bind(router);
+  router.handle = (req, res, done?: Done) =>
+    void kit(req, res, (err?: unknown) =>
+      err === undefined || err === null ? route(req, res, done) : done?.(err),
+    );
+  const dispatcher = app as unknown as Dispatcher;
+  const handle = dispatcher.handle.bind(app);
+  dispatcher.handle = (req, res, done?: Done) =>
+    handle(req, res, done ?? ((err?: unknown) => final(err, req, res)));
+}
+
+/** The 404 problem when no route answered, the problem handler when a handler failed. */
+function answerProblems(log: Logger): FinalHandler {
+  const answerNotFound = notFound();
+  const answerError = errorHandler(log);
+  return (err, req, res) => {
+    // 'route' and 'router' are Express's "skip the rest" signals, not errors.
+    if (err === undefined || err === null || err === 'route' || err === 'router')
+      return answerNotFound(req, res, noop);
+    // Headers already sent: too late for a problem document, and the response is broken.
+    answerError(err, req, res, () => req.socket.destroy());
+  };
+}
+
+function noop(): void {}
 
 /**
  * Express is loaded on first use through `require`, not a static import: createService starts telemetry

@@ -1,6 +1,14 @@
+import { trace } from '@opentelemetry/api';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { HttpError, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem } from './problem.js';
+
+/** Adds the exception to the request's server span (the active span while its handlers run). */
+function recordOnServerSpan(err: unknown): void {
+  const span = trace.getActiveSpan();
+  if (span === undefined || !span.isRecording()) return;
+  span.recordException(err instanceof Error ? err : String(err));
+}
 
 /** Writes a problem document. */
 export function sendProblem(res: Response, problem: Problem): void {
@@ -87,6 +95,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       err instanceof HttpError ? err : isBodyParserError(err) ? bodyParserProblem(err) : undefined;
     // req.log is unset only when the error happened before the logging middleware ran.
     const reqLog = (req.log as Logger | undefined) ?? log.child({ request_id: req.id });
+    if (known === undefined || known.status >= 500) recordOnServerSpan(err);
     if (known === undefined)
       reqLog.error({ err, method: req.method, path: req.path }, 'unhandled error in request handler');
     else if (known.status >= 500) reqLog.error({ err }, known.message);

@@ -1,33 +1,36 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 
-interface InFlight {
-  readonly method: string;
-  readonly path: string;
-  readonly started: number;
+/** One request being handled; what {@link InFlightRequests.begin} returns. */
+export interface InFlight {
+  readonly req: Request;
   readonly res: Response;
+  readonly started: number;
 }
 
 /**
  * Tracks requests being handled, so shutdown can wait for them, tell their clients to close the
- * connection (`Connection: close`) and name the ones that missed the deadline.
+ * connection (`Connection: close`) and name the ones that missed the deadline. The HTTP layer calls
+ * {@link begin} when a request arrives and {@link end} when its response closes (from the one `close`
+ * listener it already has for the request log).
  */
 export class InFlightRequests {
   readonly #requests = new Set<InFlight>();
   readonly #waiters: (() => void)[] = [];
   #closing = false;
 
-  middleware(): RequestHandler {
-    return (req: Request, res: Response, next: NextFunction) => {
-      const entry: InFlight = { method: req.method, path: req.path, started: performance.now(), res };
-      this.#requests.add(entry);
-      // During shutdown a kept-alive connection would carry the next request to a closing server.
-      if (this.#closing) res.setHeader('Connection', 'close');
-      res.once('close', () => {
-        this.#requests.delete(entry);
-        if (this.#requests.size === 0) for (const wake of this.#waiters.splice(0)) wake();
-      });
-      next();
-    };
+  /** Starts tracking a request. */
+  begin(req: Request, res: Response): InFlight {
+    const entry: InFlight = { req, res, started: performance.now() };
+    this.#requests.add(entry);
+    // During shutdown a kept-alive connection would carry the next request to a closing server.
+    if (this.#closing) res.setHeader('Connection', 'close');
+    return entry;
+  }
+
+  /** Stops tracking a request whose response has closed. */
+  end(entry: InFlight): void {
+    this.#requests.delete(entry);
+    if (this.#requests.size === 0) for (const wake of this.#waiters.splice(0)) wake();
   }
 
   get size(): number {
@@ -50,7 +53,7 @@ export class InFlightRequests {
   describe(): string[] {
     const now = performance.now();
     return [...this.#requests].map(
-      (r) => `${r.method} ${r.path} (running ${Math.round(now - r.started)} ms)`,
+      (r) => `${r.req.method} ${r.req.path} (running ${Math.round(now - r.started)} ms)`,
     );
   }
 }

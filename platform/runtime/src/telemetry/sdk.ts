@@ -6,6 +6,7 @@ import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/ex
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import { AWSXRayIdGenerator } from '@opentelemetry/id-generator-aws-xray';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { AwsInstrumentation } from '@opentelemetry/instrumentation-aws-sdk';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -24,8 +25,8 @@ import {
   type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { HEALTH_PATHS } from '@flotilla/model';
 import type { TelemetryConfig } from '../config/load.js';
+import type { InstrumentationName } from '../config/schema.js';
 
 /** What identifies the process in every span and metric, beyond `service.name`. */
 export interface TelemetryResourceInfo {
@@ -47,8 +48,6 @@ export interface Telemetry {
   /** Flushes and stops the SDK; later spans are dropped. Idempotent. */
   shutdown(): Promise<void>;
 }
-
-const HEALTH = new Set<string>(Object.values(HEALTH_PATHS));
 
 /** Sampler from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG. */
 export function samplerFor(config: Pick<TelemetryConfig, 'sampler' | 'samplerRatio'>): Sampler {
@@ -89,23 +88,28 @@ export function resourceFor(config: TelemetryConfig, info: TelemetryResourceInfo
 }
 
 /**
- * Only these four instrumentations: each one patches a hot path, and the full auto-instrumentation
- * bundle more than halves Express throughput. Express layer spans are limited to route handlers, health
- * probes make no spans, and outgoing calls are traced only inside a trace.
+ * The library instrumentations `OTEL_NODE_ENABLED_INSTRUMENTATIONS` asks for, from the four the kit
+ * bundles: each one patches a hot path, and the full auto-instrumentation bundle more than halves Express
+ * throughput. The kit's own code makes the spans of its HTTP server (see `observeRequests`), peer calls and
+ * messages, so `http` is only on the client side here and `express` is opt-in.
  */
-export function instrumentations() {
-  return [
-    // The kit records its own per-route RED metrics; startTelemetry gives this instrumentation a no-op
-    // meter so its duplicates do not double the per-request metric work.
-    new HttpInstrumentation({
-      // Health probes (every few seconds from the kubelet and the load balancer) make no spans.
-      ignoreIncomingRequestHook: (req) => HEALTH.has((req.url ?? '').split('?', 1)[0] ?? ''),
-      requireParentforOutgoingSpans: true,
-    }),
-    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
-    new AwsInstrumentation({ suppressInternalInstrumentation: true }),
-    new PgInstrumentation({ requireParentSpan: true }),
-  ];
+export function instrumentations(enabled: readonly InstrumentationName[]) {
+  const made: Record<InstrumentationName, () => Instrumentation> = {
+    http: () =>
+      new HttpInstrumentation({
+        // Server spans come from the kit's request observer; this traces outgoing node:http calls.
+        disableIncomingRequestInstrumentation: true,
+        requireParentforOutgoingSpans: true,
+      }),
+    // A span per route handler only, not per middleware or router.
+    express: () =>
+      new ExpressInstrumentation({
+        ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
+      }),
+    'aws-sdk': () => new AwsInstrumentation({ suppressInternalInstrumentation: true }),
+    pg: () => new PgInstrumentation({ requireParentSpan: true }),
+  };
+  return [...new Set(enabled)].map((name) => made[name]());
 }
 
 /** Options of {@link startTelemetry}. */
@@ -116,7 +120,7 @@ export interface StartTelemetryOptions extends TelemetryResourceInfo {
 
 /**
  * Starts the OpenTelemetry Node SDK: X-Ray trace ids, W3C `traceparent` + `X-Amzn-Trace-Id` propagation,
- * batched OTLP/HTTP export, the configured sampler, the four instrumentations and a metric reader.
+ * batched OTLP/HTTP export, the configured sampler, the enabled instrumentations and a metric reader.
  * Instrumentations only patch modules loaded after this call; see `@flotilla/runtime/telemetry`.
  * @see https://aws-otel.github.io/docs/getting-started/js-sdk/trace-manual-instr
  */
@@ -148,7 +152,7 @@ export function startTelemetry(config: TelemetryConfig, options: StartTelemetryO
       }),
     );
   }
-  const instrumented = instrumentations();
+  const enabled = instrumentations(config.instrumentations);
   const sdk = new NodeSDK({
     autoDetectResources: false,
     resource: resourceFor(config, options),
@@ -161,12 +165,13 @@ export function startTelemetry(config: TelemetryConfig, options: StartTelemetryO
     metricReaders,
     // Logs go to stdout as JSON (pino); the SDK must not start an OTLP log exporter of its own.
     logRecordProcessors: [],
-    instrumentations: instrumented,
+    instrumentations: enabled,
   });
   sdk.start();
   // After start (which hands every instrumentation the SDK's meter provider): the http instrumentation's
-  // own duration histogram duplicates the kit's RED metrics, so it records into a no-op meter instead.
-  for (const instrumentation of instrumented) {
+  // client duration histogram would time the exporters' own requests too (the kit's peer client records
+  // its calls as spans), so it records into a no-op meter.
+  for (const instrumentation of enabled) {
     if (instrumentation instanceof HttpInstrumentation)
       instrumentation.setMeterProvider({ getMeter: () => createNoopMeter() });
   }

@@ -22,6 +22,11 @@ export interface ReceivedSpan {
   readonly resource: Readonly<Record<string, AttrValue>>;
   readonly scope: string;
   readonly status: { readonly code?: number; readonly message?: string };
+  /** Span events (an `exception` event per recorded exception). */
+  readonly events: readonly {
+    readonly name: string;
+    readonly attributes: Readonly<Record<string, AttrValue>>;
+  }[];
 }
 
 /** One received metric data point, flattened. */
@@ -157,6 +162,7 @@ interface ResourceSpans {
       kind: number;
       attributes?: OtlpKeyValue[];
       status?: { code?: number; message?: string };
+      events?: { name: string; attributes?: OtlpKeyValue[] }[];
     }[];
   }[];
 }
@@ -176,6 +182,7 @@ function collectSpans(body: Record<string, unknown>, out: ReceivedSpan[]): void 
           resource,
           scope: ss.scope?.name ?? '',
           status: s.status ?? {},
+          events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
         });
       }
     }
