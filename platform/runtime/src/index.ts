@@ -9,9 +9,9 @@
  *     node --import @flotilla/runtime/telemetry dist/main.js
  *     node --conditions=flotilla-source --import tsx --import @flotilla/runtime/telemetry src/main.ts
  *
- * Without it createService starts the SDK itself: http and express spans still work (the kit loads
- * express after the SDK starts), but modules the service imported before createService ran (pg, the AWS
- * SDK) are not instrumented.
+ * Without it createService starts the SDK itself: server spans still work (the kit makes them), and so
+ * does the opt-in express instrumentation (the kit loads express after the SDK starts), but modules the
+ * service imported before createService ran (pg, the AWS SDK) are not instrumented.
  */
 export type { Health, Lifecycle, Logger, ReadinessCheck, StopHook } from './kit.js';
 export { REQUEST_ID_HEADER } from './kit.js';

@@ -102,7 +102,7 @@ function noop(): void {}
 
 /**
  * Express is loaded on first use through `require`, not a static import: createService starts telemetry
- * first, so the require hook of the express instrumentation sees the load even without the preload.
+ * first, so the require hook of the (opt-in) express instrumentation sees the load even without the preload.
  */
 function loadExpress(): typeof import('express') {
   return createRequire(import.meta.url)('express') as typeof import('express');
