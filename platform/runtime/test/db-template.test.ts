@@ -39,7 +39,36 @@ describe('PGlite template and data directories', () => {
     );
     await expect(stat(path.join(dir, MARKER))).rejects.toThrow();
     expect((await readdir(path.join(root, 'data'))).sort()).toEqual(['orders']);
+    // Every file of the template, byte for byte (the copy runs several files at once).
+    const files = async (top: string): Promise<string[]> =>
+      (await readdir(top, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(top, path.join(e.parentPath, e.name)))
+        .sort();
+    expect(await files(dir)).toEqual((await files(template)).filter((f) => f !== MARKER));
+    for (const file of ['global/pg_control', 'base/5/PG_VERSION'])
+      expect(await readFile(path.join(dir, file))).toEqual(await readFile(path.join(template, file)));
   });
+
+  test('a copy holds only the postgres database, the one PGlite opens, and opens with its data', async () => {
+    const dir = path.join(root, 'data', 'only-postgres');
+    await createPgliteDataDir(dir, { template });
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create({ dataDir: dir });
+    try {
+      const { rows } = await db.query<{ datname: string }>('select datname from pg_database');
+      expect(rows.map((r) => r.datname)).toEqual(['postgres']);
+      await db.exec('create table t (id int primary key); insert into t values (1)');
+    } finally {
+      await db.close();
+    }
+    const reopened = await PGlite.create({ dataDir: dir });
+    try {
+      expect((await reopened.query('select count(*)::int as n from t')).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await reopened.close();
+    }
+  }, 60_000);
 
   test('an empty directory (a mount point) is filled in place', async () => {
     const dir = path.join(root, 'mounted');

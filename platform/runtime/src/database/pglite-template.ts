@@ -1,12 +1,16 @@
 /**
  * PGlite data directory templates. A fresh PGlite database runs initdb (~4.5 s and ~800 MB RSS on the
- * reference machines); opening an existing data directory takes ~0.45 s. So Flotilla runs initdb once per
+ * reference machines); opening an existing data directory takes ~0.35 s. So Flotilla runs initdb once per
  * PGlite version into a cached template directory and gives every new database a copy of it. Services (on
  * a missing DATABASE_DIR), `make dev` and tests share one template: same location, completion marker and
  * lock file, so no two processes ever build it at the same time.
+ *
+ * The template holds only the `postgres` database, the one PGlite connects to: initdb's `template0` and
+ * `template1` are dropped (an embedded service database never runs CREATE DATABASE), so a copy is 373
+ * files instead of 972, and files are copied several at a time. A copy went from ~700 ms to ~150 ms.
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +22,13 @@ export const PGLITE_TEMPLATE_DIR_ENV = 'FLOTILLA_PGLITE_TEMPLATE_DIR';
 
 /** File written into a finished template; its presence means initdb completed. Never copied into a database. */
 const MARKER = 'flotilla-template.json';
+/**
+ * What the template is made of beyond the PGlite version: part of its directory name, so a change to the
+ * recipe builds a new template instead of reusing an old one. 2: `postgres` only.
+ */
+const TEMPLATE_RECIPE = 2;
+/** Files copied at once: the copy waits on the disk, so several in flight keep it busy. */
+const COPY_CONCURRENCY = 8;
 /** Written last into a copy, and present in every PostgreSQL data directory. */
 const PG_VERSION = 'PG_VERSION';
 
@@ -33,14 +44,14 @@ function pgliteInstallation(): { version: string; nodeModules: string; entry: st
 
 /**
  * Where the template for the installed PGlite version lives: `$FLOTILLA_PGLITE_TEMPLATE_DIR` when set, else
- * `node_modules/.cache/flotilla/pglite-template-<pglite version>` (next to the installed PGlite, so it does
+ * `node_modules/.cache/flotilla/pglite-template-<pglite version>-r<recipe>` (next to the installed PGlite, so it does
  * not depend on the working directory, `make dev-reset` keeps it and `make clean` removes it).
  */
 export function defaultPgliteTemplateDir(): string {
   const fromEnv = process.env[PGLITE_TEMPLATE_DIR_ENV];
   if (fromEnv) return path.resolve(fromEnv);
   const { version, nodeModules } = pgliteInstallation();
-  return path.join(nodeModules, '.cache', 'flotilla', `pglite-template-${version}`);
+  return path.join(nodeModules, '.cache', 'flotilla', `pglite-template-${version}-r${TEMPLATE_RECIPE}`);
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -103,11 +114,17 @@ async function removeAbandoned(target: string, infix: string): Promise<void> {
   }
 }
 
-/** Runs PGlite's initdb into `dataDir` in a child Node process, so its ~800 MB go back to the machine. */
+/**
+ * Runs PGlite's initdb into `dataDir` in a child Node process, so its ~800 MB go back to the machine, then
+ * drops the databases a service never connects to (see the module comment).
+ */
 function initdbInChildProcess(dataDir: string, pgliteEntry: string): Promise<void> {
   const script =
     `const { PGlite } = await import(${JSON.stringify(pathToFileURL(pgliteEntry).href)});` +
-    `const db = await PGlite.create({ dataDir: process.argv[1] }); await db.query('select 1'); await db.close();`;
+    `const db = await PGlite.create({ dataDir: process.argv[1] });` +
+    `for (const name of ['template0', 'template1']) {` +
+    `  await db.exec('alter database ' + name + ' is_template false'); await db.exec('drop database ' + name); }` +
+    `await db.exec('checkpoint'); await db.close();`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -205,13 +222,9 @@ export async function createPgliteDataDir(
     ...(options.template !== undefined ? { dir: options.template } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  const notMarker = (source: string): boolean => path.basename(source) !== MARKER;
   if (entries !== undefined) {
-    await cp(template, target, {
-      recursive: true,
-      filter: (source) => notMarker(source) && source !== path.join(template, PG_VERSION),
-    });
-    await cp(path.join(template, PG_VERSION), path.join(target, PG_VERSION));
+    await copyTree(template, target, (file) => file !== MARKER && file !== PG_VERSION);
+    await copyFile(path.join(template, PG_VERSION), path.join(target, PG_VERSION));
     return;
   }
   await mkdir(path.dirname(target), { recursive: true });
@@ -219,7 +232,7 @@ export async function createPgliteDataDir(
   const staging = `${target}.creating-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   try {
-    await cp(template, staging, { recursive: true, filter: notMarker });
+    await copyTree(template, staging, (file) => file !== MARKER);
     await rename(staging, target).catch(async (error: unknown) => {
       // Another process made `target` in the meantime: keep its database when it is one.
       if (!(await isPgliteDataDir(target))) throw error;
@@ -227,4 +240,29 @@ export async function createPgliteDataDir(
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * Copies the directory tree `source` into `target` (created if missing), {@link COPY_CONCURRENCY} files at
+ * a time (`fs.cp` copies one file after another). `include` gets each file's path relative to `source`.
+ */
+async function copyTree(source: string, target: string, include: (file: string) => boolean): Promise<void> {
+  const files: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    await mkdir(path.join(target, relative), { recursive: true });
+    for (const entry of await readdir(path.join(source, relative), { withFileTypes: true })) {
+      const file = path.join(relative, entry.name);
+      if (entry.isDirectory()) await walk(file);
+      else if (include(file)) files.push(file);
+    }
+  };
+  await walk('');
+  let next = 0;
+  const copyNext = async (): Promise<void> => {
+    while (next < files.length) {
+      const file = files[next++] as string;
+      await copyFile(path.join(source, file), path.join(target, file));
+    }
+  };
+  await Promise.all(Array.from({ length: COPY_CONCURRENCY }, copyNext));
 }
