@@ -5,7 +5,7 @@
  * to a file, as in production (never a pipe the parent would have to drain, never a TTY).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +26,8 @@ export interface SpawnOptions {
   readonly stdoutFile?: string;
   /**
    * Resolve workspace packages to their TypeScript sources (the `flotilla-source` condition). Off, they
-   * resolve to their compiled `dist/` output, as in a container image. @default true
+   * resolve to their compiled `dist/` output, as in a container image; with an entry from
+   * `compileEntry` (./compile.ts), tsx is not loaded at all. @default true
    */
   readonly sources?: boolean;
   /** Forward the child's stderr to ours (errors must stay visible). @default true */
@@ -43,12 +44,18 @@ export interface Child {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** node arguments for an entry: tsx for TypeScript or sources; none for a compiled entry on compiled packages. */
+function loaderArgs(entry: string, sources: boolean): readonly string[] {
+  if (!entry.endsWith('.ts') && !sources) return [];
+  return sources ? TS_NODE_ARGS : TS_NODE_ARGS.filter((a) => a !== SOURCE_CONDITION);
+}
+
 export function spawnTs(entry: string, options: SpawnOptions = {}): Child {
   const out = openSync(options.stdoutFile ?? '/dev/null', 'a');
   const child = spawn(
     process.execPath,
     [
-      ...(options.sources === false ? TS_NODE_ARGS.filter((a) => a !== SOURCE_CONDITION) : TS_NODE_ARGS),
+      ...loaderArgs(entry, options.sources !== false),
       ...(options.nodeArgs ?? []),
       entry,
       ...(options.args ?? []),

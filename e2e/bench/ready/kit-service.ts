@@ -1,17 +1,25 @@
 /**
- * A kit service on embedded defaults, started like a service's main.ts: createService, then its PGlite
- * database from DATABASE_DIR (a copy of the cached template on first start) with one migration, its stop
- * hook and readiness check registered, then listen. `/readyz` answers 200 once all of that is done.
+ * The ready benchmark's kit service, started like a service's main.ts: createService, then (when the model
+ * gave it a database, so envFor set DATABASE_DIR) its PGlite database from DATABASE_DIR (a copy of the
+ * cached template on first start) with one migration, its stop hook and readiness check, then listen.
+ * `/readyz` answers 200 once all of that is done. Self-contained (packages only), so the benchmark can
+ * run it compiled, without tsx.
  */
+import { ENV } from '@flotilla/model';
 import { createService, useDatabase } from '@flotilla/runtime';
 
 const svc = createService({ name: 'catalog' });
-// As a shop service's main.ts does it: DATABASE_DIR from envFor, a template copy on first start.
-await useDatabase(svc, {
-  migrations: [
-    { version: 1, name: 'create_items', up: 'create table items (id text primary key, name text not null)' },
-  ],
-});
+if (svc.env[ENV.databaseDir] !== undefined) {
+  await useDatabase(svc, {
+    migrations: [
+      {
+        version: 1,
+        name: 'create_items',
+        up: 'create table items (id text primary key, name text not null)',
+      },
+    ],
+  });
+}
 svc.router.get('/api/items/:id', (req, res) => {
   res.json({ id: req.params.id });
 });

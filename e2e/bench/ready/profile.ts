@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnTs } from '../lib/child.js';
+import { compileEntry } from '../lib/compile.js';
 import { summarise } from '../lib/cpuprofile.js';
 import { freePort } from '../lib/ports.js';
 import { sleep } from '../lib/stats.js';
@@ -28,7 +29,9 @@ try {
   const port = await freePort();
   const env = localEnvironment({ otlpEndpoint: 'http://127.0.0.1:9', port, dataDir: join(dir, 'data') });
   const started = performance.now();
-  const child = spawnTs(join(here, withDb ? 'kit-db-server.ts' : '../http/kit-server.ts'), {
+  // Compiled, without tsx, as an image runs it (run `npx tsc -b` first).
+  const child = spawnTs(compileEntry(join(here, 'kit-service.ts')), {
+    sources: false,
     env: catalogEnv(withDb ? benchSystemWithDatabase : benchSystem, env),
     nodeArgs: ['--import', '@flotilla/runtime/telemetry', '--cpu-prof', `--cpu-prof-dir=${dir}`],
   });
