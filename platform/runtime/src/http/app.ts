@@ -50,7 +50,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     // body-parser skips bodiless requests itself, but only after a call through its checks. It calls `next`
     // from the request stream's events, outside the request's context: bound, so the route runs inside the
     // request's span.
-    (req, res, next) => (hasBody(req) ? parseJson(req, res, context.bind(context.active(), next)) : next()),
+    (req, res, next) =>
+      mayHaveBody(req) ? parseJson(req, res, context.bind(context.active(), next)) : next(),
   ]);
   runAroundRouter(app, kit, answerProblems(options.log));
   // Routes go on the app's own router, not a nested one: a nested router is a second dispatch per request.
@@ -108,8 +109,12 @@ function loadExpress(): typeof import('express') {
   return createRequire(import.meta.url)('express') as typeof import('express');
 }
 
-/** Whether a request has a body (the test of type-is `hasBody`, which body-parser makes). */
-function hasBody(req: Request): boolean {
+/**
+ * Whether a request may carry a body for the parser: type-is's `hasBody` test, which body-parser makes too
+ * (`content-length: 0` counts; the parser then gives `{}`). Not the question `requireJson` asks: whether
+ * there is a non-empty body whose type must be JSON.
+ */
+function mayHaveBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
 }
 

@@ -57,7 +57,7 @@ export function requireJson(): RequestHandler {
 }
 
 function assertJsonBody(req: Request): void {
-  if (!hasBody(req) || req.is(JSON_TYPES)) return;
+  if (!hasNonEmptyBody(req) || req.is(JSON_TYPES)) return;
   const type = req.headers['content-type'];
   throw new HttpError(
     415,
@@ -69,7 +69,8 @@ function assertJsonBody(req: Request): void {
   );
 }
 
-function hasBody(req: Request): boolean {
+/** Whether a request carries content: an empty body (`content-length: 0`) needs no content type. */
+function hasNonEmptyBody(req: Request): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
