@@ -57,10 +57,11 @@ export interface ObserveRequestsOptions {
  *   set is the rate, the count with `error.type` the errors, its buckets the duration;
  * - one log line (method, route pattern, status, duration, request id, trace ids).
  *
- * Why not `@opentelemetry/instrumentation-http` on the server side: it binds every listener of the request
- * and response to the context and computes both the old and new attribute sets, which more than doubled
- * the CPU cost of a request before a single span was sampled. This does the work once, where the kit
- * already knows the route, the status and the request id.
+ * Why not `@opentelemetry/instrumentation-http` on the server side (with the express instrumentation): it
+ * binds every listener of the request and response to the context and the other wraps every layer; with
+ * nothing sampled and logs off, the benchmark's kit took 334 µs of CPU a request with them against 169 µs
+ * without the SDK, and takes ~185 µs with this. It does the work once, where the kit already knows the
+ * route, the status and the request id.
  * @see https://opentelemetry.io/docs/specs/semconv/http/http-spans/#http-server
  * @see https://opentelemetry.io/docs/specs/semconv/http/http-metrics/#metric-httpserverrequestduration
  */
