@@ -51,7 +51,8 @@ export interface ObserveRequestsOptions {
  * The kit's HTTP server instrumentation. Per request:
  * - a SERVER span continuing the caller's trace (W3C `traceparent` or `X-Amzn-Trace-Id`, through the
  *   global propagator), named `GET /orders/:id` from the matched route, with the stable HTTP attributes,
- *   status ERROR for 5xx, and active while the route runs, so logs, client calls and messages join it;
+ *   status ERROR for 5xx, and active while the route runs, so logs, client calls and messages join it
+ *   (listeners a handler adds to `req` itself run outside it: read bodies through the kit's parser);
  * - one record of the RED histogram `http.server.request.duration` (seconds) with `http.route`,
  *   `http.request.method`, `http.response.status_code` and, for 5xx, `error.type`: its count per attribute
  *   set is the rate, the count with `error.type` the errors, its buckets the duration;
