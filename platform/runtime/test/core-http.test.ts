@@ -258,6 +258,33 @@ describe('HTTP app', () => {
     await fetch(`${url}/livez`, { headers: { 'x-request-id': 'probe' } });
     expect(log.lines.some((l) => l.request_id === 'probe')).toBe(false);
   });
+
+  it('serves a route added after start(): the 404 problem stays behind every route', async () => {
+    expect((await fetch(`${url}/late`)).status).toBe(404);
+    svc.router.get('/late', (_req, res) => {
+      res.json({ late: true });
+    });
+    const res = await fetch(`${url}/late`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ late: true });
+  });
+
+  it('cuts the connection when a handler fails after the headers went out, and keeps serving', async () => {
+    svc.router.get('/half', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"partial":');
+      throw new Error('failed mid-response');
+    });
+    const res = await fetch(`${url}/half`, { headers: { 'x-request-id': 'half' } });
+    expect(res.status).toBe(200);
+    // The body never completes: the client sees the connection end, not a truncated "success".
+    await expect(res.text()).rejects.toThrow();
+    const logged = await eventually(() =>
+      log.lines.filter((l) => l.request_id === 'half' && l.level === 'error'),
+    );
+    expect(logged[0]?.msg).toBe('unhandled error in request handler');
+    expect((await fetch(`${url}/items/1`)).status).toBe(200);
+  });
 });
 
 describe('HttpError', () => {
