@@ -44,11 +44,6 @@ export interface OpenDatabaseOptions {
    * @default defaultPgliteTemplateDir() — `$FLOTILLA_PGLITE_TEMPLATE_DIR` or `node_modules/.cache/flotilla/…`
    */
   readonly template?: string;
-  /**
-   * How long the readiness check's `select 1` may take.
-   * @default 2000
-   */
-  readonly checkTimeoutMs?: number;
 }
 
 /** Options of {@link Database.transaction}. */
@@ -76,7 +71,10 @@ export interface Database<DB> {
    * was not opened by this helper.
    */
   afterCommit(trx: Transaction<DB>, callback: () => void): boolean;
-  /** Readiness: resolves when `select 1` answers within the timeout, rejects with the reason otherwise. */
+  /**
+   * Readiness: resolves when `select 1` answers, rejects with the reason otherwise. How long it may take
+   * is the readiness registry's per-check timeout (`/readyz` bounds every check the same way).
+   */
   check(): Promise<void>;
   /** Closes the pool or PGlite, after the transaction in flight (if any). Idempotent. */
   close(): Promise<void>;
@@ -118,14 +116,6 @@ async function openPglite(dir: string, options: OpenDatabaseOptions): Promise<PG
       { cause: error },
     );
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -185,7 +175,6 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Da
 
   const commitHooks = new WeakMap<Transaction<DB>, (() => void)[]>();
   let closing: Promise<void> | undefined;
-  const checkTimeoutMs = options.checkTimeoutMs ?? 2000;
 
   const database: Database<DB> = {
     db,
@@ -217,7 +206,7 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Da
     },
     async check() {
       if (closing) throw new Error('the database is closed');
-      await withTimeout(sql`select 1`.execute(db), checkTimeoutMs, `the database (${kind}) at ${where}`);
+      await sql`select 1`.execute(db);
     },
     close() {
       closing ??= db.destroy().then(() => log.info({ database: kind }, 'database closed'));
