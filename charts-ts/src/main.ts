@@ -81,8 +81,9 @@ export function synth(
   outDir: string,
   environments: readonly FlotillaEnvironment[] = allEnvironments,
 ): RenderedManifests {
-  const rendered = render(system, environments);
+  // Validated once: `render` accepts the model as is.
   const model = isSystem(system) ? system : defineSystem(system);
+  const rendered = render(model, environments);
   for (const [env, files] of rendered) {
     const dir = join(outDir, env);
     // Stale files of removed services must not linger and be applied.
