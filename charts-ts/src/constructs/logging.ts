@@ -32,7 +32,8 @@ export function fallbackLogGroup(system: string, env: Pick<FlotillaEnvironment, 
   return `/flotilla/${system}/${env.name}/unlabelled`;
 }
 
-function groupArn(env: EksEnvironment, group: string): string {
+/** ARN of a CloudWatch Logs group in an EKS environment's account and region (append `:log-stream:*` for its streams). */
+export function logGroupArn(env: Pick<EksEnvironment, 'region' | 'accountId'>, group: string): string {
   return `arn:aws:logs:${env.region}:${env.accountId}:log-group:${group}`;
 }
 
@@ -60,7 +61,7 @@ export function logShipperPolicy(system: System, env: EksEnvironment): PolicyDoc
           'logs:PutLogEvents',
           'logs:DescribeLogStreams',
         ],
-        Resource: groups.flatMap((g) => [groupArn(env, g), `${groupArn(env, g)}:log-stream:*`]),
+        Resource: groups.flatMap((g) => [logGroupArn(env, g), `${logGroupArn(env, g)}:log-stream:*`]),
       },
     ],
   };

@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import { LABEL, OTEL_COLLECTOR } from '../environments/names.js';
 import type { FlotillaEnvironment } from '../environments/types.js';
 import type { PolicyDocument } from './identity.js';
+import { logGroupArn } from './logging.js';
 
 /**
  * Collector image: the contrib distribution, which carries awsxray, awsemf, k8sattributes and
@@ -50,7 +51,7 @@ export function collectorPolicy(
   system: System,
   env: FlotillaEnvironment & { platform: 'eks' },
 ): PolicyDocument {
-  const group = `arn:aws:logs:${env.region}:${env.accountId}:log-group:${metricsLogGroup(system.name, env)}`;
+  const group = logGroupArn(env, metricsLogGroup(system.name, env));
   return {
     Version: '2012-10-17',
     Statement: [
