@@ -25,3 +25,8 @@ export interface Health {
 
 /** The request id header: accepted and echoed by the HTTP layer, sent on every peer call and message. */
 export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** The message of a thrown value: `Error.message`, else its string form (for log lines and reports). */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -10,6 +10,7 @@ import { createHttpApp } from './http/app.js';
 import { InFlightRequests } from './lifecycle/in-flight.js';
 import { ServiceLifecycle } from './lifecycle/lifecycle.js';
 import { gracefulShutdown, handleSignals, ShutdownError, type ShutdownResult } from './lifecycle/shutdown.js';
+import { errorMessage } from './kit.js';
 import { flushAndExit } from './log/flush.js';
 import { createLogger } from './log/logger.js';
 import { currentTelemetry, setCurrentTelemetry } from './telemetry/global.js';
@@ -160,10 +161,7 @@ export function createService<S extends ConfigShape = Record<never, never>>(
         if (!manageProcess) throw err;
         // A signal-driven shutdown is already under way and exits the process when it is done.
         if (shutdown !== undefined) return new Promise<never>(() => undefined);
-        log.fatal(
-          { err },
-          `${config.service.name} failed to start: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        log.fatal({ err }, `${config.service.name} failed to start: ${errorMessage(err)}`);
         return flushAndExit(log, 1);
       }
     },
@@ -221,7 +219,7 @@ function telemetryFor(config: Config<ConfigShape>): Telemetry | undefined {
 /** A crash is logged as one JSON line (with the error) before the process exits 1. */
 function exitOnUncaught(log: Logger): void {
   const crash = (kind: string) => (err: unknown) => {
-    log.fatal({ err }, `${kind}: ${err instanceof Error ? err.message : String(err)}; exiting`);
+    log.fatal({ err }, `${kind}: ${errorMessage(err)}; exiting`);
     void flushAndExit(log, 1);
   };
   process.once('uncaughtException', crash('uncaught exception'));

@@ -1,6 +1,6 @@
 import { HEALTH_PATHS } from '@flotilla/model';
 import type { Request, RequestHandler, Response } from 'express';
-import type { Health, ReadinessCheck } from '../kit.js';
+import { errorMessage, type Health, type ReadinessCheck } from '../kit.js';
 
 /** Result of one readiness check in the `/readyz` report. */
 export interface CheckResult {
@@ -91,7 +91,7 @@ export class HealthRegistry implements Health {
       return {
         status: 'fail',
         durationMs: elapsed(started),
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       };
     } finally {
       clearTimeout(timer);

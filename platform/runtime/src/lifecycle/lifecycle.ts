@@ -1,4 +1,4 @@
-import type { Lifecycle, StopHook } from '../kit.js';
+import { errorMessage, type Lifecycle, type StopHook } from '../kit.js';
 
 /** Something to do before the service takes traffic (migrations, starting consumers). */
 export type StartHook = () => Promise<void> | void;
@@ -43,7 +43,7 @@ export class ServiceLifecycle implements Lifecycle {
       try {
         await hook();
       } catch (err) {
-        throw new Error(`Start hook "${name}" failed: ${err instanceof Error ? err.message : String(err)}`, {
+        throw new Error(`Start hook "${name}" failed: ${errorMessage(err)}`, {
           cause: err,
         });
       }

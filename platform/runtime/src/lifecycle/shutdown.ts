@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { flushAndExit } from '../log/flush.js';
 import type { HealthRegistry } from '../health/health.js';
@@ -115,10 +116,6 @@ function closeServer(server: Server): Promise<void> {
     if (!server.listening) return resolve();
     server.close(() => resolve());
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
