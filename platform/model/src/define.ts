@@ -39,28 +39,29 @@ export function defineSystem(definition: SystemDefinition): System {
   if (problems.length > 0) throw new ModelError(definition.name, problems);
   const services = definition.services.map(resolveService);
   const topics = definition.topics.map((t): Topic => ({ description: '', ...t }));
-  const byName = new Map(services.map((s) => [s.name, s]));
-  const topicByName = new Map(topics.map((t) => [t.name, t]));
   return {
     name: definition.name,
     services,
     topics,
-    service(name) {
-      const found = byName.get(name);
-      if (!found)
-        throw new Error(
-          `system "${definition.name}" has no service "${name}" (services: ${[...byName.keys()].join(', ')})`,
-        );
-      return found;
-    },
-    topic(name) {
-      const found = topicByName.get(name);
-      if (!found)
-        throw new Error(
-          `system "${definition.name}" has no topic "${name}" (topics: ${[...topicByName.keys()].join(', ')})`,
-        );
-      return found;
-    },
+    service: finder(definition.name, 'service', services),
+    topic: finder(definition.name, 'topic', topics),
+  };
+}
+
+/** Looks an item up by name; an unknown name throws, listing the known ones. */
+function finder<T extends { readonly name: string }>(
+  system: string,
+  kind: 'service' | 'topic',
+  items: readonly T[],
+): (name: string) => T {
+  const byName = new Map(items.map((i) => [i.name, i]));
+  return (name) => {
+    const found = byName.get(name);
+    if (!found)
+      throw new Error(
+        `system "${system}" has no ${kind} "${name}" (${kind}s: ${[...byName.keys()].join(', ')})`,
+      );
+    return found;
   };
 }
 
