@@ -16,7 +16,7 @@ import {
   topicArnVar,
   topicName,
 } from './names.js';
-import type { System } from './types.js';
+import type { Service, System } from './types.js';
 
 /** A variable's value: a literal, a key of a Secret, or a field of the pod (Kubernetes downward API). */
 export type EnvValue =
@@ -48,7 +48,7 @@ export function envFor(system: System, serviceName: string, env: RuntimeEnvironm
   Object.assign(out, telemetryEnv(service.name, env));
   Object.assign(out, discoveryEnv(system, service.calls, env));
   if (needsAws(service)) Object.assign(out, awsEnv(env));
-  Object.assign(out, messagingEnv(system, service.name, env));
+  Object.assign(out, messagingEnv(system, service, env));
   if (service.database) Object.assign(out, databaseEnv(service.name, env));
   if (env.platform !== 'local') {
     out[ENV.podName] = { field: 'metadata.name' };
@@ -97,7 +97,7 @@ function discoveryEnv(
   return out;
 }
 
-function needsAws(service: System['services'][number]): boolean {
+function needsAws(service: Service): boolean {
   return service.publishes.length > 0 || service.sends.length > 0 || service.consumes.length > 0;
 }
 
@@ -113,8 +113,7 @@ function awsEnv(env: RuntimeEnvironment): Record<string, string> {
   return out;
 }
 
-function messagingEnv(system: System, serviceName: string, env: RuntimeEnvironment): Record<string, string> {
-  const service = system.service(serviceName);
+function messagingEnv(system: System, service: Service, env: RuntimeEnvironment): Record<string, string> {
   const out: Record<string, string> = {};
   for (const topic of service.publishes)
     out[topicArnVar(topic)] = topicArn(env, topicName(system.name, env, topic));
