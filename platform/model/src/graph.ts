@@ -12,6 +12,7 @@ const id = (kind: string, name: string) => `${kind}_${name.replace(/[^A-Za-z0-9]
 export function systemMermaid(system: System): string {
   const lines: string[] = ['flowchart LR'];
   const env = { name: '<env>' };
+  const short = (name: string) => name.replace(`${system.name}-${env.name}-`, '');
   lines.push('  ingress([ingress / ALB])');
   for (const s of system.services)
     lines.push(`  ${id('svc', s.name)}[${s.name}${s.database ? '<br/>+ postgres' : ''}]`);
@@ -25,17 +26,15 @@ export function systemMermaid(system: System): string {
       lines.push(`  ${id('svc', s.name)} -- send --> ${id('queue', `${target.service}_${target.queue}`)}`);
     for (const sub of s.consumes) {
       const q = id('queue', `${s.name}_${sub.key}`);
-      const shortName = queueName(system.name, env, s.name, sub.key).replace(`${system.name}-<env>-`, '');
-      lines.push(`  ${q}[(${shortName})]`);
-      lines.push(
-        `  ${id('dlq', `${s.name}_${sub.key}`)}[(${dlqName(system.name, env, s.name, sub.key).replace(`${system.name}-<env>-`, '')})]`,
-      );
+      const dlq = id('dlq', `${s.name}_${sub.key}`);
+      lines.push(`  ${q}[(${short(queueName(system.name, env, s.name, sub.key))})]`);
+      lines.push(`  ${dlq}[(${short(dlqName(system.name, env, s.name, sub.key))})]`);
       if (sub.kind === 'topic' && sub.topic) {
         const filter = sub.events ? sub.events.join(', ') : 'all events';
         lines.push(`  ${id('topic', sub.topic)} -- "${filter}" --> ${q}`);
       }
       lines.push(`  ${q} --> ${id('svc', s.name)}`);
-      lines.push(`  ${q} -. after ${sub.maxReceiveCount} receives .-> ${id('dlq', `${s.name}_${sub.key}`)}`);
+      lines.push(`  ${q} -. after ${sub.maxReceiveCount} receives .-> ${dlq}`);
     }
   }
   return lines.join('\n');
