@@ -156,6 +156,8 @@ interface InFlight {
 
 /** Receive errors in a row after which readiness fails. */
 const READINESS_RECEIVE_FAILURES = 3;
+/** Pause after a failed ReceiveMessage: 200 ms, doubling per failure in a row, at most 5 s. */
+const RECEIVE_RETRY = { baseMs: 200, maxMs: 5000 };
 
 export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<S>): Consumer {
   const concurrency = Math.max(1, options.concurrency ?? 10);
@@ -226,7 +228,7 @@ export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<
         receiveFailures++;
         lastReceiveError = errorMessage(err);
         log.warn({ err: lastReceiveError, failures: receiveFailures }, 'ReceiveMessage failed; retrying');
-        await sleep(Math.min(5000, 100 * 2 ** Math.min(receiveFailures, 6)), receiveAbort.signal);
+        await sleep(exponentialDelay(receiveFailures, RECEIVE_RETRY), receiveAbort.signal);
       } finally {
         reserved -= want;
       }

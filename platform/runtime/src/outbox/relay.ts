@@ -16,6 +16,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database/index.js';
 import { errorMessage } from '../messaging/aws-errors.js';
+import { exponentialDelay } from '../messaging/backoff.js';
 import { MAX_BATCH_ENTRIES as MAX_BATCH } from '../messaging/delivery.js';
 import type { EventEnvelope } from '../messaging/envelope.js';
 import type { Lifecycle, Logger } from '../kit.js';
@@ -117,15 +118,14 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
       `startOutboxRelay: batchSize must be an integer from 1 to ${MAX_BATCH} (got ${batchSize}).`,
     );
   }
-  const baseDelayMs = options.retry?.baseDelayMs ?? 1000;
-  const maxDelayMs = options.retry?.maxDelayMs ?? 60_000;
+  const backoff = { baseMs: options.retry?.baseDelayMs ?? 1000, maxMs: options.retry?.maxDelayMs ?? 60_000 };
   const keepSentMs = options.keepSentMs ?? 86_400_000;
   const db = database.db as unknown as Kysely<unknown>;
   const counters = { published: 0, failed: 0, batches: 0 };
 
   // "Equal jitter": half the exponential delay fixed, half random; one draw per failed batch.
   const retryDelay = (attempts: number, jitter: number) => {
-    const exponential = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempts, 30));
+    const exponential = exponentialDelay(attempts + 1, backoff);
     return Math.round(exponential / 2 + (jitter * exponential) / 2);
   };
 
