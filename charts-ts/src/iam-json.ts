@@ -5,7 +5,7 @@
  * documents as plain JSON under `dist/<env>/iam/` for teams that manage IAM with Terraform or CDK.
  */
 import { messagingResources, type System } from '@flotilla/model';
-import { databaseServices, EXTERNAL_SECRETS, secretReaderPolicy } from './constructs/database.js';
+import { EXTERNAL_SECRETS, secretReaderPolicy } from './constructs/database.js';
 import { podIdentityTrustPolicy, servicePolicy, type PolicyDocument } from './constructs/identity.js';
 import { LOG_SHIPPER, logShipperPolicy } from './constructs/logging.js';
 import { collectorPolicy } from './constructs/otel-collector.js';
@@ -62,12 +62,13 @@ export function kedaAwsPodIdentity(): { readonly provider: 'aws'; readonly ident
 /** Every identity of an EKS environment, services first, in a stable order. */
 export function identityPlan(system: System, env: EksEnvironment): IdentityGrant[] {
   const out: IdentityGrant[] = [];
-  const platform = (
+  // A workload that needs no AWS access (its policy is undefined) gets no identity.
+  const grant = (
     key: string,
     namespace: string,
     serviceAccount: string,
     policy: PolicyDocument | undefined,
-    what: string,
+    description: string,
   ) => {
     if (policy)
       out.push({
@@ -76,11 +77,11 @@ export function identityPlan(system: System, env: EksEnvironment): IdentityGrant
         namespace,
         serviceAccount,
         policy,
-        description: what,
+        description,
       });
   };
   for (const s of system.services) {
-    platform(
+    grant(
       s.name,
       env.namespace,
       serviceAccountName(s.name),
@@ -88,36 +89,34 @@ export function identityPlan(system: System, env: EksEnvironment): IdentityGrant
       `Flotilla ${system.name}/${s.name}: its declared queues and topics`,
     );
   }
-  platform(
+  grant(
     OTEL_COLLECTOR.name,
     env.namespace,
     OTEL_COLLECTOR.name,
     collectorPolicy(system, env),
     `Flotilla ${system.name}: traces to X-Ray, metrics to CloudWatch`,
   );
-  platform(
+  grant(
     'log-shipper',
     LOG_SHIPPER.namespace,
     LOG_SHIPPER.serviceAccount,
     logShipperPolicy(system, env),
     `Flotilla ${system.name}: service logs to CloudWatch Logs`,
   );
-  platform(
+  grant(
     'keda-operator',
     KEDA.namespace,
     KEDA.serviceAccount,
     kedaOperatorPolicy(system, env),
     `Flotilla ${system.name}: queue depth for KEDA`,
   );
-  if (databaseServices(system).length > 0) {
-    platform(
-      'external-secrets',
-      EXTERNAL_SECRETS.namespace,
-      EXTERNAL_SECRETS.serviceAccount,
-      secretReaderPolicy(system, env),
-      `Flotilla ${system.name}: database secrets`,
-    );
-  }
+  grant(
+    'external-secrets',
+    EXTERNAL_SECRETS.namespace,
+    EXTERNAL_SECRETS.serviceAccount,
+    secretReaderPolicy(system, env),
+    `Flotilla ${system.name}: database secrets`,
+  );
   return out;
 }
 
