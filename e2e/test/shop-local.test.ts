@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStack, type Stack } from '@flotilla/dev';
+import { eventually } from '@flotilla/dev/testing';
 import { shop } from '../../services/system.js';
 
 let stack: Stack;
@@ -63,27 +64,29 @@ async function getJson<T>(path: string): Promise<T> {
   expect(res.status).toBe(200);
   return (await res.json()) as T;
 }
-async function waitForStatus(id: string, status: Order['status']): Promise<Order> {
-  const deadline = Date.now() + 20_000;
-  let order = await getJson<Order>(`/api/orders/${id}`);
-  while (order.status !== status && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    order = await getJson<Order>(`/api/orders/${id}`);
-  }
-  expect(order.status).toBe(status);
-  return order;
-}
-async function notificationsOf(orderId: string, atLeast: number): Promise<Notification[]> {
-  const deadline = Date.now() + 10_000;
-  let list: Notification[] = [];
-  do {
-    list = (await getJson<{ notifications: Notification[] }>(`/api/notifications?orderId=${orderId}`))
-      .notifications;
-    if (list.length >= atLeast) break;
-    await new Promise((r) => setTimeout(r, 200));
-  } while (Date.now() < deadline);
-  return list;
-}
+/** Waits for the order to reach `status`; an order that ends in the other final status fails at once. */
+const waitForStatus = (id: string, status: Order['status']): Promise<Order> =>
+  eventually(
+    `order ${id} to be ${status}`,
+    async () => {
+      const order = await getJson<Order>(`/api/orders/${id}`);
+      expect(['PENDING', status]).toContain(order.status);
+      return order.status === status ? order : undefined;
+    },
+    20_000,
+  );
+/** The order's notifications, once there is at least one. */
+const notificationsOf = (orderId: string): Promise<Notification[]> =>
+  eventually(
+    `a notification for order ${orderId}`,
+    async () => {
+      const { notifications } = await getJson<{ notifications: Notification[] }>(
+        `/api/notifications?orderId=${orderId}`,
+      );
+      return notifications.length > 0 ? notifications : undefined;
+    },
+    10_000,
+  );
 const available = async (sku: string) =>
   (await getJson<{ available: number }>(`/api/inventory/items/${sku}`)).available;
 
@@ -94,9 +97,9 @@ describe('the shop on the local stack', () => {
     const order = (await res.json()) as Order;
     expect(order).toMatchObject({ status: 'PENDING', totalCents: 1000 });
     await waitForStatus(order.id, 'PAID');
-    const notes = await notificationsOf(order.id, 1);
+    const notes = await notificationsOf(order.id);
     await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive right behind
-    expect(await notificationsOf(order.id, 1)).toEqual(notes);
+    expect(await notificationsOf(order.id)).toEqual(notes);
     expect(notes).toEqual([expect.objectContaining({ orderId: order.id, outcome: 'PAID' })]);
   }, 60_000);
 
@@ -108,12 +111,12 @@ describe('the shop on the local stack', () => {
     expect(order.totalCents).toBe(75_000);
     expect(await available('SKU-LUXURY')).toBe(before - 1);
     await waitForStatus(order.id, 'CANCELLED');
-    const deadline = Date.now() + 10_000;
-    while ((await available('SKU-LUXURY')) !== before && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(await available('SKU-LUXURY')).toBe(before);
-    expect(await notificationsOf(order.id, 1)).toEqual([
+    await eventually(
+      'SKU-LUXURY stock released',
+      async () => ((await available('SKU-LUXURY')) === before ? true : undefined),
+      10_000,
+    );
+    expect(await notificationsOf(order.id)).toEqual([
       expect.objectContaining({ orderId: order.id, outcome: 'CANCELLED' }),
     ]);
   }, 60_000);
@@ -146,19 +149,23 @@ describe('the shop on the local stack', () => {
     expect(res.status).toBe(201);
     const order = (await res.json()) as Order;
     await waitForStatus(order.id, 'PAID');
-    await notificationsOf(order.id, 1);
+    await notificationsOf(order.id);
 
-    // Spans arrive in batches: wait until the last hop (notifications consuming order.paid) is exported.
-    const deadline = Date.now() + 20_000;
-    let spans: TraceSpan[] = [];
-    const has = (service: string, kind: number) =>
+    // Spans arrive in batches: wait until the last hops (orders and notifications consuming) are exported.
+    const spanOf = (spans: TraceSpan[], service: string, kind: number) =>
       spans.some((s) => s.service === service && s.kind === kind);
-    do {
-      const traces = (await (await fetch(`${stack.traceSinkUrl}/api/traces`)).json()) as TraceRecord[];
-      spans = traces.find((t) => t.traceId === traceId)?.spans ?? [];
-      if (has('notifications', SPAN_KIND.consumer) && has('orders', SPAN_KIND.consumer)) break;
-      await new Promise((r) => setTimeout(r, 300));
-    } while (Date.now() < deadline);
+    const spans = await eventually(
+      'the consumers of the trace to be exported',
+      async () => {
+        const traces = (await (await fetch(`${stack.traceSinkUrl}/api/traces`)).json()) as TraceRecord[];
+        const found = traces.find((t) => t.traceId === traceId)?.spans ?? [];
+        const done =
+          spanOf(found, 'notifications', SPAN_KIND.consumer) && spanOf(found, 'orders', SPAN_KIND.consumer);
+        return done ? found : undefined;
+      },
+      20_000,
+    );
+    const has = (service: string, kind: number) => spanOf(spans, service, kind);
 
     // Every hop is in this one trace: the HTTP request, the call to inventory, the events and their consumers.
     expect(has('orders', SPAN_KIND.server)).toBe(true);
