@@ -6,6 +6,8 @@ const cents = z.number().int().nonnegative();
 const sku = z.string().min(1).max(64);
 const id = z.string().min(1).max(128);
 const quantity = z.number().int().min(1).max(100);
+/** Why an order ended unpaid: orders copies `payment.failed`'s reason into `order.cancelled`, so one bound. */
+const reason = z.string().min(1).max(500);
 
 /** `order.placed`: an order was stored with its stock reserved; payments charges it. */
 export const OrderPlaced = z.object({
@@ -26,7 +28,7 @@ export type OrderPaid = z.infer<typeof OrderPaid>;
 /** `order.cancelled`: the order ended without payment; inventory releases the listed stock. */
 export const OrderCancelled = z.object({
   orderId: id,
-  reason: z.string().min(1).max(500),
+  reason,
   items: z.array(z.object({ sku, quantity })).min(1).max(50),
 });
 export type OrderCancelled = z.infer<typeof OrderCancelled>;
@@ -38,7 +40,7 @@ export type PaymentCompleted = z.infer<typeof PaymentCompleted>;
 /** `payment.failed`: the charge was declined; the order is cancelled. */
 export const PaymentFailed = z.object({
   orderId: id,
-  reason: z.string().min(1).max(500),
+  reason,
   amountCents: cents,
 });
 export type PaymentFailed = z.infer<typeof PaymentFailed>;
