@@ -16,7 +16,7 @@ import {
   SNSClient,
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
-import type { MessagingResources, QueueResource } from '@flotilla/model';
+import { EMULATOR_CREDENTIALS, type MessagingResources, type QueueResource } from '@flotilla/model';
 
 export interface ProvisionTarget {
   /** SQS/SNS endpoint, e.g. the emulator's `http://127.0.0.1:4566`. */
@@ -40,12 +40,7 @@ export async function provisionMessaging(
   resources: MessagingResources,
   target: ProvisionTarget,
 ): Promise<ProvisionReport> {
-  // Emulators accept any credentials; fixed ones keep the SDK from searching the machine for real ones.
-  const common = {
-    endpoint: target.endpoint,
-    region: target.region,
-    credentials: { accessKeyId: 'flotilla-local', secretAccessKey: 'flotilla-local' },
-  };
+  const common = { endpoint: target.endpoint, region: target.region, credentials: EMULATOR_CREDENTIALS };
   const sqs = new SQSClient(common);
   const sns = new SNSClient(common);
   try {

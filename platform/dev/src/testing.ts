@@ -31,6 +31,7 @@ import { Writable } from 'node:stream';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
+  EMULATOR_CREDENTIALS,
   envFor,
   literalEnv,
   messagingResources,
@@ -97,11 +98,7 @@ export async function startTestStack(system: System, options: TestStackOptions =
     await discard();
     throw error;
   }
-  const aws = {
-    endpoint: emulator.endpoint,
-    region,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
+  const aws = { endpoint: emulator.endpoint, region, credentials: EMULATOR_CREDENTIALS };
   const sns = new SNSClient(aws);
   const sqs = new SQSClient(aws);
   const varsOf = (service: string): Record<string, string> =>

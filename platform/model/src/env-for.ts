@@ -3,6 +3,7 @@ import { shutdownTiming } from './environment.js';
 import {
   ENV,
   DATABASE_SECRET_KEY,
+  EMULATOR_CREDENTIALS,
   clusterServiceUrl,
   consumeDlqUrlVar,
   consumeQueueUrlVar,
@@ -106,9 +107,8 @@ function awsEnv(env: RuntimeEnvironment): Record<string, string> {
   if (env.messagingEndpoint) {
     out[ENV.sqsEndpoint] = env.messagingEndpoint;
     out[ENV.snsEndpoint] = env.messagingEndpoint;
-    // Emulators accept any credentials; these keep the SDK from searching for real ones.
-    out[ENV.awsAccessKeyId] = 'flotilla-local';
-    out[ENV.awsSecretAccessKey] = 'flotilla-local';
+    out[ENV.awsAccessKeyId] = EMULATOR_CREDENTIALS.accessKeyId;
+    out[ENV.awsSecretAccessKey] = EMULATOR_CREDENTIALS.secretAccessKey;
   }
   return out;
 }

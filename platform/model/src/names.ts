@@ -116,6 +116,15 @@ export function queueUrl(env: Pick<RuntimeEnvironment, 'aws' | 'messagingEndpoin
 /** The account id of every emulator environment (fauxqs's fixed account). */
 export const EMULATOR_ACCOUNT_ID = '000000000000';
 
+/**
+ * Static credentials for an emulator, which accepts any: they keep the AWS SDK from searching the
+ * machine for real ones.
+ */
+export const EMULATOR_CREDENTIALS = {
+  accessKeyId: 'flotilla-local',
+  secretAccessKey: 'flotilla-local',
+} as const;
+
 /** Host part of emulator queue URLs (fauxqs's `host` setting, `FAUXQS_HOST`). */
 export const EMULATOR_QUEUE_HOST = 'localhost';
 
