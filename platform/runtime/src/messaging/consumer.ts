@@ -12,7 +12,6 @@
  * not (visibility 0) and flushes pending deletes. Nothing is deleted that was not processed.
  */
 import {
-  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -31,7 +30,8 @@ import type { z } from 'zod';
 import { extractTraceContext, str, stringAttributes, withAttributes } from './attributes.js';
 import { errorMessage } from './aws-errors.js';
 import { exponentialDelay, sleep } from './backoff.js';
-import { BatchDeleter } from './deleter.js';
+import { BatchDeleter, releaseMessages } from './deleter.js';
+import { MAX_BATCH_ENTRIES } from './delivery.js';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES, type EventEnvelope, type EventSchemas } from './envelope.js';
 import { EventValidationError, NonRetryableError } from './errors.js';
 import { MESSAGING_TRACER, shortName } from './publisher.js';
@@ -394,18 +394,13 @@ export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<
   }
 
   async function release(entries: InFlight[]): Promise<void> {
-    for (let i = 0; i < entries.length; i += 10) {
-      const chunk = entries.slice(i, i + 10);
+    for (let i = 0; i < entries.length; i += MAX_BATCH_ENTRIES) {
+      const chunk = entries.slice(i, i + MAX_BATCH_ENTRIES);
       try {
-        await options.sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: options.queueUrl,
-            Entries: chunk.map((e, j) => ({
-              Id: String(j),
-              ReceiptHandle: e.message.ReceiptHandle,
-              VisibilityTimeout: 0,
-            })),
-          }),
+        await releaseMessages(
+          options.sqs,
+          options.queueUrl,
+          chunk.map((e) => e.message),
         );
       } catch (err) {
         log.warn(

@@ -3,7 +3,6 @@
  * to their source queue. Works on SQS and emulators alike: no StartMessageMoveTask (emulators lack it).
  */
 import {
-  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -14,6 +13,7 @@ import {
 import type { MessagingResources, QueueResource } from '@flotilla/model';
 import type { Attributes } from './attributes.js';
 import { errorMessage } from './aws-errors.js';
+import { releaseMessages } from './deleter.js';
 import { MAX_BATCH_ENTRIES } from './delivery.js';
 import { FAILURE_ATTRIBUTES } from './envelope.js';
 
@@ -101,18 +101,7 @@ async function peek(sqs: SQSClient, url: string, max: number): Promise<DeadLette
     }),
   );
   const messages = r.Messages ?? [];
-  if (messages.length > 0) {
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: url,
-        Entries: messages.map((m, i) => ({
-          Id: String(i),
-          ReceiptHandle: m.ReceiptHandle,
-          VisibilityTimeout: 0,
-        })),
-      }),
-    );
-  }
+  await releaseMessages(sqs, url, messages);
   return messages.map(sampleOf);
 }
 
@@ -207,18 +196,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
         }),
       );
     }
-    if (toRelease.length > 0) {
-      await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: dlqUrl,
-          Entries: toRelease.map((m, i) => ({
-            Id: String(i),
-            ReceiptHandle: m.ReceiptHandle,
-            VisibilityTimeout: 0,
-          })),
-        }),
-      );
-    }
+    await releaseMessages(sqs, dlqUrl, toRelease);
     moved += toDelete.length;
     failed += toRelease.length;
     if (toRelease.length > 0 && toDelete.length === 0) break; // the source refuses everything: stop, do not spin

@@ -3,7 +3,12 @@
  * DeleteMessageBatch. A delete that fails transiently is retried once; one that still fails means the
  * message is delivered again, which the inbox makes harmless.
  */
-import { DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { errorMessage } from './aws-errors.js';
 import { MAX_BATCH_ENTRIES } from './delivery.js';
 import type { Logger } from '../kit.js';
@@ -69,4 +74,26 @@ export class BatchDeleter {
     else if (retry.length > 0)
       this.log.warn({ count: retry.length }, 'messages not deleted; they will be delivered again');
   }
+}
+
+/**
+ * Makes received messages (at most 10) visible again at once, visibility 0: peeked dead letters, or the
+ * messages of handlers that did not finish. Rejects with the SDK error when the call fails.
+ */
+export async function releaseMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly Message[],
+): Promise<void> {
+  if (messages.length === 0) return;
+  await sqs.send(
+    new ChangeMessageVisibilityBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: messages.map((m, i) => ({
+        Id: String(i),
+        ReceiptHandle: m.ReceiptHandle,
+        VisibilityTimeout: 0,
+      })),
+    }),
+  );
 }
