@@ -14,6 +14,11 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { componentLabels } from '../labels.js';
 import {
+  componentContainerSecurityContext,
+  componentPodSecurityContext,
+  componentProbes,
+} from './hardening.js';
+import {
   ExternalSecret,
   ExternalSecretSpecSecretStoreRefKind,
   ExternalSecretSpecTargetCreationPolicy,
@@ -137,10 +142,6 @@ export class LocalPostgres extends Construct {
         ports: [{ name: 'postgres', port: POSTGRES.port, targetPort: 'postgres', protocol: 'TCP' }],
       },
     });
-    const probe = {
-      exec: { command: ['pg_isready', '-U', 'postgres', '-h', '127.0.0.1'] },
-      periodSeconds: 10,
-    };
     new ApiObject(this, 'StatefulSet', {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
@@ -153,13 +154,7 @@ export class LocalPostgres extends Construct {
           metadata: { labels },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: POSTGRES_UID,
-              runAsGroup: POSTGRES_UID,
-              fsGroup: POSTGRES_UID,
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: componentPodSecurityContext(POSTGRES_UID, true),
             containers: [
               {
                 name: 'postgres',
@@ -174,14 +169,12 @@ export class LocalPostgres extends Construct {
                   { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
                 ],
                 ports: [{ name: 'postgres', containerPort: POSTGRES.port, protocol: 'TCP' }],
-                readinessProbe: probe,
-                livenessProbe: { ...probe, failureThreshold: 6 },
+                ...componentProbes({
+                  exec: { command: ['pg_isready', '-U', 'postgres', '-h', '127.0.0.1'] },
+                  periodSeconds: 10,
+                }),
                 resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
-                securityContext: {
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: true,
-                  capabilities: { drop: ['ALL'] },
-                },
+                securityContext: componentContainerSecurityContext(),
                 volumeMounts: [
                   { name: 'data', mountPath: '/var/lib/postgresql/data' },
                   { name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true },

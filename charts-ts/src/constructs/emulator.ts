@@ -8,6 +8,11 @@ import { messagingResources, type System } from '@flotilla/model';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { componentLabels } from '../labels.js';
+import {
+  componentContainerSecurityContext,
+  componentPodSecurityContext,
+  componentProbes,
+} from './hardening.js';
 import { MESSAGING_EMULATOR } from '../environments/names.js';
 import type { KindEnvironment } from '../environments/types.js';
 import { redrivePolicy } from './messaging.js';
@@ -152,7 +157,6 @@ export class MessagingEmulator extends Construct {
         ports: [{ name: 'http', port: MESSAGING_EMULATOR.port, targetPort: 'http', protocol: 'TCP' }],
       },
     });
-    const probe = { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 };
     new ApiObject(this, 'Deployment', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -166,12 +170,7 @@ export class MessagingEmulator extends Construct {
           metadata: { labels },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: EMULATOR_UID,
-              runAsGroup: EMULATOR_UID,
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: componentPodSecurityContext(EMULATOR_UID),
             containers: [
               {
                 name: 'fauxqs',
@@ -185,14 +184,9 @@ export class MessagingEmulator extends Construct {
                   { name: 'FAUXQS_INIT', value: '/etc/fauxqs/init.json' },
                 ],
                 ports: [{ name: 'http', containerPort: MESSAGING_EMULATOR.port, protocol: 'TCP' }],
-                readinessProbe: probe,
-                livenessProbe: { ...probe, failureThreshold: 6 },
+                ...componentProbes({ httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 }),
                 resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
-                securityContext: {
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: true,
-                  capabilities: { drop: ['ALL'] },
-                },
+                securityContext: componentContainerSecurityContext(),
                 volumeMounts: [
                   { name: 'config', mountPath: '/etc/fauxqs', readOnly: true },
                   { name: 'tmp', mountPath: '/tmp' },

@@ -9,6 +9,11 @@ import type { System } from '@flotilla/model';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { componentLabels } from '../labels.js';
+import {
+  componentContainerSecurityContext,
+  componentPodSecurityContext,
+  componentProbes,
+} from './hardening.js';
 import { stringify } from 'yaml';
 import { LABEL, OTEL_COLLECTOR } from '../environments/names.js';
 import type { FlotillaEnvironment } from '../environments/types.js';
@@ -236,7 +241,6 @@ export class OtelCollector extends Construct {
         ],
       },
     });
-    const probe = { httpGet: { path: '/', port: 'health' }, periodSeconds: 10 };
     new ApiObject(this, 'Deployment', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -249,12 +253,7 @@ export class OtelCollector extends Construct {
           metadata: { labels },
           spec: {
             serviceAccountName: name,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: COLLECTOR_UID,
-              runAsGroup: COLLECTOR_UID,
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: componentPodSecurityContext(COLLECTOR_UID),
             containers: [
               {
                 name: 'otel-collector',
@@ -272,14 +271,9 @@ export class OtelCollector extends Construct {
                   { name: 'otlp-http', containerPort: OTEL_COLLECTOR.httpPort, protocol: 'TCP' },
                   { name: 'health', containerPort: HEALTH_PORT, protocol: 'TCP' },
                 ],
-                readinessProbe: probe,
-                livenessProbe: { ...probe, failureThreshold: 6 },
+                ...componentProbes({ httpGet: { path: '/', port: 'health' }, periodSeconds: 10 }),
                 resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
-                securityContext: {
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: true,
-                  capabilities: { drop: ['ALL'] },
-                },
+                securityContext: componentContainerSecurityContext(),
                 volumeMounts: [{ name: 'config', mountPath: '/conf', readOnly: true }],
               },
             ],
