@@ -3,12 +3,12 @@ import {
   GetQueueAttributesCommand,
   SendMessageCommand,
   ReceiveMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
   GetSubscriptionAttributesCommand,
   ListSubscriptionsByTopicCommand,
-  SNSClient,
+  type SNSClient,
 } from '@aws-sdk/client-sns';
 import {
   consumeQueueUrlVar,
@@ -19,6 +19,7 @@ import {
   messagingResources,
 } from '@flotilla/model';
 import { localEnvironment, provisionMessaging, startEmulator, type Emulator } from '../src/index.js';
+import { emulatorClients } from './support.js';
 
 const system = (maxReceiveCount: number, events: string[]) =>
   defineSystem({
@@ -36,21 +37,16 @@ const system = (maxReceiveCount: number, events: string[]) =>
 
 describe('provisionMessaging', () => {
   let emulator: Emulator;
+  let clients: ReturnType<typeof emulatorClients>;
   let sqs: SQSClient;
   let sns: SNSClient;
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0 });
-    const client = {
-      endpoint: emulator.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 't', secretAccessKey: 't' },
-    };
-    sqs = new SQSClient(client);
-    sns = new SNSClient(client);
+    clients = emulatorClients(emulator.endpoint);
+    ({ sqs, sns } = clients);
   });
   afterAll(async () => {
-    sqs.destroy();
-    sns.destroy();
+    clients.destroy();
     await emulator.stop();
   });
 

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { envFor, literalEnv, messagingResources } from '@flotilla/model';
 import { LOCAL_PROCESS_ENV, startStack, type Stack, type StackFile } from '../src/index.js';
 import { eventually } from '../src/testing.js';
-import { alive, fixture, testSystem } from './support.js';
+import { alive, emulatorClients, fixture, testSystem } from './support.js';
 
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
 
@@ -15,6 +15,7 @@ describe('startStack (fixture services)', () => {
   let stack: Stack;
   let stateDir: string;
   const output: string[] = [];
+  let clients: ReturnType<typeof emulatorClients> | undefined;
   let sqs: SQSClient;
   let sns: SNSClient;
 
@@ -32,18 +33,12 @@ describe('startStack (fixture services)', () => {
       output: (line) => output.push(line),
       color: false,
     });
-    const client = {
-      endpoint: stack.emulatorEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 't', secretAccessKey: 't' },
-    };
-    sqs = new SQSClient(client);
-    sns = new SNSClient(client);
+    clients = emulatorClients(stack.emulatorEndpoint);
+    ({ sqs, sns } = clients);
   }, 60_000);
 
   afterAll(async () => {
-    sqs?.destroy();
-    sns?.destroy();
+    clients?.destroy();
     await stack?.stop();
     await rm(stateDir, { recursive: true, force: true });
   }, 30_000);

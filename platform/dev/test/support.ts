@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { defineService, defineSystem, defineTopic } from '@flotilla/model';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { defineService, defineSystem, defineTopic, EMULATOR_CREDENTIALS } from '@flotilla/model';
 
 /** Absolute path of a fixture service entry point. */
 export function fixture(name: string): string {
@@ -44,4 +46,19 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** SQS and SNS clients of the test itself, talking to an emulator endpoint. */
+export function emulatorClients(endpoint: string): { sqs: SQSClient; sns: SNSClient; destroy(): void } {
+  const config = { endpoint, region: 'us-east-1', credentials: EMULATOR_CREDENTIALS };
+  const sqs = new SQSClient(config);
+  const sns = new SNSClient(config);
+  return {
+    sqs,
+    sns,
+    destroy: () => {
+      sqs.destroy();
+      sns.destroy();
+    },
+  };
 }

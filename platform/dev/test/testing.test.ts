@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { consumeQueueUrlVar, ENV, peerUrlVar } from '@flotilla/model';
 import { z } from 'zod';
 import { eventually, startTestStack, type TestStack } from '../src/testing.js';
-import { testSystem } from './support.js';
+import { emulatorClients, testSystem } from './support.js';
 
 const thingEvents = {
   'thing.created': z.object({ id: z.string() }),
@@ -14,17 +14,15 @@ const thingEvents = {
 
 describe('@flotilla/dev/testing', () => {
   let stack: TestStack;
+  let clients: ReturnType<typeof emulatorClients>;
   let sqs: SQSClient;
   beforeAll(async () => {
     stack = await startTestStack(testSystem);
-    sqs = new SQSClient({
-      endpoint: stack.messagingEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 't', secretAccessKey: 't' },
-    });
+    clients = emulatorClients(stack.messagingEndpoint);
+    ({ sqs } = clients);
   });
   afterAll(async () => {
-    sqs.destroy();
+    clients.destroy();
     await stack?.stop();
   });
 
