@@ -87,9 +87,9 @@ export async function deliver(
       body: JSON.stringify(m.envelope),
       attributes: outgoingAttributes({
         type: m.envelope.type,
-        ...(m.traceparent ? { traceparent: m.traceparent } : {}),
-        ...(m.tracestate ? { tracestate: m.tracestate } : {}),
-        ...(m.requestId ? { requestId: m.requestId } : {}),
+        traceparent: m.traceparent,
+        tracestate: m.tracestate,
+        requestId: m.requestId,
       }),
     });
   }

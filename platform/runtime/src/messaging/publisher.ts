@@ -165,8 +165,7 @@ export function createPublisher<S extends EventSchemas>(options: PublisherOption
     o?: PublishOptions,
   ): OutboundMessage {
     const headers = traceHeaders(trace.setSpan(otelContext.active(), span));
-    const requestId = o?.requestId ?? options.requestId?.();
-    return { kind, destination, envelope, ...headers, ...(requestId ? { requestId } : {}) };
+    return { kind, destination, envelope, ...headers, requestId: o?.requestId ?? options.requestId?.() };
   }
 
   function endSpan(span: Span, failure?: DeliveryFailure): void {

@@ -88,12 +88,11 @@ export function createOutbox<DB, S extends EventSchemas = EventSchemas>(
       time: (entry.time ?? new Date()).toISOString(),
       data,
     };
-    const active = entry.traceparent ? {} : createSpanHeaders(kind, destination, envelope);
     const traceContext = {
-      ...(entry.traceparent ? { traceparent: entry.traceparent } : {}),
-      ...(entry.tracestate ? { tracestate: entry.tracestate } : {}),
-      ...active,
-      ...(entry.requestId ? { requestId: entry.requestId } : {}),
+      ...(entry.traceparent
+        ? { traceparent: entry.traceparent, tracestate: entry.tracestate }
+        : createSpanHeaders(kind, destination, envelope)),
+      requestId: entry.requestId,
     };
     await sql`
       insert into flotilla_outbox (event_id, destination_kind, destination, envelope, trace_context)

@@ -95,16 +95,13 @@ interface BatchOutcome {
 }
 
 function toMessage(row: OutboxRow): OutboxMessage {
-  const trace = row.trace_context ?? {};
   return {
     sequence: String(row.sequence),
     kind: row.destination_kind,
     destination: row.destination,
     envelope: row.envelope,
     attempts: row.attempts,
-    ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
-    ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
-    ...(trace.requestId ? { requestId: trace.requestId } : {}),
+    ...row.trace_context,
   };
 }
 

@@ -24,8 +24,8 @@ export function useClients(svc: WiringTarget, options: UseClientsOptions = {}): 
     env: options.env ?? svc.env,
     log: svc.log,
     lifecycle: svc.lifecycle,
-    ...(options.defaults ? { defaults: options.defaults } : {}),
-    ...(options.peers ? { peers: options.peers } : {}),
-    ...(options.cloudMap ? { cloudMap: options.cloudMap } : {}),
+    defaults: options.defaults,
+    peers: options.peers,
+    cloudMap: options.cloudMap,
   });
 }

@@ -47,8 +47,8 @@ export async function useDatabase<DB>(svc: WiringTarget, options: UseDatabaseOpt
     migrations: options.migrations,
     log: svc.log,
     health: svc.health,
-    ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
-    ...(options.template !== undefined ? { template: options.template } : {}),
+    poolSize: options.poolSize,
+    template: options.template,
   });
   onStopPhase(svc, 'database', () => database.close());
   return database;

@@ -60,9 +60,9 @@ export function useOutbox<DB, S extends EventSchemas>(
           kind: m.kind,
           destination,
           envelope: m.envelope,
-          ...(m.traceparent ? { traceparent: m.traceparent } : {}),
-          ...(m.tracestate ? { tracestate: m.tracestate } : {}),
-          ...(m.requestId ? { requestId: m.requestId } : {}),
+          traceparent: m.traceparent,
+          tracestate: m.tracestate,
+          requestId: m.requestId,
         });
       } catch (error) {
         reasons[m.envelope.id] = errorMessage(error);
@@ -79,10 +79,10 @@ export function useOutbox<DB, S extends EventSchemas>(
       database,
       publish,
       log: svc.log.child({ module: 'outbox-relay' }),
-      ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
-      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-      ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.keepSentMs !== undefined ? { keepSentMs: options.keepSentMs } : {}),
+      intervalMs: options.intervalMs,
+      batchSize: options.batchSize,
+      retry: options.retry,
+      keepSentMs: options.keepSentMs,
     });
   });
   onStopPhase(svc, 'outbox-relay', () => relay?.stop());

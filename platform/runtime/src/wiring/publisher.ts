@@ -33,7 +33,7 @@ export function usePublisher<S extends EventSchemas>(
     env,
     log: svc.log,
     requestId: requestContext.requestId,
-    ...(options.retry ? { retry: options.retry } : {}),
-    ...(options.maxBatchDelayMs !== undefined ? { maxBatchDelayMs: options.maxBatchDelayMs } : {}),
+    retry: options.retry,
+    maxBatchDelayMs: options.maxBatchDelayMs,
   });
 }
