@@ -1,5 +1,4 @@
 /** The order as the API shows it, and its repository. */
-import type { Database } from '@flotilla/runtime';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { OrderLine, OrdersTables, OrderStatus } from './schema.js';
 
@@ -15,10 +14,11 @@ export interface Order {
   readonly reason?: string;
 }
 
-type Row = Selectable<OrdersTables['orders']>;
+/** An `orders` row as stored. */
+export type OrderRow = Selectable<OrdersTables['orders']>;
 type Executor = Kysely<OrdersTables> | Transaction<OrdersTables>;
 
-export function toOrder(row: Row): Order {
+export function toOrder(row: OrderRow): Order {
   return {
     id: row.id,
     status: row.status,
@@ -31,13 +31,6 @@ export function toOrder(row: Row): Order {
   };
 }
 
-export async function findOrder(db: Executor, id: string): Promise<Row | undefined> {
+export async function findOrder(db: Executor, id: string): Promise<OrderRow | undefined> {
   return db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-export async function findByIdempotencyKey(
-  database: Database<OrdersTables>,
-  key: string,
-): Promise<Row | undefined> {
-  return database.db.selectFrom('orders').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
 }

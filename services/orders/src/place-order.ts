@@ -12,7 +12,7 @@ import { HttpError, uuidv7, type Database, type Outbox, type PeerClient } from '
 import type { orderEvents } from '@shop/contracts';
 import type { Logger } from 'pino';
 import { releaseStock, reserveStock } from './inventory-client.js';
-import { findByIdempotencyKey, findOrder, toOrder, type Order } from './order.js';
+import { findOrder, toOrder, type Order, type OrderRow } from './order.js';
 import type { OrdersTables } from './schema.js';
 
 export interface PlaceOrderInput {
@@ -60,14 +60,17 @@ export async function placeOrder(
 ): Promise<{ order: Order; replayed: boolean }> {
   const { database, outbox, inventory, log } = deps;
   const hash = requestHash(input);
-  if (idempotencyKey !== undefined) {
-    const earlier = await findByIdempotencyKey(database, idempotencyKey);
-    if (earlier) {
-      if (earlier.request_hash !== hash) throw keyReused(idempotencyKey, earlier.id);
-      return { order: toOrder(earlier), replayed: true };
-    }
-  }
   const orderId = idempotencyKey !== undefined ? orderIdForKey(idempotencyKey) : uuidv7();
+  /** The order an earlier request with the same key stored: it again, or 422 if that request had another body. */
+  const replay = (earlier: OrderRow) => {
+    if (earlier.request_hash !== hash) throw keyReused(idempotencyKey ?? '', orderId);
+    return { order: toOrder(earlier), replayed: true };
+  };
+  if (idempotencyKey !== undefined) {
+    // The key names the order id, so an earlier order with this key is found by its primary key.
+    const earlier = await findOrder(database.db, orderId);
+    if (earlier) return replay(earlier);
+  }
   const reservation = await reserveStock(inventory, orderId, input.items);
 
   let stored;
@@ -108,8 +111,6 @@ export async function placeOrder(
   }
   if (stored) return { order: toOrder(stored), replayed: false };
   const winner = await findOrder(database.db, orderId);
-  if (!winner || (idempotencyKey !== undefined && winner.request_hash !== hash)) {
-    throw keyReused(idempotencyKey ?? '', orderId);
-  }
-  return { order: toOrder(winner), replayed: true };
+  if (!winner) throw keyReused(idempotencyKey ?? '', orderId);
+  return replay(winner);
 }
