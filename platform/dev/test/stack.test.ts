@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { envFor, literalEnv, messagingResources } from '@flotilla/model';
+import { envFor, literalEnv, messagingResources, topicArnVar } from '@flotilla/model';
 import { LOCAL_PROCESS_ENV, startStack, type Stack, type StackFile } from '../src/index.js';
 import { eventually } from '../src/testing.js';
 import { alive, emulatorClients, fixture, testSystem } from './support.js';
@@ -97,10 +97,13 @@ describe('startStack (fixture services)', () => {
   it('delivers a published event raw, only to the queues whose filter policy matches its type', async () => {
     const { topics } = messagingResources(testSystem, stack.environment);
     const env = (name: string) => literalEnv(envFor(testSystem, name, stack.environment));
+    // The publisher's variable names the topic the stack created.
+    const topicArn = env('web')[topicArnVar('things')];
+    expect(topicArn).toBe(topics[0]!.arn);
     const publish = (type: string) =>
       sns.send(
         new PublishCommand({
-          TopicArn: env('web').TOPIC_THINGS_ARN ?? topics[0]!.arn,
+          TopicArn: topicArn,
           Message: JSON.stringify({ type, id: `${type}-1` }),
           MessageAttributes: { type: { DataType: 'String', StringValue: type } },
         }),
