@@ -108,6 +108,29 @@ describe.each(envs)('environment %s', (name, env) => {
     }
   });
 
+  it('hardens every platform component workload (collector, emulator, Postgres) for Pod Security restricted', () => {
+    const components = workloads.filter((w) => !modelNames.has(w.metadata.name));
+    expect(components.map((w) => w.metadata.name)).toContain('otel-collector');
+    for (const w of components) {
+      const pod = spec(w).template.spec;
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+      for (const c of pod.containers) {
+        expect(c.securityContext).toEqual({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
+        expect(c.readinessProbe).toBeDefined();
+        expect(c.livenessProbe).toEqual({ ...c.readinessProbe, failureThreshold: 6 });
+        expect(c.resources.limits.memory).toBeDefined();
+      }
+    }
+  });
+
   it('puts exactly the env of envFor into each container (literals, Secret keys, downward API)', () => {
     for (const d of deployments) {
       const expected = Object.entries(envFor(shop, d.metadata.name, env.runtime)).map(([k, v]) =>
