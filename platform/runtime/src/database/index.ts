@@ -5,20 +5,13 @@ export {
   type OpenDatabaseOptions,
   type TransactionOptions,
 } from './database.js';
-export {
-  MigrationError,
-  runMigrations,
-  type Migration,
-  type MigrationReport,
-  type MigrationScope,
-} from './migrations.js';
+export { MigrationError, type Migration, type MigrationReport, type MigrationScope } from './migrations.js';
 export { PGliteDialect } from './pglite-dialect.js';
 export {
   createPgliteDataDir,
   defaultPgliteTemplateDir,
   ensurePgliteTemplate,
   isPgliteDataDir,
-  PGLITE_TEMPLATE_DIR_ENV,
   type PgliteTemplateOptions,
 } from './pglite-template.js';
 export type { PlatformTables } from './platform-schema.js';

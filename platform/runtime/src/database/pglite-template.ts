@@ -19,7 +19,7 @@ import { ENV } from '@flotilla/model';
 import type { Logger } from '../kit.js';
 
 /** Variable that overrides where the template lives (e.g. a CI cache directory). */
-export const PGLITE_TEMPLATE_DIR_ENV = 'FLOTILLA_PGLITE_TEMPLATE_DIR';
+const PGLITE_TEMPLATE_DIR_ENV = 'FLOTILLA_PGLITE_TEMPLATE_DIR';
 
 /** File written into a finished template; its presence means initdb completed. Never copied into a database. */
 const MARKER = 'flotilla-template.json';

@@ -111,8 +111,8 @@ function loadExpress(): typeof import('express') {
 
 /**
  * Whether a request may carry a body for the parser: type-is's `hasBody` test, which body-parser makes too
- * (`content-length: 0` counts; the parser then gives `{}`). Not the question `requireJson` asks: whether
- * there is a non-empty body whose type must be JSON.
+ * (`content-length: 0` counts; the parser then gives `{}`). Not the question `validate` asks of a body
+ * schema's request: whether there is a non-empty body whose type must be JSON.
  */
 function mayHaveBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;

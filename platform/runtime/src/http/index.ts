@@ -8,7 +8,7 @@ export {
   type HttpErrorOptions,
   type Problem,
 } from './problem.js';
-export { validate, requireJson, JSON_TYPES, type RequestSchemas } from './validate.js';
-export { errorHandler, notFound, sendProblem } from './errors.js';
-export { requestId, requestIdOf, REQUEST_ID_HEADER } from './request-id.js';
-export { observeRequests, routeOf } from './observe.js';
+export { validate, JSON_TYPES, type RequestSchemas } from './validate.js';
+export { sendProblem } from './errors.js';
+export { requestId, REQUEST_ID_HEADER } from './request-id.js';
+export { observeRequests } from './observe.js';

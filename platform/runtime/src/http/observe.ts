@@ -27,7 +27,7 @@ import type { InFlightRequests } from '../lifecycle/in-flight.js';
 import { traceFieldsOf } from '../log/trace-ids.js';
 
 /** Route pattern of a handled request (`/orders/:id`), or undefined when no route matched. */
-export function routeOf(req: Request): string | undefined {
+function routeOf(req: Request): string | undefined {
   const path = (req.route as { path?: unknown } | undefined)?.path;
   // baseUrl is unset again once the app's router has handed the request to the final handler (errors, 404).
   return typeof path === 'string' ? `${(req.baseUrl as string | undefined) ?? ''}${path}` : undefined;
@@ -37,7 +37,7 @@ export function routeOf(req: Request): string | undefined {
 const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 /** Status logged and recorded when the client went away before the response was complete (nginx's 499). */
-export const CLIENT_CLOSED_REQUEST = 499;
+const CLIENT_CLOSED_REQUEST = 499;
 
 /** Options of {@link observeRequests}. */
 export interface ObserveRequestsOptions {

@@ -9,7 +9,7 @@ export { REQUEST_ID_HEADER };
 const SANE_ID = /^[A-Za-z0-9._~:+=/-]{1,128}$/;
 
 /** The caller's `x-request-id` when it is sane, else a new UUID. */
-export function requestIdOf(header: string | string[] | undefined): string {
+function requestIdOf(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
   return value !== undefined && SANE_ID.test(value) ? value : randomUUID();
 }

@@ -48,14 +48,6 @@ export function validate<
   } as unknown as RequestHandler<Out<P>, unknown, Out<B>, Out<Q>>;
 }
 
-/** Middleware answering 415 when a request has a body that is not JSON. */
-export function requireJson(): RequestHandler {
-  return function requireJsonBody(req, _res, next) {
-    assertJsonBody(req);
-    next();
-  };
-}
-
 function assertJsonBody(req: Request): void {
   if (!hasNonEmptyBody(req) || req.is(JSON_TYPES)) return;
   const type = req.headers['content-type'];

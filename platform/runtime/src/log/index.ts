@@ -1,10 +1,5 @@
 export { createLogger, type LoggerOptions, type Logger } from './logger.js';
 export { toXrayTraceId, traceFieldsOf, activeTraceFields, type TraceFields } from './trace-ids.js';
-export { redactSecrets, REDACTED } from './redact.js';
+export { redactSecrets } from './redact.js';
 export { flushAndExit } from './flush.js';
-export {
-  stdoutDestination,
-  WindowBatchedDestination,
-  BATCH_WINDOW_MS,
-  type BufferedDestination,
-} from './destination.js';
+export { WindowBatchedDestination, BATCH_WINDOW_MS, type BufferedDestination } from './destination.js';

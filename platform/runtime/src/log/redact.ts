@@ -1,5 +1,5 @@
 /** What replaces a secret in a log line. */
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /** Auth headers, matched exactly (case-insensitive). */
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);

@@ -1,7 +1,5 @@
 export {
   startTelemetry,
-  samplerFor,
-  resourceFor,
   instrumentations,
   type Telemetry,
   type TelemetryResourceInfo,

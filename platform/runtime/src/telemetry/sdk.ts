@@ -50,7 +50,7 @@ export interface Telemetry {
 }
 
 /** Sampler from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG. */
-export function samplerFor(config: Pick<TelemetryConfig, 'sampler' | 'samplerRatio'>): Sampler {
+function samplerFor(config: Pick<TelemetryConfig, 'sampler' | 'samplerRatio'>): Sampler {
   switch (config.sampler) {
     case 'always_on':
       return new AlwaysOnSampler();
@@ -68,7 +68,7 @@ export function samplerFor(config: Pick<TelemetryConfig, 'sampler' | 'samplerRat
 }
 
 /** Resource attributes: OTEL_RESOURCE_ATTRIBUTES, overridden by the explicit values. */
-export function resourceFor(config: TelemetryConfig, info: TelemetryResourceInfo): Resource {
+function resourceFor(config: TelemetryConfig, info: TelemetryResourceInfo): Resource {
   const attrs: Record<string, string> = { ...config.resourceAttributes };
   const set = (key: string, value: string | undefined) => {
     if (value !== undefined && value !== '') attrs[key] = value;
