@@ -20,19 +20,21 @@ import { useAwsClients } from './aws.js';
 import { onStartPhase, onStopPhase } from './phases.js';
 import { requireVar, type WiringOptions, type WiringTarget } from './target.js';
 
+/** The consumer options `useConsumer` passes through. */
+const TUNING_KEYS = [
+  'concurrency',
+  'batchSize',
+  'receiveLoops',
+  'waitTimeSeconds',
+  'visibilityTimeoutSeconds',
+  'heartbeat',
+  'backoff',
+  'deleteDelayMs',
+  'stopTimeoutMs',
+] as const satisfies readonly (keyof ConsumerOptions<EventSchemas>)[];
+
 /** Tuning of the consumer (see `ConsumerOptions` for each default). */
-export type ConsumerTuning = Pick<
-  ConsumerOptions<EventSchemas>,
-  | 'concurrency'
-  | 'batchSize'
-  | 'receiveLoops'
-  | 'waitTimeSeconds'
-  | 'visibilityTimeoutSeconds'
-  | 'heartbeat'
-  | 'backoff'
-  | 'deleteDelayMs'
-  | 'stopTimeoutMs'
->;
+export type ConsumerTuning = Pick<ConsumerOptions<EventSchemas>, (typeof TUNING_KEYS)[number]>;
 
 /** Options of a consumer without inbox: the handler must be idempotent by itself. */
 export interface PlainConsumerOptions<S extends EventSchemas> extends WiringOptions, ConsumerTuning {
@@ -119,18 +121,6 @@ export function useConsumer<S extends EventSchemas, DB>(
   onStopPhase(svc, 'consumers', () => consumer.stop());
   return consumer;
 }
-
-const TUNING_KEYS = [
-  'concurrency',
-  'batchSize',
-  'receiveLoops',
-  'waitTimeSeconds',
-  'visibilityTimeoutSeconds',
-  'heartbeat',
-  'backoff',
-  'deleteDelayMs',
-  'stopTimeoutMs',
-] as const satisfies readonly (keyof ConsumerTuning)[];
 
 function tuningOf(options: ConsumerTuning): ConsumerTuning {
   const out: Record<string, unknown> = {};
