@@ -7,6 +7,7 @@
  * @see https://argo-cd.readthedocs.io/en/stable/operator-manual/cluster-bootstrapping/
  */
 import type { System } from '@flotilla/model';
+import { posix } from 'node:path';
 import { Chart, type App } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Application, AppProject, type ApplicationSpecIgnoreDifferences } from '../../imports/argoproj.io.js';
@@ -163,6 +164,22 @@ export function manifestApps(system: System, env: FlotillaEnvironment): Manifest
 
 const IN_CLUSTER = 'https://kubernetes.default.svc';
 
+/** Props' GitOps settings with every default applied (shared by the root and the child Applications). */
+function gitOpsOf(props: ArgoCdAppsProps): Required<GitOpsSettings> {
+  const git = { ...DEFAULT_GITOPS, ...props.gitops };
+  return {
+    repoUrl: git.repoUrl,
+    targetRevision: git.targetRevision ?? 'main',
+    manifestsRoot: git.manifestsRoot ?? 'dist',
+    argoNamespace: git.argoNamespace ?? 'argocd',
+  };
+}
+
+/** Labels of every Argo CD object of a system. */
+function argoLabels(system: System): Record<string, string> {
+  return { [LABEL.partOf]: system.name, [LABEL.managedBy]: MANAGED_BY };
+}
+
 /** Automated sync with pruning and self-heal, server-side apply, and retries while dependencies start. */
 function syncPolicy(createNamespace: boolean, respectIgnore: boolean) {
   return {
@@ -189,10 +206,10 @@ export class ArgoCdApps extends Construct {
   constructor(scope: Construct, id: string, props: ArgoCdAppsProps) {
     super(scope, id);
     const { system, environment: env } = props;
-    const git = { ...DEFAULT_GITOPS, ...props.gitops };
-    const argoNs = git.argoNamespace ?? 'argocd';
+    const git = gitOpsOf(props);
+    const argoNs = git.argoNamespace;
     const prefix = `${system.name}-${env.name}`;
-    const labels = { [LABEL.partOf]: system.name, [LABEL.managedBy]: MANAGED_BY };
+    const labels = argoLabels(system);
     const addons = env.platform === 'eks' ? helmAddons(system, env) : [];
     const meta = (name: string, wave: number) => ({
       name,
@@ -252,7 +269,7 @@ export class ArgoCdApps extends Construct {
       });
     }
 
-    const path = `${git.manifestsRoot ?? 'dist'}/${env.name}`;
+    const path = `${git.manifestsRoot}/${env.name}`;
     for (const app of manifestApps(system, env)) {
       new Application(this, `app-${app.name}`, {
         metadata: meta(`${prefix}-${app.name}`, app.wave),
@@ -260,7 +277,7 @@ export class ArgoCdApps extends Construct {
           project: prefix,
           source: {
             repoUrl: git.repoUrl,
-            targetRevision: git.targetRevision ?? 'main',
+            targetRevision: git.targetRevision,
             path,
             directory: { include: app.file },
           },
@@ -278,24 +295,24 @@ export class ArgoCdRoot extends Construct {
   constructor(scope: Construct, id: string, props: ArgoCdAppsProps) {
     super(scope, id);
     const { system, environment: env } = props;
-    const git = { ...DEFAULT_GITOPS, ...props.gitops };
-    const argoNs = git.argoNamespace ?? 'argocd';
+    const git = gitOpsOf(props);
     new Application(this, 'Root', {
       metadata: {
         name: `${system.name}-${env.name}`,
-        namespace: argoNs,
-        labels: { [LABEL.partOf]: system.name, [LABEL.managedBy]: MANAGED_BY },
+        namespace: git.argoNamespace,
+        labels: argoLabels(system),
       },
       spec: {
         // The built-in project: the root app creates the projects themselves.
         project: 'default',
         source: {
           repoUrl: git.repoUrl,
-          targetRevision: git.targetRevision ?? 'main',
-          path: `${git.manifestsRoot ?? 'dist'}/${env.name}/argocd`,
-          directory: { include: 'apps.k8s.yaml' },
+          targetRevision: git.targetRevision,
+          // The folder and file of the apps chart (ARGOCD_FILES.apps) inside the environment's folder.
+          path: `${git.manifestsRoot}/${env.name}/${posix.dirname(ARGOCD_FILES.apps)}`,
+          directory: { include: posix.basename(ARGOCD_FILES.apps) },
         },
-        destination: { server: IN_CLUSTER, namespace: argoNs },
+        destination: { server: IN_CLUSTER, namespace: git.argoNamespace },
         syncPolicy: syncPolicy(false, false),
       },
     });
