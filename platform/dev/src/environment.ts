@@ -18,9 +18,6 @@ export interface LocalEnvironmentOptions {
   readonly logLevel?: RuntimeEnvironment['logLevel'];
 }
 
-/** Account id of every emulator: part of the ARNs the model computes. */
-export { EMULATOR_ACCOUNT_ID };
-
 /** The environment `make dev` runs in: name `local`, processes on 127.0.0.1, emulator, embedded databases. */
 export function localEnvironment(options: LocalEnvironmentOptions): RuntimeEnvironment {
   return {

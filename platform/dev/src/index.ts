@@ -10,7 +10,7 @@ export {
   type StackOptions,
   type RunningService,
 } from './stack.js';
-export { localEnvironment, EMULATOR_ACCOUNT_ID, type LocalEnvironmentOptions } from './environment.js';
+export { localEnvironment, type LocalEnvironmentOptions } from './environment.js';
 export { startEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
 export { provisionMessaging, type ProvisionReport, type ProvisionTarget } from './provision.js';
 export {

@@ -49,7 +49,7 @@ function paint(color: boolean, code: string, text: string): string {
 }
 
 /** A stable colour per service name, so each service's lines are easy to follow. */
-export function serviceColor(name: string): string {
+function serviceColor(name: string): string {
   let hash = 0;
   for (const ch of name) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   return SERVICE_COLORS[hash % SERVICE_COLORS.length]!;

@@ -14,13 +14,13 @@ export interface Trace {
 }
 
 /** A span with its depth in the trace tree, in display order (parents before children, by start time). */
-export interface PlacedSpan {
+interface PlacedSpan {
   readonly span: SpanRecord;
   readonly depth: number;
 }
 
 /** Orders a trace's spans as a tree; spans whose parent has not arrived are shown as roots. */
-export function placeSpans(spans: readonly SpanRecord[]): PlacedSpan[] {
+function placeSpans(spans: readonly SpanRecord[]): PlacedSpan[] {
   const ids = new Set(spans.map((s) => s.spanId));
   const children = new Map<string, SpanRecord[]>();
   const roots: SpanRecord[] = [];
@@ -40,7 +40,7 @@ export function placeSpans(spans: readonly SpanRecord[]): PlacedSpan[] {
   return out;
 }
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
   if (ms < 1000) return `${ms.toFixed(1)} ms`;
   return `${(ms / 1000).toFixed(2)} s`;
