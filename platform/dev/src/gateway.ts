@@ -25,16 +25,15 @@ export interface GatewayRoute {
   readonly port: number;
 }
 
-/** The routes of a system in an environment, longest prefix first (as the ingress orders them). */
+/** The routes of a system in an environment (the gateway tries the longest prefix first). */
 export function gatewayRoutes(system: System, env: RuntimeEnvironment): GatewayRoute[] {
-  const routes = system.services.flatMap((s) =>
+  return system.services.flatMap((s) =>
     s.routes.map((prefix) => ({
       prefix: normalizePrefix(prefix),
       service: s.name,
       port: portOf(system, s.name, env),
     })),
   );
-  return routes.sort((a, b) => b.prefix.length - a.prefix.length || a.prefix.localeCompare(b.prefix));
 }
 
 /** A trailing slash does not change a Kubernetes `Prefix` match: `/api/` and `/api` are the same. */
@@ -95,7 +94,10 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 
 /** Starts the gateway on 127.0.0.1. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const routes = [...options.routes].sort((a, b) => b.prefix.length - a.prefix.length);
+  // Longest prefix first, as the ingress orders them.
+  const routes = [...options.routes].sort(
+    (a, b) => b.prefix.length - a.prefix.length || a.prefix.localeCompare(b.prefix),
+  );
   const agent = new Agent({ keepAlive: true });
   const timeoutMs = (options.upstreamTimeoutSeconds ?? 60) * 1000;
 
