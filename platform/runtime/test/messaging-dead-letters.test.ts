@@ -41,15 +41,7 @@ describe('dead letters', () => {
     const sent = await Promise.all(
       ['a', 'b'].map((name) => sendEvent(stack.sqs, jobs.url, 'job.run', { name })),
     );
-    await new Promise<void>((resolve, reject) => {
-      const end = Date.now() + 5000;
-      const tick = async (): Promise<void> => {
-        if ((await depth(stack.sqs, jobs.dlq.url)) === 2) return resolve();
-        if (Date.now() > end) return reject(new Error('DLQ never reached 2'));
-        setTimeout(() => void tick(), 20);
-      };
-      void tick();
-    });
+    await until(async () => (await depth(stack.sqs, jobs.dlq.url)) === 2, 5000);
 
     const report = await listDeadLetters(stack.resources, { sqs: stack.sqs, sampleSize: 5 });
     const row = report.find((r) => r.service === 'worker' && r.key === 'jobs')!;

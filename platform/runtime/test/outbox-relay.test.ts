@@ -18,6 +18,7 @@ import {
   topicWithQueue,
   type EmulatorClients,
 } from './support/db-outbox-publisher.js';
+import { until } from './support/messaging-queues.js';
 
 interface OrdersDB {
   orders: { id: string; total: number };
@@ -50,14 +51,6 @@ async function destinations() {
   });
   return { topic, commands, publish };
 }
-
-const until = async (condition: () => Promise<boolean> | boolean, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 describeEachEngine('outbox relay', (engine) => {
   let database: Database<OrdersDB>;
@@ -109,7 +102,7 @@ describeEachEngine('outbox relay', (engine) => {
     expect(received.map((r) => r.id).sort()).toEqual([...committed].sort());
     expect(received.map((r) => r.id)).not.toContain(rolledBack);
     expect(received.every((r) => r.type === 'order.placed')).toBe(true);
-    await until(async () => (await outbox.pending()) === 0);
+    await until(async () => (await outbox.pending()) === 0, 10_000);
   });
 
   test('send delivers a command to a queue with its envelope and trace context', async () => {
@@ -161,7 +154,7 @@ describeEachEngine('outbox relay', (engine) => {
     const flattened = calls.flat();
     expect(flattened.indexOf(written[2]!, 3)).toBeLessThan(flattened.indexOf(written[10]!));
 
-    await until(async () => (await outbox.pending()) === 0); // marked sent (committed on a server)
+    await until(async () => (await outbox.pending()) === 0, 10_000); // marked sent (committed on a server)
     const row = await sql<{ attempts: number; last_error: string; sent: boolean }>`
       select attempts, last_error, sent_at is not null as sent from flotilla_outbox where event_id = ${written[2]}`.execute(
       database.db,
@@ -212,7 +205,7 @@ describeEachEngine('outbox relay', (engine) => {
           database.db,
         )
       ).rows;
-    await until(async () => (await stuckRow())[0]?.last_error !== null);
+    await until(async () => (await stuckRow())[0]?.last_error !== null, 10_000);
     expect(await stuckRow()).toEqual([{ last_error: 'no topic named no-such-topic', sent: false }]);
   });
 
@@ -231,7 +224,7 @@ describeEachEngine('outbox relay', (engine) => {
     await database.transaction((trx) =>
       outbox.publish(trx, 'order-events', { type: 'order.placed', data: {} }),
     );
-    await until(() => entered);
+    await until(() => entered, 10_000);
     let stopped = false;
     const stopping = started.stop().then(() => (stopped = true));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -296,7 +289,7 @@ describePostgresTier('outbox relay replicas', (engine) => {
           })),
         );
       }
-      await until(async () => (await outboxes[0]!.pending()) === 0);
+      await until(async () => (await outboxes[0]!.pending()) === 0, 10_000);
       expect(seen).toEqual(written);
     } finally {
       await Promise.all(relays.map((r) => r.stop()));
