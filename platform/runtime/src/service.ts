@@ -13,8 +13,8 @@ import { gracefulShutdown, handleSignals, ShutdownError, type ShutdownResult } f
 import { errorMessage } from './kit.js';
 import { flushAndExit } from './log/flush.js';
 import { createLogger } from './log/logger.js';
-import { currentTelemetry, setCurrentTelemetry } from './telemetry/global.js';
-import { startTelemetry, type Telemetry } from './telemetry/sdk.js';
+import { processTelemetry } from './telemetry/global.js';
+import type { Telemetry } from './telemetry/sdk.js';
 
 /** Exit code after a configuration error (sysexits EX_CONFIG), so it stands out from crashes in pod status. */
 export const EXIT_CONFIG = 78;
@@ -94,7 +94,7 @@ export function createService<S extends ConfigShape = Record<never, never>>(
     base: { version: config.service.version, environment: config.service.environment },
     destination: spec.logDestination,
   });
-  const telemetry = telemetryFor(config);
+  const telemetry = processTelemetry(config);
   const lifecycle = new ServiceLifecycle();
   // Registered first so it runs last: spans of the other hooks' work are still exported.
   if (telemetry !== undefined) lifecycle.onStop('telemetry', () => telemetry.shutdown());
@@ -200,20 +200,6 @@ function loadOrExit<S extends ConfigShape>(
     log.fatal({ issues: err.issues }, err.message);
     process.exit(EXIT_CONFIG);
   }
-}
-
-function telemetryFor(config: Config<ConfigShape>): Telemetry | undefined {
-  const existing = currentTelemetry();
-  if (existing !== undefined || config.telemetry.disabled) return existing;
-  const telemetry = startTelemetry(config.telemetry, {
-    serviceVersion: config.service.version,
-    environment: config.service.environment,
-    podName: config.kubernetes.podName,
-    namespace: config.kubernetes.namespace,
-    nodeName: config.kubernetes.nodeName,
-  });
-  setCurrentTelemetry(telemetry);
-  return telemetry;
 }
 
 /** A crash is logged as one JSON line (with the error) before the process exits 1. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ENV } from '@flotilla/model';
 import { z } from 'zod';
-import { ConfigError, loadConfig, loadTelemetryConfig } from '../src/index.js';
+import { ConfigError, loadConfig } from '../src/index.js';
 import { baseEnv, spawnChildService } from './support/child-service.js';
 
 const valid = {
@@ -146,18 +146,18 @@ describe('loadConfig', () => {
     expect(err.issues[0]?.message).toContain('base variable');
   });
 
-  it('reads only the telemetry part for the preload', () => {
-    const t = loadTelemetryConfig({
-      SERVICE_NAME: 'orders',
+  it('reads the telemetry variables: OTEL_SERVICE_NAME wins, exporters can be off, instrumentations listed', () => {
+    const t = loadConfig(undefined, {
+      ...valid,
       OTEL_SERVICE_NAME: 'orders-api',
       OTEL_TRACES_EXPORTER: 'none',
-    });
+    }).telemetry;
     expect(t.serviceName).toBe('orders-api');
     expect(t.tracesUrl).toBeUndefined();
     // The libraries under the kit's own spans; express is opt-in.
     expect(t.instrumentations).toEqual(['http', 'aws-sdk', 'pg']);
     expect(
-      loadTelemetryConfig({ SERVICE_NAME: 'orders', OTEL_NODE_ENABLED_INSTRUMENTATIONS: ' PG, express ' })
+      loadConfig(undefined, { ...valid, OTEL_NODE_ENABLED_INSTRUMENTATIONS: ' PG, express ' }).telemetry
         .instrumentations,
     ).toEqual(['pg', 'express']);
   });

@@ -1,6 +1,5 @@
 export {
   loadConfig,
-  loadTelemetryConfig,
   type BaseConfig,
   type Config,
   type ConfigShape,

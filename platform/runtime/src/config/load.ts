@@ -109,20 +109,6 @@ export function loadConfig<S extends ConfigShape = Record<never, never>>(
   return { ...own, ...base } as Config<S>;
 }
 
-/** Only the telemetry part, for the preload that starts OpenTelemetry before the service's code loads. */
-export function loadTelemetryConfig(env: Env = process.env): TelemetryConfig {
-  const { OTEL_SERVICE_NAME, ...rest } = baseConfigShape;
-  const otel = Object.fromEntries(Object.entries(rest).filter(([k]) => k.startsWith('OTEL_')));
-  const schema = z.object({ ...otel, OTEL_SERVICE_NAME, [ENV.serviceName]: z.string().optional() });
-  const result = schema.safeParse(env);
-  if (!result.success) throw new ConfigError(issuesOf(result.error, env));
-  const v = result.data as Record<string, unknown>;
-  return telemetryOf(
-    v,
-    (v.OTEL_SERVICE_NAME as string | undefined) ?? (v[ENV.serviceName] as string) ?? 'unknown_service',
-  );
-}
-
 function issuesOf(error: z.ZodError, env: Env): ConfigIssue[] {
   const byVar = new Map<string, string>();
   for (const issue of error.issues) {

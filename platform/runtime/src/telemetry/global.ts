@@ -1,4 +1,5 @@
-import type { Telemetry } from './sdk.js';
+import type { BaseConfig } from '../config/load.js';
+import { startTelemetry, type Telemetry } from './sdk.js';
 
 // A global symbol, not a module variable: the preload and the service may load this module through
 // different specifiers (source vs build), and there must still be only one SDK per process.
@@ -12,4 +13,23 @@ export function currentTelemetry(): Telemetry | undefined {
 
 export function setCurrentTelemetry(telemetry: Telemetry): void {
   (globalThis as Holder)[KEY] = telemetry;
+}
+
+/**
+ * The process's telemetry for a service's configuration: the one already started (by the preload, or an
+ * earlier service in the same process), else a new SDK, unless OTEL_SDK_DISABLED. The preload and
+ * createService both start it here, so both give spans the same resource.
+ */
+export function processTelemetry(config: BaseConfig): Telemetry | undefined {
+  const existing = currentTelemetry();
+  if (existing !== undefined || config.telemetry.disabled) return existing;
+  const telemetry = startTelemetry(config.telemetry, {
+    serviceVersion: config.service.version,
+    environment: config.service.environment,
+    podName: config.kubernetes.podName,
+    namespace: config.kubernetes.namespace,
+    nodeName: config.kubernetes.nodeName,
+  });
+  setCurrentTelemetry(telemetry);
+  return telemetry;
 }

@@ -5,43 +5,33 @@
  * `express`, `pg` or the AWS SDK is evaluated before any line of the importing file runs, so starting the
  * SDK inside the service's code is too late for them. This module runs before the service's code: it
  * registers the import-in-the-middle loader hook (how OpenTelemetry sees ESM imports; needs Node >= 20.6
- * for `module.register`) and starts the SDK from the `OTEL_*` variables. `createService` then reuses it.
+ * for `module.register`) and starts the SDK from the service's base variables, as `createService` would
+ * (`processTelemetry`); `createService` then reuses it.
  *
- * Invalid telemetry variables do not stop the process here: createService reports them with every other
- * invalid variable and exits.
+ * Invalid variables do not stop the process here: createService reports them with the service's own
+ * and exits.
  * @see https://github.com/open-telemetry/opentelemetry-js/blob/main/doc/esm-support.md
  */
 import { register } from 'node:module';
-import { ENV } from '@flotilla/model';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
-import { loadTelemetryConfig } from '../config/load.js';
-import { currentTelemetry, setCurrentTelemetry } from './global.js';
-import { startTelemetry } from './sdk.js';
+import { loadConfig, type BaseConfig } from '../config/load.js';
+import { currentTelemetry, processTelemetry } from './global.js';
 
-function telemetryConfig(): ReturnType<typeof loadTelemetryConfig> | undefined {
+function baseConfig(): BaseConfig | undefined {
   try {
-    return loadTelemetryConfig(process.env);
+    return loadConfig(undefined, process.env);
   } catch {
     return undefined;
   }
 }
 
-const config = currentTelemetry() === undefined ? telemetryConfig() : undefined;
-if (config !== undefined && !config.disabled) {
+const config = currentTelemetry() === undefined ? baseConfig() : undefined;
+if (config !== undefined && !config.telemetry.disabled) {
   // Intercept only the modules an instrumentation hooks (express, pg, the AWS SDK's internals), not every
   // ES module the service loads: wrapping all of them costs start-up time.
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
   register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
-  const env = process.env;
-  setCurrentTelemetry(
-    startTelemetry(config, {
-      serviceVersion: env[ENV.serviceVersion],
-      environment: env[ENV.environment],
-      podName: env[ENV.podName],
-      namespace: env[ENV.podNamespace],
-      nodeName: env[ENV.nodeName],
-    }),
-  );
+  processTelemetry(config);
   // The service's imports must not run before the loader knows which modules to wrap.
   await waitForAllMessagesAcknowledged();
 }
