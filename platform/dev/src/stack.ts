@@ -252,6 +252,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     let stopping = false;
     const procs = new Map<string, SupervisedProcess>();
+    /** The services as they are now: for `Stack.services()` and stack.json. */
+    const running = (): RunningService[] =>
+      services.map((s) => {
+        const p = procs.get(s.name);
+        return {
+          name: s.name,
+          url: s.url,
+          port: s.port,
+          pid: p?.pid,
+          state: p?.state ?? 'stopped',
+          routes: s.routes,
+          ...(s.dataDir ? { dataDir: s.dataDir } : {}),
+        };
+      });
     const fileContent = (): StackFile => ({
       gatewayUrl: gateway.url,
       emulatorEndpoint: emulator.endpoint,
@@ -259,18 +273,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       pid: process.pid,
       startedAt: new Date(startedAt).toISOString(),
       services: Object.fromEntries(
-        services.map((s) => {
-          const p = procs.get(s.name);
-          return [
-            s.name,
-            {
-              url: s.url,
-              port: s.port,
-              ...(p?.pid !== undefined ? { pid: p.pid } : {}),
-              state: p?.state ?? 'stopped',
-            },
-          ];
-        }),
+        running().map(({ name, url, port, pid, state }) => [
+          name,
+          { url, port, ...(pid !== undefined ? { pid } : {}), state },
+        ]),
       ),
     });
     // Writes are chained so an older snapshot never overwrites a newer one.
@@ -367,19 +373,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stackFile: stackFilePath,
       environment: env,
       messaging,
-      services: () =>
-        services.map((s) => {
-          const p = procs.get(s.name)!;
-          return {
-            name: s.name,
-            url: s.url,
-            port: s.port,
-            pid: p.pid,
-            state: p.state,
-            routes: s.routes,
-            ...(s.dataDir ? { dataDir: s.dataDir } : {}),
-          };
-        }),
+      services: running,
       stop: () => (stopped ??= cleanup()),
     };
   } catch (err) {
