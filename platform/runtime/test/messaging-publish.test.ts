@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { queueUrl, type QueueResource } from '@flotilla/model';
+import { EMULATOR_ACCOUNT_ID, queueUrl, type QueueResource } from '@flotilla/model';
 import {
   createPublisher,
   EventValidationError,
@@ -168,7 +168,7 @@ describe('publish', () => {
     const sqs = new SQSClient(config);
     const sns = new SNSClient(config);
     const url = queueUrl(
-      { aws: { region: 'us-east-1', accountId: '000000000000' }, messagingEndpoint: config.endpoint },
+      { aws: { region: 'us-east-1', accountId: EMULATOR_ACCOUNT_ID }, messagingEndpoint: config.endpoint },
       'late',
     );
     const p = createPublisher({

@@ -2,14 +2,10 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import type { FauxqsServer } from 'fauxqs';
 import { describeEachEngine, type TestEngine } from './support/db-engines.js';
-import {
-  clientsFor,
-  receiveAll,
-  topicWithQueue,
-  type EmulatorClients,
-} from './support/db-outbox-publisher.js';
+import { receiveAll, topicWithQueue } from './support/db-outbox-publisher.js';
+import { emulatorClients, startMessagingEmulator, type EmulatorClients } from './support/messaging-stack.js';
 
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'outbox-crash.ts');
 
@@ -17,9 +13,8 @@ let server: FauxqsServer;
 let endpoint: string;
 let clients: EmulatorClients;
 beforeAll(async () => {
-  server = await startFauxqs({ port: 0, logger: false });
-  endpoint = `http://127.0.0.1:${server.port}`;
-  clients = clientsFor(endpoint);
+  ({ server, endpoint } = await startMessagingEmulator());
+  clients = emulatorClients(endpoint);
 });
 afterAll(async () => {
   clients.sns.destroy();

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import type { FauxqsServer } from 'fauxqs';
 import { openDatabase, type Database, type Migration } from '../src/database/index.js';
 import {
   createOutbox,
@@ -10,15 +10,9 @@ import {
   type OutboxRelay,
 } from '../src/outbox/index.js';
 import { describeEachEngine, describePostgresTier, silentLog } from './support/db-engines.js';
-import {
-  clientsFor,
-  createQueue,
-  receiveAll,
-  snsSqsPublish,
-  topicWithQueue,
-  type EmulatorClients,
-} from './support/db-outbox-publisher.js';
+import { createQueue, receiveAll, snsSqsPublish, topicWithQueue } from './support/db-outbox-publisher.js';
 import { until } from './support/messaging-queues.js';
+import { emulatorClients, startMessagingEmulator, type EmulatorClients } from './support/messaging-stack.js';
 
 interface OrdersDB {
   orders: { id: string; total: number };
@@ -30,8 +24,9 @@ const MIGRATIONS: Migration[] = [
 let server: FauxqsServer;
 let clients: EmulatorClients;
 beforeAll(async () => {
-  server = await startFauxqs({ port: 0, logger: false });
-  clients = clientsFor(`http://127.0.0.1:${server.port}`);
+  const emulator = await startMessagingEmulator();
+  server = emulator.server;
+  clients = emulatorClients(emulator.endpoint);
 });
 afterAll(async () => {
   clients.sns.destroy();

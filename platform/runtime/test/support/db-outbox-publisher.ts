@@ -3,31 +3,17 @@
  * the outbox tests against fauxqs; plus helpers to create a topic with a subscribed queue and read it.
  * (Services use the messaging module's publisher; this one exists so the outbox tests depend on nothing else.)
  */
-import { PublishBatchCommand, SNSClient, CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import { PublishBatchCommand, CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { OutboxMessage, OutboxPublish } from '../../src/outbox/index.js';
-
-export interface EmulatorClients {
-  readonly sns: SNSClient;
-  readonly sqs: SQSClient;
-}
-
-export function clientsFor(endpoint: string): EmulatorClients {
-  const config = {
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'flotilla-test', secretAccessKey: 'flotilla-test' },
-  };
-  return { sns: new SNSClient(config), sqs: new SQSClient(config) };
-}
+import type { EmulatorClients } from './messaging-stack.js';
 
 /** Creates topic `name` and a queue `<name>-sub` subscribed to it with raw delivery. */
 export async function topicWithQueue(

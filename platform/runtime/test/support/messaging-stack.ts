@@ -7,6 +7,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import {
+  EMULATOR_ACCOUNT_ID,
   messagingResources,
   type MessagingResources,
   type RuntimeEnvironment,
@@ -37,8 +38,13 @@ export async function startMessagingEmulator(options: { port?: number; region?: 
   return { server, endpoint, region };
 }
 
+export interface EmulatorClients {
+  readonly sqs: SQSClient;
+  readonly sns: SNSClient;
+}
+
 /** AWS SDK clients for an emulator endpoint (any credentials are accepted). */
-export function emulatorClients(endpoint: string, region = 'us-east-1'): { sqs: SQSClient; sns: SNSClient } {
+export function emulatorClients(endpoint: string, region = 'us-east-1'): EmulatorClients {
   const config = {
     endpoint,
     region,
@@ -85,7 +91,7 @@ export function emulatorEnvironment(
     name,
     platform: 'local',
     namespace: 'default',
-    aws: { region, accountId: '000000000000' },
+    aws: { region, accountId: EMULATOR_ACCOUNT_ID },
     messagingEndpoint: endpoint,
     discovery: { method: 'static' },
     telemetry: { otlpEndpoint: 'http://127.0.0.1:4318' },
