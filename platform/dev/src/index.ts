@@ -12,7 +12,7 @@ export {
 } from './stack.js';
 export { localEnvironment, type LocalEnvironmentOptions } from './environment.js';
 export { startEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
-export { provisionMessaging, type ProvisionReport, type ProvisionTarget } from './provision.js';
+export { provisionMessaging, type ProvisionReport } from './provision.js';
 export {
   startGateway,
   gatewayRoutes,

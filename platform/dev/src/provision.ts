@@ -1,5 +1,5 @@
 /**
- * Creates every topic, queue, dead-letter queue and subscription of a system on an SQS/SNS endpoint,
+ * Creates every topic, queue, dead-letter queue and subscription of a system on an SQS/SNS emulator,
  * from `messagingResources(system, env)`: the same list the charts turn into ACK resources.
  */
 import {
@@ -16,13 +16,13 @@ import {
   SNSClient,
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
-import { EMULATOR_CREDENTIALS, type MessagingResources, type QueueResource } from '@flotilla/model';
-
-export interface ProvisionTarget {
-  /** SQS/SNS endpoint, e.g. the emulator's `http://127.0.0.1:4566`. */
-  readonly endpoint: string;
-  readonly region: string;
-}
+import {
+  EMULATOR_CREDENTIALS,
+  messagingResources,
+  type QueueResource,
+  type RuntimeEnvironment,
+  type System,
+} from '@flotilla/model';
 
 /** What {@link provisionMessaging} did, for the start-up summary. */
 export interface ProvisionReport {
@@ -32,15 +32,21 @@ export interface ProvisionReport {
 }
 
 /**
- * Creates or updates every resource so that it matches the model. Safe to run again on the same
- * endpoint: existing queues get the model's attributes, existing subscriptions its filter policy.
+ * Creates or updates every resource of `system` in `env` on the environment's emulator
+ * (`env.messagingEndpoint`, in `env.aws.region`) so that it matches the model. Safe to run again on the
+ * same endpoint: existing queues get the model's attributes, existing subscriptions its filter policy.
  * Resources the model no longer names are left alone (the local emulator starts empty anyway).
  */
-export async function provisionMessaging(
-  resources: MessagingResources,
-  target: ProvisionTarget,
-): Promise<ProvisionReport> {
-  const common = { endpoint: target.endpoint, region: target.region, credentials: EMULATOR_CREDENTIALS };
+export async function provisionMessaging(system: System, env: RuntimeEnvironment): Promise<ProvisionReport> {
+  const endpoint = env.messagingEndpoint;
+  if (!endpoint) {
+    throw new Error(
+      `Environment "${env.name}" has no messagingEndpoint: provisionMessaging creates messaging on an emulator ` +
+        '(on AWS the charts create it).',
+    );
+  }
+  const resources = messagingResources(system, env);
+  const common = { endpoint, region: env.aws.region, credentials: EMULATOR_CREDENTIALS };
   const sqs = new SQSClient(common);
   const sns = new SNSClient(common);
   try {
@@ -48,7 +54,7 @@ export async function provisionMessaging(
       const created = await sns.send(new CreateTopicCommand({ Name: topic.name }));
       if (created.TopicArn !== topic.arn) {
         throw new Error(
-          `Topic ${topic.key}: the endpoint ${target.endpoint} created ${created.TopicArn}, but the model expects ${topic.arn}. ` +
+          `Topic ${topic.key}: the endpoint ${endpoint} created ${created.TopicArn}, but the model expects ${topic.arn}. ` +
             "Set the environment's aws.region and aws.accountId to what the emulator uses (account 000000000000).",
         );
       }

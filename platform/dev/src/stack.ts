@@ -10,7 +10,6 @@ import {
   HEALTH_PATHS,
   envFor,
   literalEnv,
-  messagingResources,
   portOf,
   shutdownTiming,
   type RuntimeEnvironment,
@@ -216,10 +215,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(ports ? { ports } : {}),
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     });
-    const messaging = await provisionMessaging(messagingResources(system, env), {
-      endpoint: emulator.endpoint,
-      region,
-    });
+    const messaging = await provisionMessaging(system, env);
 
     const gateway: Gateway = await startGateway({
       routes: gatewayRoutes(system, env),

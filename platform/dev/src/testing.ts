@@ -34,7 +34,6 @@ import {
   EMULATOR_CREDENTIALS,
   envFor,
   literalEnv,
-  messagingResources,
   type RuntimeEnvironment,
   type System,
 } from '@flotilla/model';
@@ -90,10 +89,7 @@ export async function startTestStack(system: System, options: TestStackOptions =
     region,
   });
   try {
-    await provisionMessaging(messagingResources(system, environment), {
-      endpoint: emulator.endpoint,
-      region,
-    });
+    await provisionMessaging(system, environment);
   } catch (error) {
     await discard();
     throw error;

@@ -56,12 +56,10 @@ describe('provisionMessaging', () => {
       otlpEndpoint: 'http://127.0.0.1:1',
       dataDir: '/unused',
     });
-    await provisionMessaging(messagingResources(system(5, ['a.happened']), env), {
-      endpoint: emulator.endpoint,
-      region: 'us-east-1',
-    });
-    const changed = messagingResources(system(2, ['b.happened']), env);
-    const report = await provisionMessaging(changed, { endpoint: emulator.endpoint, region: 'us-east-1' });
+    await provisionMessaging(system(5, ['a.happened']), env);
+    const next = system(2, ['b.happened']);
+    const report = await provisionMessaging(next, env);
+    const changed = messagingResources(next, env);
     expect(report).toEqual({ topics: 1, queues: 1, subscriptions: 1 });
 
     const queue = changed.queues[0]!;
