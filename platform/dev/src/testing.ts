@@ -32,6 +32,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   EMULATOR_CREDENTIALS,
+  ENV,
   envFor,
   literalEnv,
   type RuntimeEnvironment,
@@ -104,7 +105,7 @@ export async function startTestStack(system: System, options: TestStackOptions =
     environment,
     varsFor: (service, extra = {}) => ({
       ...varsOf(service),
-      PORT: '0',
+      [ENV.port]: '0',
       OTEL_SDK_DISABLED: 'true',
       ...extra,
     }),
