@@ -246,6 +246,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await createPgliteDataDir(s.dataDir, { template: templateDir });
     }
 
+    const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
     let stopping = false;
     const procs = new Map<string, SupervisedProcess>();
     /** The services as they are now: for `Stack.services()` and stack.json. */
@@ -290,7 +291,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           if (event.attempt > 1) {
             say(s.name, `restarted (pid ${event.pid}, attempt ${event.attempt})`);
             waitUntilReady(`${s.url}${HEALTH_PATHS.ready}`, {
-              timeoutMs: options.readyTimeoutMs ?? 60_000,
+              timeoutMs: readyTimeoutMs,
               abort: () => (stopping ? 'stopping' : undefined),
             })
               .then(() => say(s.name, 'ready again'))
@@ -350,7 +351,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all(
       services.map((s) =>
         waitUntilReady(`${s.url}${HEALTH_PATHS.ready}`, {
-          timeoutMs: options.readyTimeoutMs ?? 60_000,
+          timeoutMs: readyTimeoutMs,
           abort: () =>
             procs.get(s.name)!.state === 'failed'
               ? `${s.name} keeps crashing at start (see its log lines)`
