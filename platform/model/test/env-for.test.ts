@@ -65,12 +65,17 @@ describe('envFor', () => {
     const resources = messagingResources(system, localEnv);
     const urls = new Set(resources.queues.flatMap((q) => [q.url, q.dlq.url]));
     const arns = new Set(resources.topics.map((t) => t.arn));
+    const namedUrls = new Set<unknown>();
+    const namedArns = new Set<unknown>();
     for (const service of system.services) {
       for (const [key, value] of Object.entries(envFor(system, service.name, localEnv))) {
-        if (key.endsWith('_QUEUE_URL') || key.endsWith('_DLQ_URL')) expect(urls).toContain(value);
-        if (key.startsWith('TOPIC_')) expect(arns).toContain(value);
+        if (key.endsWith('_QUEUE_URL') || key.endsWith('_DLQ_URL')) namedUrls.add(value);
+        if (key.startsWith('TOPIC_')) namedArns.add(value);
       }
     }
+    // Every name is a created resource, and (in this system) every created resource is named by someone.
+    expect(namedUrls).toEqual(urls);
+    expect(namedArns).toEqual(arns);
   });
 });
 
