@@ -167,24 +167,27 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
     let retryInMs: number | undefined;
     if (failedRows.length > 0) {
       // One delay and one statement for the whole batch: rows that failed together become due at the same
-      // instant (one `now()`) and are retried together, in order. The delay follows the head row's attempts.
-      const delay = retryDelay(failedRows[0]!.attempts, Math.random());
-      retryInMs = delay;
-      await sql`update flotilla_outbox
-        set attempts = attempts + 1, next_attempt_at = now() + ${delay} * interval '1 millisecond'
-        where sequence in (${sql.join(failedRows.map((r) => r.sequence))})`.execute(executor);
-      for (const row of failedRows) {
-        const reason = result.reasons?.[row.event_id] ?? 'publish reported the message as failed';
-        await sql`update flotilla_outbox set last_error = ${reason} where sequence = ${row.sequence}`.execute(
-          executor,
-        );
+      // instant (one `now()`) and are retried together, in order. The delay follows the head row's attempts;
+      // each row keeps its own reason.
+      retryInMs = retryDelay(failedRows[0]!.attempts, Math.random());
+      const failures = failedRows.map((row) => ({
+        row,
+        reason: result.reasons?.[row.event_id] ?? 'publish reported the message as failed',
+      }));
+      await sql`update flotilla_outbox o
+        set attempts = o.attempts + 1, next_attempt_at = now() + ${retryInMs} * interval '1 millisecond',
+          last_error = f.reason
+        from (values ${sql.join(failures.map(({ row, reason }) => sql`(${row.sequence}::bigint, ${reason}::text)`))})
+          as f(sequence, reason)
+        where o.sequence = f.sequence`.execute(executor);
+      for (const { row, reason } of failures) {
         log[row.attempts >= 5 ? 'error' : 'warn'](
           {
             eventId: row.event_id,
             type: row.envelope.type,
             destination: row.destination,
             attempts: row.attempts + 1,
-            retryInMs: delay,
+            retryInMs,
             reason,
           },
           'outbox message not published; it will be retried and later messages to the same destination wait for it',
@@ -194,7 +197,7 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
     counters.published += sent.length;
     counters.failed += failed.size;
     counters.batches += 1;
-    return { claimed: rows.length, ...(retryInMs !== undefined ? { retryInMs } : {}) };
+    return { claimed: rows.length, retryInMs };
   }
 
   async function runBatch(): Promise<BatchOutcome> {
