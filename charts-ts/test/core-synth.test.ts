@@ -9,7 +9,9 @@ import orders from '../../services/orders/service.js';
 import payments from '../../services/payments/service.js';
 import { shop } from '../../services/system.js';
 import { dev, environments } from '../src/environments/index.js';
-import { synth } from '../src/main.js';
+import * as charts from '../src/index.js';
+import { Microservice } from '../src/constructs/microservice.js';
+import { render, synth } from '../src/main.js';
 
 const good: SystemDefinition = {
   name: 'shop',
@@ -29,6 +31,15 @@ function snapshot(dir: string): Map<string, Buffer> {
 const withService = (name: string, patch: Partial<ServiceDefinition>): SystemDefinition => ({
   ...good,
   services: good.services.map((s) => (s.name === name ? { ...s, ...patch } : s)),
+});
+
+describe('the package entry (@flotilla/charts)', () => {
+  it('exports the renderer, the environments and the constructs', () => {
+    expect(charts.synth).toBe(synth);
+    expect(charts.render).toBe(render);
+    expect(charts.environments).toBe(environments);
+    expect(charts.Microservice).toBe(Microservice);
+  });
 });
 
 describe('synth', () => {
