@@ -21,7 +21,7 @@ export function defineTopic<const T extends TopicDefinition>(definition: T): T {
 }
 
 /** Defaults applied to every service; documented on {@link ServiceDefinition}. */
-export const SERVICE_DEFAULTS = {
+const SERVICE_DEFAULTS = {
   replicas: { min: 2, max: 10 },
   resources: { cpu: { request: '100m' }, memory: { request: '192Mi', limit: '256Mi' } },
   cpuTargetUtilization: 70,
@@ -91,17 +91,12 @@ function resolveService(def: ServiceDefinition): Service {
   };
 }
 
-/** Whether a subscription is to a topic (as opposed to a command queue). */
-export function isTopicSubscription(s: Subscription): s is Extract<Subscription, { topic: string }> {
-  return 'topic' in s;
-}
-
 function resolveSubscription(s: Subscription): ResolvedSubscription {
   const common = {
     maxReceiveCount: s.maxReceiveCount ?? SERVICE_DEFAULTS.maxReceiveCount,
     visibilityTimeoutSeconds: s.visibilityTimeoutSeconds ?? SERVICE_DEFAULTS.visibilityTimeoutSeconds,
   };
-  if (isTopicSubscription(s)) {
+  if ('topic' in s) {
     return {
       kind: 'topic',
       key: s.topic,
