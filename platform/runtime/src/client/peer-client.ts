@@ -13,7 +13,6 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { PeerResolver } from './discovery.js';
 import {
-  PeerCallError,
   PeerClientError,
   PeerInvalidResponseError,
   PeerServerError,
@@ -307,7 +306,6 @@ function endWithError(span: Span, err: unknown): void {
 /** `error.type` per the semantic conventions: the status code for HTTP errors, the class name otherwise. */
 function errorType(err: unknown): string {
   if (err instanceof PeerClientError || err instanceof PeerServerError) return String(err.status);
-  if (err instanceof PeerCallError) return err.name;
   if (err instanceof Error) return err.name;
   return '_OTHER';
 }
