@@ -65,7 +65,7 @@ async function getJson<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 /** Waits for the order to reach `status`; an order that ends in the other final status fails at once. */
-const waitForStatus = (id: string, status: Order['status']): Promise<Order> =>
+const waitForStatus = (id: string, status: Order['status'], timeoutMs = 20_000): Promise<Order> =>
   eventually(
     `order ${id} to be ${status}`,
     async () => {
@@ -73,7 +73,7 @@ const waitForStatus = (id: string, status: Order['status']): Promise<Order> =>
       expect(['PENDING', status]).toContain(order.status);
       return order.status === status ? order : undefined;
     },
-    20_000,
+    timeoutMs,
   );
 /** The order's notifications, once there is at least one. */
 const notificationsOf = (orderId: string): Promise<Notification[]> =>
@@ -187,6 +187,25 @@ describe('the shop on the local stack', () => {
       expect(parentOf(consumer)?.kind).toBe(SPAN_KIND.producer);
     }
   }, 60_000);
+
+  test('payments killed (SIGKILL) with an order on its way: restarted, the order still PAID, charged once', async () => {
+    const paymentsOf = () => stack.services().find((s) => s.name === 'payments')!;
+    const killed = paymentsOf().pid!;
+    process.kill(killed, 'SIGKILL');
+    // Placed while payments is down, order.placed waits in payments' queue. The long poll the killed process
+    // left open may still take it: then it is redelivered once the queue's visibility timeout (30 s) passes.
+    const res = await placeOrder([{ sku: 'SKU-CHEAP', quantity: 1 }]);
+    expect(res.status).toBe(201);
+    const order = (await res.json()) as Order;
+    await waitForStatus(order.id, 'PAID', 50_000);
+    const payments = paymentsOf();
+    expect(payments).toMatchObject({ state: 'running' });
+    expect(payments.pid).not.toBe(killed);
+    const charges = (await (await fetch(`${payments.url}/internal/payments?orderId=${order.id}`)).json()) as {
+      payments: unknown[];
+    };
+    expect(charges.payments).toHaveLength(1);
+  }, 90_000);
 });
 
 /** OTLP span kinds. @see https://opentelemetry.io/docs/specs/otel/trace/api/#spankind */
