@@ -15,7 +15,7 @@ import type { System } from '@flotilla/model';
 import type { Construct } from 'constructs';
 import { CloudMapExports } from './constructs/cloudmap.js';
 import { ExternalDatabaseSecrets, LocalPostgres } from './constructs/database.js';
-import { MessagingEmulator } from './constructs/emulator.js';
+import { MessagingEmulator, usesMessaging } from './constructs/emulator.js';
 import { WorkloadIdentity } from './constructs/identity.js';
 import { AckMessaging } from './constructs/messaging.js';
 import { OtelCollector } from './constructs/otel-collector.js';
@@ -36,7 +36,7 @@ export function addPlatformResources(scope: Construct, ctx: PlatformResourcesCon
   const { system, environment: env } = ctx;
   if (env.platform === 'kind') {
     new OtelCollector(scope, 'OtelCollector', { system, environment: env });
-    if (system.topics.length > 0 || system.services.some((s) => s.consumes.length > 0)) {
+    if (system.services.some(usesMessaging)) {
       new MessagingEmulator(scope, 'MessagingEmulator', { system, environment: env });
     }
     new LocalPostgres(scope, 'Postgres', { system, environment: env });

@@ -29,6 +29,7 @@ import { LABEL, MESSAGING_EMULATOR, OTEL_COLLECTOR, POSTGRES } from '../environm
 import type { FlotillaEnvironment } from '../environments/types.js';
 import { KEDA } from '../iam-json.js';
 import { selectorLabels } from '../labels.js';
+import { usesMessaging } from './emulator.js';
 
 /** EKS Pod Identity agent address (link-local, on every node). @see https://docs.aws.amazon.com/eks/latest/userguide/pod-id-how-it-works.html */
 export const POD_IDENTITY_AGENT_CIDR = '169.254.170.23/32';
@@ -170,10 +171,6 @@ export class SystemNetworkPolicies extends Construct {
         );
     }
   }
-}
-
-function usesMessaging(s: Service): boolean {
-  return s.publishes.length + s.sends.length + s.consumes.length > 0;
 }
 
 function servicePodsWhere(system: System, test: (s: Service) => boolean): NetworkPolicyPeer[] {
