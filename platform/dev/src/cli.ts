@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       system: { type: 'string', default: 'services/system.ts' },
-      entry: { type: 'string', default: 'services/{name}/src/main.ts' },
+      entry: { type: 'string' },
     },
   });
   const rootDir = process.cwd();
@@ -113,11 +113,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  const entry = values.entry!;
+  const entry = values.entry;
   const stack = await startStack({
     system,
     rootDir,
-    serviceEntry: (name) => entry.replaceAll('{name}', name),
+    // Without --entry, startStack's default: services/<name>/src/main.ts.
+    ...(entry ? { serviceEntry: (name: string) => entry.replaceAll('{name}', name) } : {}),
     ...(logLevel ? { logLevel } : {}),
   });
   running.stack = stack;
