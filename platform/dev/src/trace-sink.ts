@@ -88,11 +88,11 @@ export async function startTraceSink(options: TraceSinkOptions = {}): Promise<Tr
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && (path === '/' || path === '/traces')) {
-      if (path === '/') {
-        res.writeHead(302, { location: '/traces' }).end();
-        return;
-      }
+    if (req.method === 'GET' && path === '/') {
+      res.writeHead(302, { location: '/traces' }).end();
+      return;
+    }
+    if (req.method === 'GET' && path === '/traces') {
       const body = renderTracesPage(newestFirst());
       res
         .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
