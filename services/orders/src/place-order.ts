@@ -8,9 +8,15 @@
  * @see https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/
  */
 import { createHash } from 'node:crypto';
-import { HttpError, uuidv7, type Database, type Outbox, type PeerClient } from '@flotilla/runtime';
+import {
+  HttpError,
+  uuidv7,
+  type Database,
+  type Logger,
+  type Outbox,
+  type PeerClient,
+} from '@flotilla/runtime';
 import type { orderEvents } from '@shop/contracts';
-import type { Logger } from 'pino';
 import { releaseStock, reserveStock } from './inventory-client.js';
 import { findOrder, toOrder, type Order, type OrderRow } from './order.js';
 import type { OrdersTables } from './schema.js';
