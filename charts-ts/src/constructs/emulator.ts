@@ -4,7 +4,7 @@
  * `messagingResources` (the same list the EKS charts turn into ACK resources).
  * @see https://github.com/kibertoad/fauxqs#init-config-file
  */
-import { messagingResources, type Service, type System } from '@flotilla/model';
+import { messagingResources, topicName, type Service, type System } from '@flotilla/model';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { componentLabels } from '../labels.js';
@@ -66,22 +66,20 @@ export function emulatorInitConfig(system: System, env: KindEnvironment): Emulat
       },
     ]),
     topics: resources.topics.map((t) => ({ name: t.name })),
-    subscriptions: resources.queues.flatMap((q) => {
-      const sub = q.subscription;
-      if (!sub) return [];
-      const topic = resources.topics.find((t) => t.key === sub.topicKey);
-      if (!topic) return [];
-      return [
-        {
-          topic: topic.name,
-          queue: q.name,
-          attributes: {
-            RawMessageDelivery: 'true',
-            ...(sub.filterPolicy ? { FilterPolicy: JSON.stringify(sub.filterPolicy) } : {}),
-          },
-        },
-      ];
-    }),
+    subscriptions: resources.queues.flatMap(({ name: queue, subscription: sub }) =>
+      sub
+        ? [
+            {
+              topic: topicName(system.name, env.runtime, sub.topicKey),
+              queue,
+              attributes: {
+                RawMessageDelivery: 'true',
+                ...(sub.filterPolicy ? { FilterPolicy: JSON.stringify(sub.filterPolicy) } : {}),
+              },
+            },
+          ]
+        : [],
+    ),
   };
 }
 
