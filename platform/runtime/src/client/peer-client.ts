@@ -11,6 +11,7 @@ import {
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
+import { errorMessage } from '../kit.js';
 import type { PeerResolver } from './discovery.js';
 import {
   PeerClientError,
@@ -194,7 +195,7 @@ export class PeerClient {
         } catch (err) {
           const thrown = options.signal?.aborted ? (options.signal.reason as unknown) : err;
           callSpan.setAttribute(ATTR_ERROR_TYPE, errorType(thrown));
-          callSpan.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(thrown) });
+          callSpan.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(thrown) });
           if (thrown instanceof Error) callSpan.recordException(thrown);
           throw thrown;
         } finally {
@@ -260,7 +261,7 @@ export class PeerClient {
           throw new PeerInvalidResponseError(
             target,
             res.status,
-            `the schema rejected it: ${messageOf(err)}`,
+            `the schema rejected it: ${errorMessage(err)}`,
             err,
           );
         }
@@ -300,7 +301,7 @@ function parseBody(res: Response, text: string): { value: unknown; error?: unkno
 
 function endWithError(span: Span, err: unknown): void {
   span.setAttribute(ATTR_ERROR_TYPE, errorType(err));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(err) });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
 }
 
 /** `error.type` per the semantic conventions: the status code for HTTP errors, the class name otherwise. */
@@ -308,8 +309,4 @@ function errorType(err: unknown): string {
   if (err instanceof PeerClientError || err instanceof PeerServerError) return String(err.status);
   if (err instanceof Error) return err.name;
   return '_OTHER';
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

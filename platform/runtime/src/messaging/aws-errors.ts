@@ -13,10 +13,6 @@ export function errorCode(err: unknown): string {
   return e?.Code ?? e?.name ?? 'Error';
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * Whether a whole SQS/SNS call may succeed if repeated: server faults, throttling, timeouts and network
  * errors (no AWS fault at all). A client fault (missing queue, access denied, invalid request) will not.

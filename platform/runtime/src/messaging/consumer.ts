@@ -28,7 +28,6 @@ import {
 } from '@opentelemetry/api';
 import type { z } from 'zod';
 import { extractTraceContext, str, stringAttributes, withAttributes } from './attributes.js';
-import { errorMessage } from './aws-errors.js';
 import { exponentialDelay, sleep } from './backoff.js';
 import { BatchDeleter, releaseMessages } from './deleter.js';
 import { MAX_BATCH_ENTRIES } from './delivery.js';
@@ -36,7 +35,7 @@ import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES, type EventEnvelope, type EventS
 import { EventValidationError, NonRetryableError } from './errors.js';
 import { MESSAGING_TRACER, shortName } from './publisher.js';
 import { parseIncoming } from './validation.js';
-import type { Health, Lifecycle, Logger } from '../kit.js';
+import { errorMessage, type Health, type Lifecycle, type Logger } from '../kit.js';
 
 /** A received event: the envelope of one of the schema map's types, discriminated by `type`. */
 export type ConsumedEvent<S extends EventSchemas> = {

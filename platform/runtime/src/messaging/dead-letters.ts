@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { MessagingResources, QueueResource } from '@flotilla/model';
 import type { Attributes } from './attributes.js';
-import { errorMessage } from './aws-errors.js';
+import { errorMessage } from '../kit.js';
 import { releaseMessages } from './deleter.js';
 import { MAX_BATCH_ENTRIES } from './delivery.js';
 import { FAILURE_ATTRIBUTES } from './envelope.js';

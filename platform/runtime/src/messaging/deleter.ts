@@ -9,9 +9,8 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { errorMessage } from './aws-errors.js';
 import { MAX_BATCH_ENTRIES } from './delivery.js';
-import type { Logger } from '../kit.js';
+import { errorMessage, type Logger } from '../kit.js';
 
 export class BatchDeleter {
   private pending: string[] = [];

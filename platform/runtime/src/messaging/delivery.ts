@@ -10,7 +10,8 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { outgoingAttributes, type Attributes } from './attributes.js';
 import { jitteredDelay, sleep, type BackoffOptions } from './backoff.js';
-import { errorCode, errorMessage, isRetryableCall } from './aws-errors.js';
+import { errorCode, isRetryableCall } from './aws-errors.js';
+import { errorMessage } from '../kit.js';
 import type { EventEnvelope } from './envelope.js';
 import type { DeliveryFailure } from './errors.js';
 

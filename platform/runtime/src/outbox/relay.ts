@@ -15,11 +15,10 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database/index.js';
-import { errorMessage } from '../messaging/aws-errors.js';
 import { exponentialDelay } from '../messaging/backoff.js';
 import { MAX_BATCH_ENTRIES as MAX_BATCH } from '../messaging/delivery.js';
 import type { EventEnvelope } from '../messaging/envelope.js';
-import type { Lifecycle, Logger } from '../kit.js';
+import { errorMessage, type Lifecycle, type Logger } from '../kit.js';
 import type { OutboxMessage, OutboxPublish, OutboxPublishResult } from './message.js';
 import { onOutboxCommit } from './signal.js';
 

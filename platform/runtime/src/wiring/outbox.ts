@@ -6,7 +6,7 @@
  * before the database closes, so the batch in flight is marked sent.
  */
 import type { Database } from '../database/index.js';
-import { errorMessage } from '../messaging/aws-errors.js';
+import { errorMessage } from '../kit.js';
 import type { OutboundMessage } from '../messaging/delivery.js';
 import { DestinationResolver } from '../messaging/destinations.js';
 import type { EventSchemas } from '../messaging/envelope.js';
