@@ -4,22 +4,18 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { shop } from '../../services/system.js';
 import { ARGOCD_FILES, SYNC_WAVE, helmAddons, manifestApps } from '../src/constructs/argocd.js';
-import { dev, environments, local, prod } from '../src/environments/index.js';
+import { dev, prod } from '../src/environments/index.js';
 import { iamPolicyFiles } from '../src/iam-json.js';
 import { render } from '../src/main.js';
 import { crdValidator } from './support/crd-validate.js';
-import { loadManifests, type K8sObject } from './support/manifests.js';
+import { environmentCases, loadManifests, type K8sObject } from './support/manifests.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML */
 const rendered = render(shop);
 const manifests = loadManifests(shop);
 const wave = (o: K8sObject) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
 
-describe.each([
-  ['local', local],
-  ['dev', dev],
-  ['prod', prod],
-] as const)('Argo CD apps of %s', (name, env) => {
+describe.each(environmentCases)('Argo CD apps of %s', (name, env) => {
   const objects = manifests.get(name)!;
   const apps = objects.filter((o) => o.kind === 'Application' && o.metadata.name !== `shop-${name}`);
   const spec = (o: K8sObject) => o.spec as any;
@@ -150,7 +146,7 @@ function filesBelow(dir: string): string[] {
 describe('the committed dist/ (what Argo CD syncs)', () => {
   const root = fileURLToPath(new URL('../../dist/', import.meta.url));
 
-  it.each(environments.map((e) => [e.name, e] as const))(
+  it.each(environmentCases)(
     'dist/%s is exactly what the model renders now (run `make synth` and commit dist/ when this fails)',
     (name, env) => {
       const expected = new Map<string, string>([

@@ -3,8 +3,8 @@ import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { shop } from '../../services/system.js';
 import { logShipperPolicy, serviceLogGroup } from '../src/constructs/logging.js';
-import { dev, local, prod } from '../src/environments/index.js';
-import { loadManifests, type K8sObject } from './support/manifests.js';
+import { local, prod } from '../src/environments/index.js';
+import { environmentCases, loadManifests, type K8sObject } from './support/manifests.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML */
 const manifests = loadManifests(shop);
@@ -13,11 +13,7 @@ const containerEnv = (objects: K8sObject[], service: string) =>
   spec(objects.find((o) => o.kind === 'Deployment' && o.metadata.name === service)!).template.spec
     .containers[0].env as any[];
 
-describe.each([
-  ['local', local],
-  ['dev', dev],
-  ['prod', prod],
-] as const)('OTel collector in %s', (name, env) => {
+describe.each(environmentCases)('OTel collector in %s', (name, env) => {
   const objects = manifests.get(name)!;
   const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'otel-collector')!;
   const config = parse((cm as any).data['config.yaml']);

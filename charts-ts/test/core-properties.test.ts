@@ -1,16 +1,14 @@
 import { HEALTH_PATHS, SERVICE_GID, SERVICE_UID, envFor } from '@flotilla/model';
 import { describe, expect, it } from '@jest/globals';
 import { shop } from '../../services/system.js';
-import { environments } from '../src/environments/index.js';
 import { podShutdownTiming } from '../src/shutdown.js';
-import { loadManifests, matches, ofKind, type K8sObject } from './support/manifests.js';
+import { environmentCases, loadManifests, matches, ofKind, type K8sObject } from './support/manifests.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML */
 const manifests = loadManifests(shop);
-const envs = environments.map((e) => [e.name, e] as const);
 const spec = (o: K8sObject) => o.spec as any;
 
-describe.each(envs)('environment %s', (name, env) => {
+describe.each(environmentCases)('environment %s', (name, env) => {
   const objects = manifests.get(name)!;
   const modelNames = new Set(shop.services.map((s) => s.name));
   // Platform components (collector, emulator, databases) have workloads and Services too: the checks of

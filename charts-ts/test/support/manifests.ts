@@ -1,6 +1,7 @@
 /** Loads synthesized manifests as plain objects, per environment, for property checks. */
 import type { System } from '@flotilla/model';
 import { parseAllDocuments } from 'yaml';
+import { environments } from '../../src/environments/index.js';
 import type { FlotillaEnvironment } from '../../src/environments/types.js';
 import { render } from '../../src/main.js';
 
@@ -17,6 +18,9 @@ export interface K8sObject {
   readonly spec?: Record<string, unknown>;
   readonly [key: string]: unknown;
 }
+
+/** `[name, environment]` of every environment `make synth` writes, for `describe.each`/`it.each`. */
+export const environmentCases = environments.map((e) => [e.name, e] as const);
 
 /** Every object of every environment, parsed back from the rendered YAML text. */
 export function loadManifests(
