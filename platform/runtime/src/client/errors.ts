@@ -2,6 +2,7 @@
  * Typed errors of service-to-service calls. Every error of a call names the peer, the method and the path,
  * so a log line alone tells which dependency failed and how; callers branch on the class (`instanceof`).
  */
+import { errorMessage } from '../kit.js';
 
 /** The call an error belongs to. */
 export interface PeerCallTarget {
@@ -236,5 +237,5 @@ function causeCode(cause: unknown): string {
     if (typeof code === 'string') return code;
     c = (c as { cause?: unknown }).cause;
   }
-  return cause instanceof Error ? cause.message : String(cause);
+  return errorMessage(cause);
 }
