@@ -197,15 +197,12 @@ export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<
 
   async function receiveLoop(): Promise<void> {
     while (running) {
-      if (free() < Math.min(minReceive, concurrency - reserved)) {
+      // Receive once minReceive messages fit, or all that the other loops' reservations leave; at least 1.
+      if (free() < Math.max(1, Math.min(minReceive, concurrency - reserved))) {
         await capacityChanged;
         continue;
       }
       const want = Math.min(batchSize, free());
-      if (want <= 0) {
-        await capacityChanged;
-        continue;
-      }
       reserved += want;
       let messages: Message[] = [];
       try {
