@@ -13,17 +13,8 @@
 import { resolve, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { RuntimeEnvironment, System } from '@flotilla/model';
+import { isSystem, type RuntimeEnvironment, type System } from '@flotilla/model';
 import { startStack, type Stack } from './stack.js';
-
-function isSystem(value: unknown): value is System {
-  return (
-    !!value &&
-    typeof value === 'object' &&
-    Array.isArray((value as System).services) &&
-    typeof (value as System).service === 'function'
-  );
-}
 
 async function loadSystem(path: string): Promise<System> {
   const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;

@@ -48,6 +48,19 @@ export function defineSystem(definition: SystemDefinition): System {
   };
 }
 
+/**
+ * Whether a value is a system made by {@link defineSystem} (e.g. an export of a system module), as
+ * opposed to a plain {@link SystemDefinition} or anything else.
+ */
+export function isSystem(value: unknown): value is System {
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    Array.isArray((value as System).services) &&
+    typeof (value as System).service === 'function'
+  );
+}
+
 /** Looks an item up by name; an unknown name throws, listing the known ones. */
 function finder<T extends { readonly name: string }>(
   system: string,

@@ -5,7 +5,7 @@
 export * from './types.js';
 export * from './environment.js';
 export * from './names.js';
-export { defineService, defineTopic, defineSystem } from './define.js';
+export { defineService, defineTopic, defineSystem, isSystem } from './define.js';
 export { ModelError, validateSystem, prefixesOverlap, type ModelProblem } from './validate.js';
 export { envFor, literalEnv, portOf, type EnvValue, type ServiceEnv } from './env-for.js';
 export {

@@ -1,5 +1,6 @@
 import {
   defineSystem,
+  isSystem,
   ModelError,
   prefixesOverlap,
   validateSystem,
@@ -34,6 +35,12 @@ describe('validateSystem', () => {
       maxReceiveCount: 3,
     });
     expect(() => sys.service('nope')).toThrow(/no service "nope" \(services: orders, inventory, payments\)/);
+  });
+
+  it('tells a defined system from its definition', () => {
+    expect(isSystem(defineSystem(valid))).toBe(true);
+    expect(isSystem(valid)).toBe(false);
+    expect(isSystem(undefined)).toBe(false);
   });
 
   const cases: [string, SystemDefinition, RegExp][] = [
