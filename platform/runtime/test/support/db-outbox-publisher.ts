@@ -74,39 +74,23 @@ export function snsSqsPublish(
         }
         continue;
       }
-      const entries = group.map((m) => ({
-        Id: m.envelope.id,
-        Message: JSON.stringify(m.envelope),
-        MessageBody: JSON.stringify(m.envelope),
-        MessageAttributes: attributes(m),
-      }));
-      const failed =
+      const entries = group.map((m) => ({ Id: m.envelope.id, MessageAttributes: attributes(m) }));
+      const body = (i: number) => JSON.stringify(group[i]!.envelope);
+      const { Failed } =
         kind === 'topic'
-          ? (
-              await clients.sns.send(
-                new PublishBatchCommand({
-                  TopicArn: target,
-                  PublishBatchRequestEntries: entries.map(({ Id, Message, MessageAttributes }) => ({
-                    Id,
-                    Message,
-                    MessageAttributes,
-                  })),
-                }),
-              )
-            ).Failed
-          : (
-              await clients.sqs.send(
-                new SendMessageBatchCommand({
-                  QueueUrl: target,
-                  Entries: entries.map(({ Id, MessageBody, MessageAttributes }) => ({
-                    Id,
-                    MessageBody,
-                    MessageAttributes,
-                  })),
-                }),
-              )
-            ).Failed;
-      for (const f of failed ?? []) {
+          ? await clients.sns.send(
+              new PublishBatchCommand({
+                TopicArn: target,
+                PublishBatchRequestEntries: entries.map((e, i) => ({ ...e, Message: body(i) })),
+              }),
+            )
+          : await clients.sqs.send(
+              new SendMessageBatchCommand({
+                QueueUrl: target,
+                Entries: entries.map((e, i) => ({ ...e, MessageBody: body(i) })),
+              }),
+            );
+      for (const f of Failed ?? []) {
         failedIds.push(f.Id!);
         reasons[f.Id!] = f.Message ?? f.Code ?? 'failed';
       }
