@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
+import { App, Chart } from 'cdk8s';
 import { shop } from '../../services/system.js';
-import { serviceAccountAnnotations, servicePolicy, type PolicyDocument } from '../src/constructs/identity.js';
+import {
+  serviceAccountAnnotations,
+  servicePolicy,
+  WorkloadIdentity,
+  type PolicyDocument,
+} from '../src/constructs/identity.js';
 import { iamRoleArn } from '../src/environments/names.js';
 import { dev, prod } from '../src/environments/index.js';
 import type { EksEnvironment } from '../src/environments/types.js';
@@ -127,6 +133,27 @@ describe('identity settings', () => {
     });
     expect(iamRoleArn(irsa, 'shop-dev-orders')).toBe(`arn:aws:iam::${dev.accountId}:role/shop-dev-orders`);
     expect(serviceAccountAnnotations(shop, local, 'orders')).toEqual({});
+  });
+
+  it("under IRSA, trusts exactly the grant's ServiceAccount, in its own namespace (add-ons too)", () => {
+    const irsa: EksEnvironment = { ...dev, identity: 'irsa' };
+    const issuer = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
+    const chart = new Chart(new App(), 'irsa');
+    const plan = identityPlan(shop, irsa);
+    for (const grant of plan)
+      new WorkloadIdentity(chart, grant.key, { environment: irsa, ...grant, oidcIssuer: issuer });
+    const roles = chart.toJson().filter((o: any) => o.kind === 'Role');
+    expect(roles.map((r: any) => r.metadata.name).sort()).toEqual(plan.map((g) => g.roleName).sort());
+    const shipper = plan.find((g) => g.key === 'log-shipper')!;
+    expect(shipper.namespace).not.toBe(irsa.namespace);
+    for (const grant of plan) {
+      const role = roles.find((r: any) => r.metadata.name === grant.roleName);
+      const trust = JSON.parse(role.spec.assumeRolePolicyDocument);
+      expect(trust.Statement[0].Condition.StringEquals).toEqual({
+        'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE:sub': `system:serviceaccount:${grant.namespace}:${grant.serviceAccount}`,
+        'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE:aud': 'sts.amazonaws.com',
+      });
+    }
   });
 
   it('writes no IAM files and no ACK identity off EKS', () => {

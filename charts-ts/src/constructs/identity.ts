@@ -118,10 +118,16 @@ export function podIdentityTrustPolicy(): object {
 
 /**
  * Trust policy of a role assumed through IRSA: the cluster's OIDC provider, for exactly one
- * ServiceAccount (`sub`) and the STS audience (`aud`).
+ * ServiceAccount (`sub`: its namespace and name, which for an add-on is not the system's namespace) and
+ * the STS audience (`aud`).
  * @see https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html
  */
-export function irsaTrustPolicy(env: EksEnvironment, oidcIssuer: string, serviceAccount: string): object {
+export function irsaTrustPolicy(
+  env: EksEnvironment,
+  oidcIssuer: string,
+  namespace: string,
+  serviceAccount: string,
+): object {
   const issuer = oidcIssuer.replace(/^https:\/\//, '');
   return {
     Version: '2012-10-17',
@@ -133,7 +139,7 @@ export function irsaTrustPolicy(env: EksEnvironment, oidcIssuer: string, service
         Action: ['sts:AssumeRoleWithWebIdentity'],
         Condition: {
           StringEquals: {
-            [`${issuer}:sub`]: `system:serviceaccount:${env.namespace}:${serviceAccount}`,
+            [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
             [`${issuer}:aud`]: 'sts.amazonaws.com',
           },
         },
@@ -210,7 +216,7 @@ export class WorkloadIdentity extends Construct {
       env.identity === 'pod-identity'
         ? podIdentityTrustPolicy()
         : props.oidcIssuer
-          ? irsaTrustPolicy(env, props.oidcIssuer, props.serviceAccount)
+          ? irsaTrustPolicy(env, props.oidcIssuer, props.namespace, props.serviceAccount)
           : undefined;
     if (!trust) return;
     new Role(this, 'Role', {
