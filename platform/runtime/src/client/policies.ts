@@ -59,14 +59,14 @@ export interface AttemptContext {
 }
 
 /** A failure that says the peer is unhealthy (as opposed to a bad request): it counts for the breaker. */
-export function isPeerFailure(err: unknown): boolean {
+function isPeerFailure(err: unknown): boolean {
   if (err instanceof PeerUnavailableError || err instanceof PeerTimeoutError) return true;
   if (err instanceof PeerServerError) return true;
   return err instanceof PeerClientError && err.status === 429;
 }
 
 /** A failure that another attempt may cure. */
-export function isRetryable(err: unknown, maxRetryAfterMs: number): boolean {
+function isRetryable(err: unknown, maxRetryAfterMs: number): boolean {
   if (err instanceof PeerUnavailableError || err instanceof PeerTimeoutError) return true;
   if (err instanceof PeerServerError || err instanceof PeerClientError) {
     if (!RETRYABLE_STATUS.has(err.status)) return false;

@@ -15,11 +15,6 @@ export interface DestinationMaps {
   readonly env?: EnvSource;
 }
 
-/** `service/queue` -> {@link QueueTarget}; a URL or ARN is returned as is. */
-export function queueKey(target: QueueTarget | string): string {
-  return typeof target === 'string' ? target : `${target.service}/${target.queue}`;
-}
-
 /** Resolves topic keys and queue targets; ARNs and URLs pass through unchanged. */
 export class DestinationResolver {
   constructor(private readonly maps: DestinationMaps = {}) {}
@@ -41,7 +36,7 @@ export class DestinationResolver {
 
   queueUrl(target: QueueTarget | string): string {
     if (typeof target === 'string' && /^https?:\/\//.test(target)) return target;
-    const key = queueKey(target);
+    const key = typeof target === 'string' ? target : `${target.service}/${target.queue}`;
     const known = this.maps.queues?.[key];
     if (known) return known;
     const [service, queue] = key.split('/');
