@@ -91,7 +91,11 @@ export class SystemNetworkPolicies extends Construct {
 
     const callers = new Map<string, Service[]>();
     for (const s of system.services)
-      for (const peer of s.calls) callers.set(peer, [...(callers.get(peer) ?? []), s]);
+      for (const peer of s.calls) {
+        const list = callers.get(peer);
+        if (list) list.push(s);
+        else callers.set(peer, [s]);
+      }
 
     for (const service of system.services) {
       const ingress: NetworkPolicyIngressRule[] = [];
