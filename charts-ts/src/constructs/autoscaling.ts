@@ -3,7 +3,7 @@
  * queues it consumes. Never both on one Deployment (two controllers would fight over `replicas`), and
  * the Deployment then carries no `replicas` field (so a re-apply never resets the autoscaler's count).
  */
-import { messagingResources, type Service, type System } from '@flotilla/model';
+import { EMULATOR_CREDENTIALS, messagingResources, type Service, type System } from '@flotilla/model';
 import { ApiObject } from 'cdk8s';
 import type * as kplus from 'cdk8s-plus-34';
 import { KubeHorizontalPodAutoscalerV2, KubeSecret } from 'cdk8s-plus-34/lib/imports/k8s.js';
@@ -117,7 +117,10 @@ function triggerAuthentication(
   } else {
     new KubeSecret(scope, 'EmulatorCredentials', {
       metadata: meta,
-      stringData: { awsAccessKeyID: 'flotilla-local', awsSecretAccessKey: 'flotilla-local' },
+      stringData: {
+        awsAccessKeyID: EMULATOR_CREDENTIALS.accessKeyId,
+        awsSecretAccessKey: EMULATOR_CREDENTIALS.secretAccessKey,
+      },
     });
     spec = {
       secretTargetRef: [

@@ -17,6 +17,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   EMULATOR_ACCOUNT_ID,
   ENV,
+  EMULATOR_CREDENTIALS,
+  isSystem,
   messagingResources,
   type RuntimeEnvironment,
   type System,
@@ -56,8 +58,8 @@ function endpointOf(): string | undefined {
 async function loadSystem(path: string): Promise<System> {
   const file = resolve(path);
   if (!existsSync(file)) fail(`system model not found at ${file}: pass --system <path to system.ts>`);
-  const mod = (await import(pathToFileURL(file).href)) as { default?: System };
-  if (!mod.default?.services) fail(`${file} has no default export made by defineSystem`);
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  if (!isSystem(mod.default)) fail(`${file} has no default export made by defineSystem`);
   return mod.default;
 }
 
@@ -80,9 +82,7 @@ const system = await loadSystem(values.system);
 const resources = messagingResources(system, env);
 const sqs = new SQSClient({
   region,
-  ...(endpoint
-    ? { endpoint, credentials: { accessKeyId: 'flotilla-local', secretAccessKey: 'flotilla-local' } }
-    : {}),
+  ...(endpoint ? { endpoint, credentials: EMULATOR_CREDENTIALS } : {}),
 });
 
 function table(rows: string[][]): string {

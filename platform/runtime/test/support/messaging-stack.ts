@@ -9,6 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import {
   EMULATOR_ACCOUNT_ID,
   messagingResources,
+  EMULATOR_CREDENTIALS,
   type MessagingResources,
   type RuntimeEnvironment,
   type System,
@@ -48,7 +49,7 @@ export function emulatorClients(endpoint: string, region = 'us-east-1'): Emulato
   const config = {
     endpoint,
     region,
-    credentials: { accessKeyId: 'flotilla-local', secretAccessKey: 'flotilla-local' },
+    credentials: EMULATOR_CREDENTIALS,
   };
   return { sqs: new SQSClient(config), sns: new SNSClient(config) };
 }
