@@ -1,10 +1,15 @@
 /**
  * Bare Express 5 serving GET /api/items/:id: the baseline of the HTTP benchmark. ETag and X-Powered-By are
  * off, as in the kit, so both sides send the same response and the difference is the kit's own work.
+ * With BARE_ON_KIT_SERVER=1 the app runs on the kit's `createHttpServer` (requests born with Express's
+ * prototypes) instead of `app.listen`: Express with the kit's server fix and none of its observability,
+ * the baseline that isolates what tracing, logging and metrics cost.
  * Listens on PORT (default: an ephemeral port) and reports the port over IPC.
  */
+import { createServer } from 'node:http';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
+import { createHttpServer } from '@flotilla/runtime';
 import { tellParent } from '../lib/child.js';
 import { acceptProfilingRequests } from '../lib/profiler.js';
 import { ITEM_ROUTE, itemBody } from './item.js';
@@ -17,7 +22,9 @@ app.get(ITEM_ROUTE, (req, res) => {
   res.json(itemBody(String(req.params.id)));
 });
 
-const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+// createServer(app) is what app.listen does.
+const server = process.env.BARE_ON_KIT_SERVER === '1' ? createHttpServer(app) : createServer(app);
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   // Same keep-alive settings as the kit's server, so neither side closes connections under load.
   server.keepAliveTimeout = 65_000;
   tellParent({ type: 'listening', port: (server.address() as AddressInfo).port });

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express, Router } from 'express';
 import { ENV } from '@flotilla/model';
@@ -7,6 +7,7 @@ import { ConfigError } from './config/errors.js';
 import { loadConfig, type Config, type ConfigShape, type Env } from './config/load.js';
 import { HealthRegistry } from './health/health.js';
 import { createHttpApp } from './http/app.js';
+import { createHttpServer } from './http/server.js';
 import { InFlightRequests } from './lifecycle/in-flight.js';
 import { ServiceLifecycle } from './lifecycle/lifecycle.js';
 import { gracefulShutdown, handleSignals, ShutdownError, type ShutdownResult } from './lifecycle/shutdown.js';
@@ -146,7 +147,7 @@ export function createService<S extends ConfigShape = Record<never, never>>(
             `Service "${config.service.name}" began shutting down before it started listening.`,
           );
         }
-        server = createServer(app);
+        server = createHttpServer(app);
         // Longer than a load balancer's idle timeout (ALB: 60 s), so the balancer, not us, closes idle
         // connections; otherwise a request can race our close and get a 502.
         // @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout

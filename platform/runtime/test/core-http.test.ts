@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
+import { createServer, IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { createService, HttpError, validate, type Service } from '../src/index.js';
+import { pino } from 'pino';
+import {
+  createHttpApp,
+  createHttpServer,
+  createService,
+  HttpError,
+  validate,
+  type Service,
+} from '../src/index.js';
 import { memoryLog } from './support/memory-log.js';
 
 const env = {
@@ -288,6 +296,32 @@ describe('HTTP app', () => {
     );
     expect(logged[0]?.msg).toBe('unhandled error in request handler');
     expect((await fetch(`${url}/items/1`)).status).toBe(200);
+  });
+});
+
+describe('createHttpServer', () => {
+  it("creates requests and responses with the app's prototypes, before Express sees them", async () => {
+    const { app, router } = createHttpApp({ log: pino({ level: 'silent' }) });
+    router.get('/proto', (req, res) => {
+      res.json({ isRequest: req instanceof IncomingMessage, ip: req.ip ?? null });
+    });
+    const server = createHttpServer(app);
+    const born: boolean[] = [];
+    // Runs before Express's listener: what Node built, not what Express made of it.
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+      born.push(Object.getPrototypeOf(req) === app.request && Object.getPrototypeOf(res) === app.response);
+    });
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/proto`);
+      // Node's own construction still ran: the request is a full IncomingMessage and Express works on it.
+      expect(await res.json()).toEqual({ isRequest: true, ip: '127.0.0.1' });
+      expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(born).toEqual([true]);
+    } finally {
+      await new Promise((closed) => server.close(closed));
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 export { createHttpApp, type HttpApp, type HttpAppOptions } from './app.js';
+export { createHttpServer } from './server.js';
 export {
   HttpError,
   ValidationError,
