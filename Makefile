@@ -18,8 +18,10 @@ node_modules/.package-lock.json: package.json package-lock.json $(wildcard */pac
 
 deps: node_modules/.package-lock.json ## Install dependencies (npm ci) when the lock file changed
 
-build: deps ## Type-check and compile every workspace (tsc -b)
+# The benchmarks are scripts run through tsx, not a workspace `tsc -b` builds: checked on their own.
+build: deps ## Type-check and compile every workspace (tsc -b), then type-check the benchmarks
 	npx tsc -b
+	npx tsc -p e2e/bench/tsconfig.json
 
 test: deps build ## Type-check, check generated docs, run every test (Postgres tier: FLOTILLA_TEST_PG_URL)
 	$(TS_RUN) scripts/graph.ts --check
