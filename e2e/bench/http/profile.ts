@@ -3,13 +3,14 @@
  * warms it up, then records a V8 CPU profile while loading it and prints where the time went, by package
  * and by function, plus the server's CPU time per request. Not part of `make bench`; run it when a target
  * is missed:
- *   node --conditions=flotilla-source --import tsx e2e/bench/http/profile.ts [kit|bare] [seconds] [KEY=VALUE ...]
+ *   node --conditions=flotilla-source --import tsx e2e/bench/http/profile.ts [kit|bare|bare-on-kit-server] [seconds] [KEY=VALUE ...]
  * KEY=VALUE arguments override the kit service's environment (e.g. OTEL_SDK_DISABLED=true).
  * KEEP_PROFILE=1 keeps the .cpuprofile (open it in Chrome DevTools).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prod } from '../../../charts-ts/src/environments/index.js';
 import { cpuMs } from '../lib/cpu.js';
 import { summarise } from '../lib/cpuprofile.js';
 import { isMessage, spawnTs } from '../lib/child.js';
@@ -35,12 +36,23 @@ async function load(port: number, s: number): Promise<LoadResult> {
 
 try {
   const env = {
-    ...catalogEnv(benchSystem, localEnvironment({ otlpEndpoint: sink.endpoint, port: await freePort() })),
+    ...catalogEnv(
+      benchSystem,
+      localEnvironment({
+        otlpEndpoint: sink.endpoint,
+        port: await freePort(),
+        // As the benchmark: the prod environment's share of sampled traces.
+        samplingRatio: prod.runtime.telemetry.samplingRatio ?? 1,
+      }),
+    ),
     ...Object.fromEntries(overrides.map((kv) => kv.split('=', 2) as [string, string])),
   };
   const server =
-    which === 'bare'
-      ? spawnTs(join(here, 'bare-server.ts'))
+    which === 'bare' || which === 'bare-on-kit-server'
+      ? spawnTs(join(here, 'bare-server.ts'), {
+          env: which === 'bare' ? {} : { BARE_ON_KIT_SERVER: '1' },
+          sources: false,
+        })
       : spawnTs(join(here, 'kit-server.ts'), {
           env,
           nodeArgs: ['--import', '@flotilla/runtime/telemetry'],
