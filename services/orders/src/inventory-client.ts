@@ -24,6 +24,8 @@ export type Reservation = z.infer<typeof Reservation>;
 
 export const PROBLEMS = {
   inventoryUnavailable: 'urn:shop:problem:inventory-unavailable',
+  /** Inventory's answer when an order id already has a reservation for other items (passed on as is). */
+  reservationMismatch: 'urn:shop:problem:reservation-mismatch',
 } as const;
 
 /** Seconds a client should wait before retrying when inventory is unavailable. */

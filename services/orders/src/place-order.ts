@@ -4,7 +4,8 @@
  *
  * Idempotency-Key: the order id is derived from the key, so a repeat (even one racing the first request)
  * reserves the same order id — which inventory reserves once — and finds the stored order. The same key with
- * another body is refused.
+ * another body is refused. Racing requests therefore share one reservation: the one that loses the race to
+ * store the order answers as a replay and never releases that stock (it is the winner's order's).
  * @see https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/
  */
 import { createHash } from 'node:crypto';
@@ -17,7 +18,12 @@ import {
   type PeerClient,
 } from '@flotilla/runtime';
 import type { orderEvents } from '@shop/contracts';
-import { releaseStock, reserveStock } from './inventory-client.js';
+import {
+  PROBLEMS as INVENTORY_PROBLEMS,
+  releaseStock,
+  reserveStock,
+  type Reservation,
+} from './inventory-client.js';
 import { findOrder, toOrder, type Order, type OrderRow } from './order.js';
 import type { OrdersTables } from './schema.js';
 
@@ -64,7 +70,7 @@ export async function placeOrder(
   input: PlaceOrderInput,
   idempotencyKey?: string,
 ): Promise<{ order: Order; replayed: boolean }> {
-  const { database, outbox, inventory, log } = deps;
+  const { database, inventory, log } = deps;
   const hash = requestHash(input);
   const orderId = idempotencyKey !== undefined ? orderIdForKey(idempotencyKey) : uuidv7();
   /** The order an earlier request with the same key stored: it again, or 422 if that request had another body. */
@@ -77,46 +83,100 @@ export async function placeOrder(
     const earlier = await findOrder(database.db, orderId);
     if (earlier) return replay(earlier);
   }
-  const reservation = await reserveStock(inventory, orderId, input.items);
+  const reservation = await reserve(inventory, orderId, input.items, idempotencyKey);
 
-  let stored;
+  // Requests racing on one key share one reservation (same order id), so the stock is the stored order's,
+  // whichever request stored it. A request that did not store the order therefore first looks for it: found,
+  // it lost the race and answers as a replay; only when no order has the id is the stock its own to give back.
+  let stored: OrderRow | undefined;
   try {
-    stored = await database.transaction(async (trx) => {
-      const row = await trx
-        .insertInto('orders')
-        .values({
-          id: orderId,
-          customer_id: input.customerId,
-          status: 'PENDING',
-          items: JSON.stringify(reservation.items) as never,
-          total_cents: reservation.totalCents,
-          idempotency_key: idempotencyKey ?? null,
-          request_hash: idempotencyKey !== undefined ? hash : null,
-        })
-        .onConflict((oc) => oc.doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return undefined; // a concurrent repeat with the same key stored it first
-      await outbox.publish(trx, 'orders', {
-        type: 'order.placed',
-        data: {
-          orderId,
-          customerId: input.customerId,
-          items: reservation.items,
-          totalCents: reservation.totalCents,
-        },
-      });
-      return row;
-    });
+    stored = await storeOrder(deps, { orderId, input, reservation, idempotencyKey, hash });
   } catch (error) {
-    // The order is not stored: give the stock back (best effort; a retry with the same key reuses it).
+    // The loser's insert may fail instead of doing nothing (a serialization failure, a lost connection...).
+    const winner = await storedBefore(deps, orderId, idempotencyKey).catch(() => undefined);
+    if (winner) return replay(winner);
+    // A genuine failure (or the lookup failed too, so we cannot tell): compensate, as a failure always did.
     await releaseStock(inventory, orderId).catch((err: unknown) =>
       log.warn({ err, orderId }, 'could not release the reservation of an order that was not stored'),
     );
     throw error;
   }
   if (stored) return { order: toOrder(stored), replayed: false };
-  const winner = await findOrder(database.db, orderId);
+  // The insert did nothing: a concurrent request with the same key stored the order first.
+  const winner = await storedBefore(deps, orderId, idempotencyKey);
   if (!winner) throw keyReused(idempotencyKey ?? '', orderId);
   return replay(winner);
+}
+
+/**
+ * Reserves the stock of `orderId`. Inventory holds one reservation per order id and refuses a second one for
+ * other items; for an order id derived from a key that means a request with the same key and another body
+ * reserved first, which gets the answer of a replay with another body (422 key reused).
+ */
+async function reserve(
+  inventory: PeerClient,
+  orderId: string,
+  items: PlaceOrderInput['items'],
+  idempotencyKey: string | undefined,
+): Promise<Reservation> {
+  try {
+    return await reserveStock(inventory, orderId, items);
+  } catch (error) {
+    const mismatch = error instanceof HttpError && error.type === INVENTORY_PROBLEMS.reservationMismatch;
+    if (mismatch && idempotencyKey !== undefined) throw keyReused(idempotencyKey, orderId);
+    throw error;
+  }
+}
+
+/** The order stored under `orderId` by another request with the same key; none without a key (a fresh id). */
+async function storedBefore(
+  deps: PlaceOrderDeps,
+  orderId: string,
+  idempotencyKey: string | undefined,
+): Promise<OrderRow | undefined> {
+  return idempotencyKey === undefined ? undefined : findOrder(deps.database.db, orderId);
+}
+
+/**
+ * Stores the order and its `order.placed` event in one transaction. Returns undefined when an order with the
+ * id exists already (a concurrent request with the same key stored it first).
+ */
+async function storeOrder(
+  deps: PlaceOrderDeps,
+  order: {
+    orderId: string;
+    input: PlaceOrderInput;
+    reservation: Reservation;
+    idempotencyKey: string | undefined;
+    hash: string;
+  },
+): Promise<OrderRow | undefined> {
+  const { orderId, input, reservation, idempotencyKey } = order;
+  return deps.database.transaction(async (trx) => {
+    const row = await trx
+      .insertInto('orders')
+      .values({
+        id: orderId,
+        customer_id: input.customerId,
+        status: 'PENDING',
+        items: JSON.stringify(reservation.items) as never,
+        total_cents: reservation.totalCents,
+        idempotency_key: idempotencyKey ?? null,
+        request_hash: idempotencyKey !== undefined ? order.hash : null,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return undefined;
+    await deps.outbox.publish(trx, 'orders', {
+      type: 'order.placed',
+      data: {
+        orderId,
+        customerId: input.customerId,
+        items: reservation.items,
+        totalCents: reservation.totalCents,
+      },
+    });
+    return row;
+  });
 }
