@@ -7,6 +7,8 @@
  * A second kit samples every trace (what `make dev` and the dev environment do), for scale. A third bare
  * Express runs on the kit's `createHttpServer`: the kit's server fix makes Express itself cheaper on Node 20,
  * so "kit vs bare" alone would hide what the observability costs; "kit vs bare on the kit's server" shows it.
+ * Each round also runs the three at one fixed rate and compares their CPU per request there (see
+ * EQUAL_LOAD_RPS for why saturated CPU per request is not a fair comparison on a shared 2-CPU machine).
  *
  * BENCH_HTTP_BREAKDOWN=1 adds kit variants with one component switched off through its standard variable
  * (logs, trace export, sampling, the whole SDK), to attribute the cost when a target is missed.
@@ -30,6 +32,12 @@ const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 20);
 const BREAKDOWN = process.env.BENCH_HTTP_BREAKDOWN === '1';
+/**
+ * Rate of the equal-load runs. Saturated, a server slower than the load generator also pays for waking the
+ * generator on every response (the two share this machine's CPUs), which inflates its CPU per request; at
+ * one rate below every server's capacity, all servers pay alike, and CPU per request compares their work.
+ */
+const EQUAL_LOAD_RPS = Number(process.env.BENCH_HTTP_EQUAL_LOAD_RPS ?? 4000);
 /** The share of new traces the prod environment samples. */
 const PROD_SAMPLING = prod.runtime.telemetry.samplingRatio ?? 1;
 
@@ -41,6 +49,8 @@ interface Server {
   readonly results: LoadResult[];
   /** Server CPU microseconds per request, per measured run. */
   readonly cpuUs: number[];
+  /** The same at {@link EQUAL_LOAD_RPS}, per measured run. */
+  readonly equalLoadCpuUs: number[];
 }
 
 async function startServer(
@@ -63,11 +73,13 @@ async function startServer(
     logFile: options.logFile,
     results: [],
     cpuUs: [],
+    equalLoadCpuUs: [],
   };
 }
 
-async function load(url: string, seconds: number): Promise<LoadResult> {
-  const gen = spawnTs(join(here, 'load.ts'), { args: [url, String(CONNECTIONS), String(seconds)] });
+async function load(url: string, seconds: number, rps?: number): Promise<LoadResult> {
+  const args = [url, String(CONNECTIONS), String(seconds), ...(rps === undefined ? [] : [String(rps)])];
+  const gen = spawnTs(join(here, 'load.ts'), { args });
   const result = await gen.message(isMessage<LoadResult>('load-result'), (seconds + 30) * 1000);
   await gen.exited;
   if (result.failures > 0) throw new Error(`${url}: ${result.failures} failed requests under load`);
@@ -118,18 +130,32 @@ try {
 
   // Warm-up: JIT, connection pools and the span batch pipeline reach steady state before anything counts.
   for (const s of servers) await load(s.url, 2);
+  /** Loads a server once and returns its CPU microseconds per request. */
+  const measure = async (s: Server, rps?: number): Promise<[LoadResult, number | undefined]> => {
+    const before = cpuMs(s.child.process.pid);
+    const result = await load(s.url, SECONDS, rps);
+    const after = cpuMs(s.child.process.pid);
+    return [
+      result,
+      before === undefined || after === undefined ? undefined : ((after - before) * 1000) / result.total,
+    ];
+  };
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of servers) {
-      const before = cpuMs(s.child.process.pid);
-      const result = await load(s.url, SECONDS);
-      const after = cpuMs(s.child.process.pid);
+      const [result, us] = await measure(s);
       s.results.push(result);
-      if (before !== undefined && after !== undefined) s.cpuUs.push(((after - before) * 1000) / result.total);
+      if (us !== undefined) s.cpuUs.push(us);
+    }
+    for (const s of [bare, kit, bareOnKitServer]) {
+      const [, us] = await measure(s, EQUAL_LOAD_RPS);
+      if (us !== undefined) s.equalLoadCpuUs.push(us);
     }
   }
 
   const med = (s: Server, key: 'rps' | 'p99' | 'p50') => median(s.results.map((r) => r[key]));
   const cpu = (s: Server) => (s.cpuUs.length > 0 ? Math.round(median(s.cpuUs)) : NaN);
+  const equalLoadCpu = (s: Server) =>
+    s.equalLoadCpuUs.length > 0 ? Math.round(median(s.equalLoadCpuUs)) : NaN;
   const traces = sink.received.get('/v1/traces');
   const logLines = readFileSync(kit.logFile as string, 'utf8').split('\n');
   const requestLine = logLines.find((l) => l.includes('"msg":"request"'));
@@ -162,6 +188,24 @@ try {
       subject: cpu(kit),
       target: { kind: 'info' },
       note: `steadier than req/s on a shared machine; bare ${samples(bare.cpuUs)}; kit ${samples(kit.cpuUs)}`,
+    },
+    {
+      suite: 'http',
+      name: `kit vs bare Express: server CPU per request at ${EQUAL_LOAD_RPS} req/s`,
+      unit: 'us',
+      baseline: equalLoadCpu(bare),
+      subject: equalLoadCpu(kit),
+      target: { kind: 'info' },
+      note: `every server at the same rate, so none pays more for waking the load generator; bare ${samples(bare.equalLoadCpuUs)}; kit ${samples(kit.equalLoadCpuUs)}`,
+    },
+    {
+      suite: 'http',
+      name: `kit vs bare Express on the kit's server: server CPU per request at ${EQUAL_LOAD_RPS} req/s`,
+      unit: 'us',
+      baseline: equalLoadCpu(bareOnKitServer),
+      subject: equalLoadCpu(kit),
+      target: { kind: 'info' },
+      note: `bare on kit server ${samples(bareOnKitServer.equalLoadCpuUs)}; kit ${samples(kit.equalLoadCpuUs)}`,
     },
     {
       suite: 'http',

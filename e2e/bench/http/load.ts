@@ -1,6 +1,7 @@
 /**
  * The load generator, in its own process so it never competes with a server's event loop:
- * `load.ts <url> <connections> <seconds>`; reports one {@link LoadResult} over IPC and exits.
+ * `load.ts <url> <connections> <seconds> [requests per second]`; reports one {@link LoadResult} over IPC and
+ * exits. Without a rate it sends as fast as the server answers; with one, at that rate overall.
  */
 import { createRequire } from 'node:module';
 import { tellParent } from '../lib/child.js';
@@ -32,16 +33,18 @@ type Autocannon = (opts: {
   connections: number;
   duration: number;
   pipelining: number;
+  overallRate?: number;
 }) => Promise<AutocannonResult>;
 
-const [url, connections, seconds] = process.argv.slice(2);
-if (url === undefined) throw new Error('usage: load.ts <url> <connections> <seconds>');
+const [url, connections, seconds, rate] = process.argv.slice(2);
+if (url === undefined) throw new Error('usage: load.ts <url> <connections> <seconds> [requests per second]');
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 const r = await autocannon({
   url,
   connections: Number(connections ?? 20),
   duration: Number(seconds ?? 5),
   pipelining: 1,
+  ...(rate === undefined ? {} : { overallRate: Number(rate) }),
 });
 const result: LoadResult = {
   type: 'load-result',
