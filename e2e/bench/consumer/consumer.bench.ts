@@ -4,7 +4,8 @@
  * - Consume: a queue pre-filled with N envelopes, a handler that awaits 5 ms; messages/s until all are
  *   handled and deleted, for sqs-consumer (default per-message mode), a bare ceiling of concurrent receive
  *   loops with batch delete, and createConsumer at several concurrencies. Contenders alternate per round.
- *   Targets: createConsumer >= 5x sqs-consumer and >= 0.8x the bare ceiling.
+ *   Targets: createConsumer >= 5x sqs-consumer and >= 0.8x the bare ceiling, at the concurrency that gives it
+ *   as many messages in flight as the ceiling (lower concurrencies are shown, as info).
  * - Publish: N messages to a queue with the publisher (publishBatch, and concurrent send() calls that it
  *   batches) vs a bare SendMessageBatch loop. Target: "close to" the loop, read here as >= 0.8x.
  * No OpenTelemetry SDK is started, so spans are no-ops on every side.
@@ -32,7 +33,9 @@ const PUBLISH_MESSAGES = Number(process.env.BENCH_PUBLISH_MESSAGES ?? 2000);
 const ROUNDS = Number(process.env.BENCH_CONSUMER_ROUNDS ?? 3);
 const HANDLER_MS = 5;
 const BARE_LOOPS = 10;
-const CONCURRENCIES = [10, 50, 100];
+/** Messages the bare ceiling has in flight: each loop handles a whole batch of 10 at once. */
+const BARE_IN_FLIGHT = BARE_LOOPS * 10;
+const CONCURRENCIES = [10, 50, BARE_IN_FLIGHT];
 const DRAIN_TIMEOUT_MS = 60_000;
 /** Drains whose messages were handled but not all deleted (reported, not hidden). */
 const undeleted: string[] = [];
@@ -216,7 +219,12 @@ try {
   });
   for (const c of CONCURRENCIES) {
     const name = `createConsumer concurrency ${c}`;
-    const note = `${samples(rates.get(name) ?? [])} msg/s`;
+    // The targets compare frameworks, so they apply where createConsumer may have as many messages in flight
+    // as the bare ceiling. Below that, Little's law caps it at concurrency / handler time, whatever its
+    // overhead: those rows show what a lower limit gives.
+    const comparable = c === BARE_IN_FLIGHT;
+    const cap = `at most ${c} / ${HANDLER_MS} ms = ${Math.round((c * 1000) / HANDLER_MS)} msg/s`;
+    const note = `${samples(rates.get(name) ?? [])} msg/s${comparable ? '' : `; ${cap}, the bare loops have ${BARE_IN_FLIGHT} in flight`}`;
     rows.push(
       {
         suite: 'consumer',
@@ -224,7 +232,7 @@ try {
         unit: 'msg/s',
         baseline: med(sqsName),
         subject: med(name),
-        target: { kind: 'min-ratio', ratio: 5 },
+        target: comparable ? { kind: 'min-ratio', ratio: 5 } : { kind: 'info' },
         note,
       },
       {
@@ -233,7 +241,7 @@ try {
         unit: 'msg/s',
         baseline: med(bareName),
         subject: med(name),
-        target: { kind: 'min-ratio', ratio: 0.8 },
+        target: comparable ? { kind: 'min-ratio', ratio: 0.8 } : { kind: 'info' },
         note,
       },
     );
