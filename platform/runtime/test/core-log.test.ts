@@ -91,6 +91,25 @@ describe('trace ids in logs', () => {
   });
 });
 
+describe('log time', () => {
+  it('stamps each line with the ISO time of its own millisecond', async () => {
+    const dest = memoryLog();
+    const log = createLogger({ name: 'orders', destination: dest });
+    const before = Date.now();
+    log.info('first');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    log.info('second');
+    const after = Date.now();
+    const [first, second] = dest.lines.map((l) => String(l.time));
+    expect(first).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const [t1, t2] = [Date.parse(first ?? ''), Date.parse(second ?? '')];
+    expect(t1).toBeGreaterThanOrEqual(before);
+    // Formatted once per millisecond, but never reused for a later one.
+    expect(t2).toBeGreaterThanOrEqual(t1 + 5);
+    expect(t2).toBeLessThanOrEqual(after);
+  });
+});
+
 describe('the default log destination', () => {
   /** A destination that records each write it gets. */
   const recorder = () => {

@@ -31,7 +31,7 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level ?? 'info',
       base: { service: options.name, ...options.base },
       messageKey: 'msg',
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeOncePerMillisecond(),
       formatters: {
         level: (label) => ({ level: label }),
         log: (obj) => redactSecrets(obj),
@@ -45,6 +45,23 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     options.destination ?? stdoutDestination(),
   );
+}
+
+/**
+ * pino's `isoTime` field, formatted once per millisecond: under load several lines share a millisecond, and
+ * `toISOString` (~0.5 µs) was the largest single cost of a request line after the serialization itself.
+ */
+function isoTimeOncePerMillisecond(): () => string {
+  let formattedMs = -1;
+  let field = '';
+  return () => {
+    const now = Date.now();
+    if (now !== formattedMs) {
+      formattedMs = now;
+      field = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return field;
+  };
 }
 
 /** The mixin's answer when it adds nothing: merged by returning the line's own fields, never mutated. */
