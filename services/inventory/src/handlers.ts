@@ -2,7 +2,7 @@
 import type { ConsumedEvent, InboxMessageContext } from '@flotilla/runtime';
 import { orderEvents } from '@shop/contracts';
 import type { InventoryTables } from './schema.js';
-import { release } from './stock.js';
+import { releaseCancelled } from './stock.js';
 
 /** Events inventory consumes from the `orders` topic (its subscription filters to order.cancelled). */
 export const consumedEvents = { 'order.cancelled': orderEvents['order.cancelled'] };
@@ -11,6 +11,6 @@ export async function onOrderCancelled(
   event: ConsumedEvent<typeof consumedEvents>,
   ctx: InboxMessageContext<InventoryTables>,
 ): Promise<void> {
-  const released = await release(ctx.trx, event.data.orderId);
+  const released = await releaseCancelled(ctx.trx, event.data.orderId);
   ctx.log.info({ orderId: event.data.orderId, released }, released ? 'stock released' : 'nothing to release');
 }

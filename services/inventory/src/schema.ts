@@ -13,6 +13,8 @@ export interface InventoryTables {
     total_cents: number;
     created_at: Generated<Date>;
     released_at: Date | null;
+    /** Set when the order was cancelled: its released stock is never taken again (see stock.ts `reserve`). */
+    cancelled_at: Date | null;
   };
   reservation_lines: { order_id: string; sku: string; quantity: number; price_cents: number };
 }
@@ -52,5 +54,10 @@ export const migrations: readonly Migration[] = [
     up: `insert into items (sku, name, price_cents, available) values ${SEED_ITEMS.map(
       (i) => `(${sqlText(i.sku)}, ${sqlText(i.name)}, ${i.priceCents}, ${i.available})`,
     ).join(', ')} on conflict (sku) do nothing;`,
+  },
+  {
+    version: 3,
+    name: 'reservations_cancelled_at',
+    up: `alter table reservations add column cancelled_at timestamptz;`,
   },
 ];

@@ -26,6 +26,10 @@ const reserve = (orderId: string, items: { sku: string; quantity: number }[]) =>
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ orderId, items }),
   });
+const release = async (orderId: string) =>
+  (await (await fetch(`${url}/internal/reservations/${orderId}/release`, { method: 'POST' })).json()) as {
+    released: boolean;
+  };
 
 describe('inventory', () => {
   test('the catalogue is seeded on first start', async () => {
@@ -93,5 +97,80 @@ describe('inventory', () => {
     expect(await res.json()).toEqual({ orderId: 'order-4', released: false });
     await new Promise((r) => setTimeout(r, 500));
     expect(await available('SKU-RARE')).toBe(3);
+  });
+
+  // A released reservation whose order was never stored (orders gave it back) is taken again by a retry.
+  test('a repeat of a released reservation takes its stock again and holds it, once', async () => {
+    const before = await available('SKU-RARE');
+    const items = [{ sku: 'SKU-RARE', quantity: 2 }];
+    expect((await reserve('order-5', items)).status).toBe(201);
+    expect(await release('order-5')).toMatchObject({ released: true });
+    expect(await available('SKU-RARE')).toBe(before);
+
+    const again = await reserve('order-5', items);
+    expect(again.status).toBe(201);
+    expect(await again.json()).toEqual({
+      orderId: 'order-5',
+      items: [{ sku: 'SKU-RARE', quantity: 2, priceCents: 1000 }],
+      totalCents: 2000,
+      released: false,
+    });
+    expect(await available('SKU-RARE')).toBe(before - 2);
+    const repeat = await reserve('order-5', items);
+    expect(repeat.status).toBe(200);
+    expect(await available('SKU-RARE')).toBe(before - 2);
+    const other = await reserve('order-5', [{ sku: 'SKU-RARE', quantity: 1 }]);
+    expect(await other.json()).toMatchObject({ type: 'urn:shop:problem:reservation-mismatch' });
+    // Held again, so it can be given back again.
+    expect(await release('order-5')).toMatchObject({ released: true });
+    expect(await available('SKU-RARE')).toBe(before);
+  });
+
+  test('a repeat of a released reservation without the stock for it is the 409 and takes nothing', async () => {
+    const rare = await available('SKU-RARE');
+    const cheap = await available('SKU-CHEAP');
+    const items = [
+      { sku: 'SKU-CHEAP', quantity: 1 },
+      { sku: 'SKU-RARE', quantity: rare },
+    ];
+    expect((await reserve('order-6', items)).status).toBe(201);
+    expect(await release('order-6')).toMatchObject({ released: true });
+    expect((await reserve('order-7', [{ sku: 'SKU-RARE', quantity: 1 }])).status).toBe(201);
+
+    const short = await reserve('order-6', items);
+    expect(short.status).toBe(409);
+    expect(await short.json()).toMatchObject({
+      type: 'urn:shop:problem:insufficient-stock',
+      sku: 'SKU-RARE',
+      requested: rare,
+      available: rare - 1,
+    });
+    expect([await available('SKU-CHEAP'), await available('SKU-RARE')]).toEqual([cheap, rare - 1]);
+    // Still released: there is nothing to give back.
+    expect(await release('order-6')).toMatchObject({ released: false });
+    expect(await release('order-7')).toMatchObject({ released: true });
+    expect(await available('SKU-RARE')).toBe(rare);
+  });
+
+  // Orders stores an order before it can be cancelled, so a late repeat of its reservation (a request that
+  // raced the one that stored it) must not take the stock back off the shelf: nothing would release it again.
+  test("a repeat of a cancelled order's reservation takes nothing", async () => {
+    const before = await available('SKU-RARE');
+    const items = [{ sku: 'SKU-RARE', quantity: 2 }];
+    expect((await reserve('order-8', items)).status).toBe(201);
+    const orders = stack.publisherAs('orders', orderEvents);
+    await orders.publish('orders', 'order.cancelled', {
+      orderId: 'order-8',
+      reason: 'payment declined',
+      items,
+    });
+    await eventually('stock released', async () =>
+      (await available('SKU-RARE')) === before ? true : undefined,
+    );
+
+    const late = await reserve('order-8', items);
+    expect(late.status).toBe(200);
+    expect(await late.json()).toMatchObject({ orderId: 'order-8', released: true });
+    expect(await available('SKU-RARE')).toBe(before);
   });
 });

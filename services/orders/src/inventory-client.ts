@@ -33,7 +33,8 @@ const RETRY_AFTER_SECONDS = 5;
 
 /**
  * Reserves stock for `orderId`. Safe to retry (the order id is the idempotency key, and inventory reserves
- * once per order), so the kit client retries timeouts, connection errors and 502/503/504.
+ * once per order), so the kit client retries timeouts, connection errors and 502/503/504. A reservation
+ * released by `releaseStock` is taken again (or refused with 409 when the stock is gone).
  */
 export async function reserveStock(
   inventory: PeerClient,

@@ -79,7 +79,11 @@ export async function placeOrder(
     return { order: toOrder(earlier), replayed: true };
   };
   if (idempotencyKey !== undefined) {
-    // The key names the order id, so an earlier order with this key is found by its primary key.
+    // The key names the order id, so an earlier order with this key is found by its primary key. A stored
+    // order is replayed without reserving: inventory takes the stock of a released reservation again, which
+    // is right only for an order that was never stored (a cancelled one is stored, so it is never reserved
+    // again from here; inventory also refuses to take a cancelled order's stock again, for a request that
+    // passed this check before the order was stored).
     const earlier = await findOrder(database.db, orderId);
     if (earlier) return replay(earlier);
   }
@@ -96,6 +100,8 @@ export async function placeOrder(
     const winner = await storedBefore(deps, orderId, idempotencyKey).catch(() => undefined);
     if (winner) return replay(winner);
     // A genuine failure (or the lookup failed too, so we cannot tell): compensate, as a failure always did.
+    // The client's retry with the same key reserves the same order id again, and inventory takes the stock
+    // of the released reservation again for it.
     await releaseStock(inventory, orderId).catch((err: unknown) =>
       log.warn({ err, orderId }, 'could not release the reservation of an order that was not stored'),
     );

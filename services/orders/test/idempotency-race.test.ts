@@ -8,7 +8,8 @@
  * - a trigger on the orders table makes the loser's insert fail with a unique violation once the winner's
  *   order exists, as a plain INSERT (or a serialization failure, a dropped connection) does on a server.
  *   PGlite runs one transaction at a time, so without it the loser's ON CONFLICT DO NOTHING never fails.
- * The same trigger fails every insert of customer `c-db-down`: a genuine failure, not a lost race.
+ * The same trigger fails every insert of a customer listed in `failing_customers` (`c-db-down` always): a
+ * genuine failure, not a lost race.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
@@ -98,9 +99,11 @@ beforeAll(async () => {
   });
   await sql
     .raw(
-      `create function fail_order_insert() returns trigger language plpgsql as $$
+      `create table failing_customers (customer_id text primary key);
+       insert into failing_customers values ('c-db-down');
+       create function fail_order_insert() returns trigger language plpgsql as $$
        begin
-         if new.customer_id = 'c-db-down' then
+         if exists (select 1 from failing_customers where customer_id = new.customer_id) then
            raise exception 'injected failure: the order cannot be stored';
          end if;
          if exists (select 1 from orders where id = new.id) then
@@ -152,6 +155,15 @@ const available = async (sku: string) =>
       available: number;
     }
   ).available;
+
+/** Makes every insert of `customerId`'s orders fail (`true`), or succeed again. */
+async function failInserts(customerId: string, failing: boolean): Promise<void> {
+  await (
+    failing
+      ? sql`insert into failing_customers values (${customerId})`
+      : sql`delete from failing_customers where customer_id = ${customerId}`
+  ).execute(orders.database.db);
+}
 
 /** A problem document without the members that name the request rather than the answer. */
 const problem = ({ requestId: _, instance: __, ...rest }: Record<string, unknown>) => rest;
@@ -217,5 +229,33 @@ describe('orders: requests racing on one Idempotency-Key', () => {
     expect(gate.releases).toEqual([`/internal/reservations/${orderIdForKey('down-1')}/release`]);
     expect(await available('SKU-CHEAP')).toBe(before);
     expect((await fetch(`${orders.listening.url}/api/orders/${orderIdForKey('down-1')}`)).status).toBe(404);
+  });
+
+  test('a retry after a genuine failure reserves the stock again: the order holds it, once', async () => {
+    const before = await available('SKU-CHEAP');
+    const body = { customerId: 'c-db-flaky', items: [{ sku: 'SKU-CHEAP', quantity: 5 }] };
+    await failInserts('c-db-flaky', true);
+    const failed = await place(body, 'flaky-1');
+    await failInserts('c-db-flaky', false);
+    const retried = await place(body, 'flaky-1');
+    const replay = await place(body, 'flaky-1');
+
+    expect({
+      statuses: [failed.status, retried.status, replay.status],
+      replayed: [retried.replayed, replay.replayed],
+      releases: gate.releases,
+      available: await available('SKU-CHEAP'),
+    }).toEqual({
+      statuses: [500, 201, 201],
+      replayed: [false, true],
+      releases: [`/internal/reservations/${orderIdForKey('flaky-1')}/release`],
+      available: before - 5,
+    });
+    expect(retried.body).toMatchObject({
+      id: orderIdForKey('flaky-1'),
+      status: 'PENDING',
+      items: [{ sku: 'SKU-CHEAP', quantity: 5 }],
+    });
+    expect(replay.body).toEqual(retried.body);
   });
 });
