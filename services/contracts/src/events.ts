@@ -4,10 +4,20 @@ import { z } from 'zod';
 const cents = z.number().int().nonnegative();
 /** A catalogue stock-keeping unit, e.g. `SKU-CHEAP`. */
 const sku = z.string().min(1).max(64);
+/** An order, customer or payment id. */
 const id = z.string().min(1).max(128);
+/** Units of one SKU in one order. */
 const quantity = z.number().int().min(1).max(100);
+/** The lines of one order: at least one, at most 50. */
+const orderLines = z.array(z.object({ sku, quantity })).min(1).max(50);
 /** Why an order ended unpaid: orders copies `payment.failed`'s reason into `order.cancelled`, so one bound. */
 const reason = z.string().min(1).max(500);
+
+/**
+ * The shop's field schemas, for the HTTP APIs that take the same values the events carry: one set of
+ * bounds, so an order the API accepts always fits its events (and inventory accepts what orders sends).
+ */
+export const fields = { cents, sku, id, quantity, orderLines, reason } as const;
 
 /** `order.placed`: an order was stored with its stock reserved; payments charges it. */
 export const OrderPlaced = z.object({
@@ -29,7 +39,7 @@ export type OrderPaid = z.infer<typeof OrderPaid>;
 export const OrderCancelled = z.object({
   orderId: id,
   reason,
-  items: z.array(z.object({ sku, quantity })).min(1).max(50),
+  items: orderLines,
 });
 export type OrderCancelled = z.infer<typeof OrderCancelled>;
 

@@ -4,19 +4,14 @@
  */
 import { HttpError, validate, type Database } from '@flotilla/runtime';
 import type { Router } from 'express';
+import { fields } from '@shop/contracts';
 import { z } from 'zod';
 import type { InventoryTables } from './schema.js';
 import { getItem, release, reserve } from './stock.js';
 
-const SkuParams = z.object({ sku: z.string().min(1).max(64) });
-const OrderParams = z.object({ orderId: z.string().min(1).max(128) });
-const ReserveBody = z.object({
-  orderId: z.string().min(1).max(128),
-  items: z
-    .array(z.object({ sku: z.string().min(1).max(64), quantity: z.number().int().min(1).max(100) }))
-    .min(1)
-    .max(50),
-});
+const SkuParams = z.object({ sku: fields.sku });
+const OrderParams = z.object({ orderId: fields.id });
+const ReserveBody = z.object({ orderId: fields.id, items: fields.orderLines });
 
 export function inventoryRoutes(router: Router, database: Database<InventoryTables>): void {
   router.get('/api/inventory/items/:sku', validate({ params: SkuParams }), async (req, res) => {
