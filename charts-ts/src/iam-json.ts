@@ -6,14 +6,28 @@
  */
 import { messagingResources, type System } from '@flotilla/model';
 import { EXTERNAL_SECRETS, secretReaderPolicy } from './constructs/database.js';
-import { podIdentityTrustPolicy, servicePolicy, type PolicyDocument } from './constructs/identity.js';
+import { servicePolicy, trustPolicy, type PolicyDocument } from './constructs/identity.js';
 import { LOG_SHIPPER, logShipperPolicy } from './constructs/logging.js';
 import { collectorPolicy } from './constructs/otel-collector.js';
-import { iamRoleName, OTEL_COLLECTOR, serviceAccountName } from './environments/names.js';
+import { iamRoleArn, iamRoleName, OTEL_COLLECTOR, serviceAccountName } from './environments/names.js';
 import type { EksEnvironment, FlotillaEnvironment } from './environments/types.js';
 
-/** Where KEDA's Helm add-on runs, and the ServiceAccount of its operator (which polls queue depth). */
+/**
+ * Where KEDA's Helm add-on runs, and the ServiceAccount of its operator (which polls queue depth): the
+ * chart's default operator ServiceAccount name.
+ */
 export const KEDA = { namespace: 'keda', serviceAccount: 'keda-operator' } as const;
+
+/** Keys (in {@link identityPlan}) of the platform components' identities; a service's key is its name. */
+export const PLATFORM_IDENTITY = {
+  collector: OTEL_COLLECTOR.name,
+  logShipper: 'log-shipper',
+  keda: 'keda-operator',
+  externalSecrets: 'external-secrets',
+} as const;
+
+/** The ServiceAccount annotation IRSA reads the role ARN from. @see https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html */
+export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
 /** One IAM role: who may assume it (a ServiceAccount) and what it may do. */
 export interface IdentityGrant {
@@ -90,28 +104,28 @@ export function identityPlan(system: System, env: EksEnvironment): IdentityGrant
     );
   }
   grant(
-    OTEL_COLLECTOR.name,
+    PLATFORM_IDENTITY.collector,
     env.namespace,
     OTEL_COLLECTOR.name,
     collectorPolicy(system, env),
     `Flotilla ${system.name}: traces to X-Ray, metrics to CloudWatch`,
   );
   grant(
-    'log-shipper',
+    PLATFORM_IDENTITY.logShipper,
     LOG_SHIPPER.namespace,
     LOG_SHIPPER.serviceAccount,
     logShipperPolicy(system, env),
     `Flotilla ${system.name}: service logs to CloudWatch Logs`,
   );
   grant(
-    'keda-operator',
+    PLATFORM_IDENTITY.keda,
     KEDA.namespace,
     KEDA.serviceAccount,
     kedaOperatorPolicy(system, env),
     `Flotilla ${system.name}: queue depth for KEDA`,
   );
   grant(
-    'external-secrets',
+    PLATFORM_IDENTITY.externalSecrets,
     EXTERNAL_SECRETS.namespace,
     EXTERNAL_SECRETS.serviceAccount,
     secretReaderPolicy(system, env),
@@ -121,9 +135,34 @@ export function identityPlan(system: System, env: EksEnvironment): IdentityGrant
 }
 
 /**
+ * Under IRSA, the ARN of the role of one identity of the plan (a service's name or a
+ * {@link PLATFORM_IDENTITY} key): what its ServiceAccount must carry. `undefined` with Pod Identity (the
+ * association lives in EKS, not on the ServiceAccount), off EKS, and for a workload without AWS access.
+ */
+export function irsaRoleArn(system: System, env: FlotillaEnvironment, key: string): string | undefined {
+  if (env.platform !== 'eks' || env.identity !== 'irsa') return undefined;
+  const grant = identityPlan(system, env).find((g) => g.key === key);
+  return grant ? iamRoleArn(env, grant.roleName) : undefined;
+}
+
+/**
+ * Annotations of the ServiceAccount of one identity of the plan: under IRSA `eks.amazonaws.com/role-arn`
+ * with {@link irsaRoleArn}, otherwise none.
+ * @see https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html
+ */
+export function roleArnAnnotations(
+  system: System,
+  env: FlotillaEnvironment,
+  key: string,
+): Record<string, string> {
+  const arn = irsaRoleArn(system, env, key);
+  return arn ? { [ROLE_ARN_ANNOTATION]: arn } : {};
+}
+
+/**
  * Plain IAM JSON of an environment, relative to `dist/<env>/`: for each identity
- * `iam/<key>.policy.json` (permissions) and `iam/<key>.trust.json` (who may assume it; Pod Identity
- * only — an IRSA trust policy names the cluster's OIDC issuer, which Terraform/CDK already knows), plus
+ * `iam/<key>.policy.json` (permissions) and `iam/<key>.trust.json` (who may assume it: the Pod Identity
+ * service, or under IRSA the cluster's OIDC provider for exactly the identity's ServiceAccount), plus
  * `iam/README.md`. Empty off EKS.
  */
 export function iamPolicyFiles(system: System, environment: FlotillaEnvironment): Record<string, string> {
@@ -141,8 +180,8 @@ export function iamPolicyFiles(system: System, environment: FlotillaEnvironment)
   ];
   for (const grant of identityPlan(system, environment)) {
     files[`iam/${grant.key}.policy.json`] = `${JSON.stringify(grant.policy, null, 2)}\n`;
-    if (environment.identity === 'pod-identity')
-      files[`iam/${grant.key}.trust.json`] = `${JSON.stringify(podIdentityTrustPolicy(), null, 2)}\n`;
+    const trust = trustPolicy(environment, grant.namespace, grant.serviceAccount);
+    files[`iam/${grant.key}.trust.json`] = `${JSON.stringify(trust, null, 2)}\n`;
     lines.push(`| ${grant.key} | ${grant.roleName} | ${grant.namespace}/${grant.serviceAccount} |`);
   }
   files['iam/README.md'] = `${lines.join('\n')}\n`;

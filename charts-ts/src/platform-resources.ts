@@ -19,9 +19,8 @@ import { MessagingEmulator, usesMessaging } from './constructs/emulator.js';
 import { WorkloadIdentity } from './constructs/identity.js';
 import { AckMessaging } from './constructs/messaging.js';
 import { OtelCollector } from './constructs/otel-collector.js';
-import { iamRoleArn, OTEL_COLLECTOR } from './environments/names.js';
 import type { FlotillaEnvironment } from './environments/types.js';
-import { identityPlan } from './iam-json.js';
+import { identityPlan, PLATFORM_IDENTITY, roleArnAnnotations } from './iam-json.js';
 
 /** What {@link addPlatformResources} needs to know. */
 export interface PlatformResourcesContext {
@@ -43,21 +42,18 @@ export function addPlatformResources(scope: Construct, ctx: PlatformResourcesCon
     return;
   }
 
-  const grants = identityPlan(system, env);
-  const collectorGrant = grants.find((g) => g.key === OTEL_COLLECTOR.name);
+  const collectorAnnotations = roleArnAnnotations(system, env, PLATFORM_IDENTITY.collector);
   new OtelCollector(scope, 'OtelCollector', {
     system,
     environment: env,
-    ...(env.identity === 'irsa' && collectorGrant
-      ? {
-          serviceAccountAnnotations: {
-            'eks.amazonaws.com/role-arn': iamRoleArn(env, collectorGrant.roleName),
-          },
-        }
+    ...(Object.keys(collectorAnnotations).length > 0
+      ? { serviceAccountAnnotations: collectorAnnotations }
       : {}),
   });
   new AckMessaging(scope, 'Messaging', { system, environment: env });
-  for (const grant of grants) {
+  // One role per identity; under IRSA each trusts the cluster's OIDC provider for its ServiceAccount,
+  // which carries the role ARN (`roleArnAnnotations`, or the add-on's Helm values in argocd.ts).
+  for (const grant of identityPlan(system, env)) {
     new WorkloadIdentity(scope, `identity-${grant.key}`, {
       environment: env,
       roleName: grant.roleName,

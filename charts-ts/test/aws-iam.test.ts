@@ -1,16 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { App, Chart } from 'cdk8s';
 import { shop } from '../../services/system.js';
-import {
-  serviceAccountAnnotations,
-  servicePolicy,
-  WorkloadIdentity,
-  type PolicyDocument,
-} from '../src/constructs/identity.js';
+import { servicePolicy, WorkloadIdentity, type PolicyDocument } from '../src/constructs/identity.js';
 import { iamRoleArn } from '../src/environments/names.js';
 import { dev, prod } from '../src/environments/index.js';
 import type { EksEnvironment } from '../src/environments/types.js';
-import { iamPolicyFiles, identityPlan, kedaOperatorPolicy } from '../src/iam-json.js';
+import { iamPolicyFiles, identityPlan, kedaOperatorPolicy, roleArnAnnotations } from '../src/iam-json.js';
 import { local } from '../src/environments/index.js';
 import { loadManifests } from './support/manifests.js';
 
@@ -126,22 +121,21 @@ describe.each([
 
 describe('identity settings', () => {
   it('annotates ServiceAccounts with the role ARN only under IRSA', () => {
-    expect(serviceAccountAnnotations(shop, dev, 'orders')).toEqual({});
+    expect(roleArnAnnotations(shop, dev, 'orders')).toEqual({});
     const irsa: EksEnvironment = { ...dev, identity: 'irsa' };
-    expect(serviceAccountAnnotations(shop, irsa, 'orders')).toEqual({
+    expect(roleArnAnnotations(shop, irsa, 'orders')).toEqual({
       'eks.amazonaws.com/role-arn': iamRoleArn(irsa, 'shop-dev-orders'),
     });
     expect(iamRoleArn(irsa, 'shop-dev-orders')).toBe(`arn:aws:iam::${dev.accountId}:role/shop-dev-orders`);
-    expect(serviceAccountAnnotations(shop, local, 'orders')).toEqual({});
+    expect(roleArnAnnotations(shop, local, 'orders')).toEqual({});
   });
 
   it("under IRSA, trusts exactly the grant's ServiceAccount, in its own namespace (add-ons too)", () => {
-    const irsa: EksEnvironment = { ...dev, identity: 'irsa' };
     const issuer = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
+    const irsa: EksEnvironment = { ...dev, identity: 'irsa', oidcIssuer: issuer };
     const chart = new Chart(new App(), 'irsa');
     const plan = identityPlan(shop, irsa);
-    for (const grant of plan)
-      new WorkloadIdentity(chart, grant.key, { environment: irsa, ...grant, oidcIssuer: issuer });
+    for (const grant of plan) new WorkloadIdentity(chart, grant.key, { environment: irsa, ...grant });
     const roles = chart.toJson().filter((o: any) => o.kind === 'Role');
     expect(roles.map((r: any) => r.metadata.name).sort()).toEqual(plan.map((g) => g.roleName).sort());
     const shipper = plan.find((g) => g.key === 'log-shipper')!;

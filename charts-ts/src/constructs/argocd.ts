@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { Application, AppProject, type ApplicationSpecIgnoreDifferences } from '../../imports/argoproj.io.js';
 import { LABEL, MANAGED_BY } from '../environments/names.js';
 import type { EksEnvironment, FlotillaEnvironment } from '../environments/types.js';
-import { KEDA } from '../iam-json.js';
+import { irsaRoleArn, KEDA, PLATFORM_IDENTITY, roleArnAnnotations } from '../iam-json.js';
 import { EXTERNAL_SECRETS } from './database.js';
 import { LOG_SHIPPER, logShipperValues } from './logging.js';
 
@@ -61,6 +61,13 @@ export interface HelmAddon {
  * release records; upgrade them deliberately (one commit per add-on) after reading the release notes.
  * Not here: the OTel collector (Flotilla renders its own, see OtelCollector); the IAM roles of the
  * ALB, ACK and EBS controllers, which need account-level policies (see charts-ts/README.md).
+ *
+ * Under IRSA, the add-ons with an identity of the plan (KEDA, external-secrets, aws-for-fluent-bit) get
+ * their role ARN on their ServiceAccount the way each chart documents it: KEDA's
+ * `podIdentity.aws.irsa.roleArn` (annotated on its operator's ServiceAccount), the others'
+ * `serviceAccount.annotations`. Under Pod Identity the associations need nothing in the values.
+ * @see https://github.com/kedacore/charts/tree/main/keda
+ * @see https://github.com/external-secrets/external-secrets/tree/main/deploy/charts/external-secrets
  */
 export function helmAddons(system: System, env: EksEnvironment): HelmAddon[] {
   const ack = (service: string, version: string): HelmAddon => ({
@@ -72,6 +79,10 @@ export function helmAddons(system: System, env: EksEnvironment): HelmAddon[] {
     // Watch only the system namespace: the controllers never touch other teams' resources.
     values: { aws: { region: env.region }, watchNamespace: env.namespace },
   });
+  const kedaArn = irsaRoleArn(system, env, PLATFORM_IDENTITY.keda);
+  const kedaRoleArn = kedaArn ? { roleArn: kedaArn } : {};
+  const secretsSa = roleArnAnnotations(system, env, PLATFORM_IDENTITY.externalSecrets);
+  const externalSecretsAnnotations = Object.keys(secretsSa).length > 0 ? { annotations: secretsSa } : {};
   return [
     {
       name: 'aws-load-balancer-controller',
@@ -91,7 +102,7 @@ export function helmAddons(system: System, env: EksEnvironment): HelmAddon[] {
       chart: 'keda',
       version: '2.21.1',
       namespace: KEDA.namespace,
-      values: { podIdentity: { aws: { irsa: { enabled: env.identity === 'irsa' } } } },
+      values: { podIdentity: { aws: { irsa: { enabled: env.identity === 'irsa', ...kedaRoleArn } } } },
     },
     {
       name: 'metrics-server',
@@ -107,7 +118,7 @@ export function helmAddons(system: System, env: EksEnvironment): HelmAddon[] {
       chart: 'external-secrets',
       version: '2.0.0',
       namespace: EXTERNAL_SECRETS.namespace,
-      values: { serviceAccount: { name: EXTERNAL_SECRETS.serviceAccount } },
+      values: { serviceAccount: { name: EXTERNAL_SECRETS.serviceAccount, ...externalSecretsAnnotations } },
     },
     {
       name: 'aws-for-fluent-bit',
@@ -115,7 +126,7 @@ export function helmAddons(system: System, env: EksEnvironment): HelmAddon[] {
       chart: 'aws-for-fluent-bit',
       version: '0.1.28',
       namespace: LOG_SHIPPER.namespace,
-      values: logShipperValues(system, env),
+      values: logShipperValues(system, env, roleArnAnnotations(system, env, PLATFORM_IDENTITY.logShipper)),
     },
     ack('sqs', '1.2.2'),
     ack('sns', '1.0.7'),

@@ -1,14 +1,16 @@
 /**
  * Least-privilege AWS identity per service, derived from the model: the IAM policy grants exactly the
  * queues and topics the service declares, nothing else. Emitted as ACK IAM `Policy` + `Role` and, with
- * Pod Identity, an ACK EKS `PodIdentityAssociation`; with IRSA, the ServiceAccount carries the role ARN.
+ * Pod Identity, an ACK EKS `PodIdentityAssociation`; with IRSA, the role trusts the cluster's OIDC
+ * provider for its ServiceAccount, which carries the role ARN (`roleArnAnnotations` in `iam-json.ts`).
  * @see https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html
+ * @see https://docs.aws.amazon.com/eks/latest/userguide/iam-roles-for-service-accounts.html
  */
 import { messagingResources, queueArn, queueName, topicArn, topicName, type System } from '@flotilla/model';
 import { Construct } from 'constructs';
 import { PodIdentityAssociation } from '../../imports/eks.services.k8s.aws.js';
 import { Policy, Role } from '../../imports/iam.services.k8s.aws.js';
-import { iamRoleArn, iamRoleName } from '../environments/names.js';
+import { iamRoleArn } from '../environments/names.js';
 import type { EksEnvironment, FlotillaEnvironment } from '../environments/types.js';
 
 /** One statement of an IAM policy document. @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html */
@@ -117,18 +119,19 @@ export function podIdentityTrustPolicy(): object {
 }
 
 /**
- * Trust policy of a role assumed through IRSA: the cluster's OIDC provider, for exactly one
- * ServiceAccount (`sub`: its namespace and name, which for an add-on is not the system's namespace) and
- * the STS audience (`aud`).
+ * Trust policy of a role assumed through IRSA: the cluster's OIDC provider (`env.oidcIssuer` without
+ * `https://`, in the environment's account), for exactly one ServiceAccount (`sub`: its namespace and
+ * name, which for an add-on is not the system's namespace) and the STS audience (`aud`).
  * @see https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html
  */
 export function irsaTrustPolicy(
-  env: EksEnvironment,
-  oidcIssuer: string,
+  env: Pick<EksEnvironment, 'name' | 'accountId' | 'oidcIssuer'>,
   namespace: string,
   serviceAccount: string,
 ): object {
-  const issuer = oidcIssuer.replace(/^https:\/\//, '');
+  if (!env.oidcIssuer)
+    throw new Error(`environment "${env.name}": oidcIssuer is required for IRSA trust policies`);
+  const issuer = env.oidcIssuer.replace(/^https:\/\//, '').replace(/\/+$/, '');
   return {
     Version: '2012-10-17',
     Statement: [
@@ -149,19 +152,13 @@ export function irsaTrustPolicy(
 }
 
 /**
- * Annotations the Microservice puts on a service's ServiceAccount. With IRSA, `eks.amazonaws.com/role-arn`
- * names the service's role; with Pod Identity (or off EKS, or without AWS access) there are none: the
- * association lives in EKS, not on the ServiceAccount.
- * @see https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html
+ * The trust policy of a role for a ServiceAccount under the environment's identity method: the EKS Pod
+ * Identity service, or (IRSA) the cluster's OIDC provider for exactly that ServiceAccount.
  */
-export function serviceAccountAnnotations(
-  system: System,
-  env: FlotillaEnvironment,
-  serviceName: string,
-): Record<string, string> {
-  if (env.platform !== 'eks' || env.identity !== 'irsa') return {};
-  if (!servicePolicy(system, env, serviceName)) return {};
-  return { 'eks.amazonaws.com/role-arn': iamRoleArn(env, iamRoleName(system.name, env, serviceName)) };
+export function trustPolicy(env: EksEnvironment, namespace: string, serviceAccount: string): object {
+  return env.identity === 'pod-identity'
+    ? podIdentityTrustPolicy()
+    : irsaTrustPolicy(env, namespace, serviceAccount);
 }
 
 /** Props of {@link WorkloadIdentity}. */
@@ -179,12 +176,6 @@ export interface WorkloadIdentityProps {
   /** A sentence on what the role is for (IAM `Description`). */
   readonly description: string;
   /**
-   * Issuer URL of the cluster's OIDC provider; required for the IRSA trust policy.
-   * @default - none: with `identity: 'irsa'` the role is not emitted, only the policy (see docs)
-   * @see https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html
-   */
-  readonly oidcIssuer?: string;
-  /**
    * Namespace of the ACK resources (the ACK controllers watch it).
    * @default - `namespace`
    */
@@ -193,7 +184,9 @@ export interface WorkloadIdentityProps {
 
 /**
  * An IAM managed policy, a role that attaches it and (Pod Identity) the association of the role with a
- * ServiceAccount, all as ACK resources so a GitOps-only setup needs no Terraform.
+ * ServiceAccount, all as ACK resources so a GitOps-only setup needs no Terraform. Under IRSA the role
+ * trusts the OIDC provider of `environment.oidcIssuer` for exactly the ServiceAccount; the ServiceAccount
+ * itself must carry the role ARN (`roleArnAnnotations`).
  */
 export class WorkloadIdentity extends Construct {
   /** ARN the role will have (IAM ARNs are deterministic). */
@@ -212,13 +205,7 @@ export class WorkloadIdentity extends Construct {
         policyDocument: JSON.stringify(props.policy),
       },
     });
-    const trust =
-      env.identity === 'pod-identity'
-        ? podIdentityTrustPolicy()
-        : props.oidcIssuer
-          ? irsaTrustPolicy(env, props.oidcIssuer, props.namespace, props.serviceAccount)
-          : undefined;
-    if (!trust) return;
+    const trust = trustPolicy(env, props.namespace, props.serviceAccount);
     new Role(this, 'Role', {
       metadata: { name: props.roleName, namespace: ns },
       spec: {

@@ -70,18 +70,22 @@ export function logShipperPolicy(system: System, env: EksEnvironment): PolicyDoc
 /**
  * Helm values of the aws-for-fluent-bit chart: only the high-performance `cloudWatchLogs` output, one
  * group per service chosen by the pod's `app.kubernetes.io/name` label (record accessor template).
+ * `serviceAccountAnnotations` go on the chart's ServiceAccount (`serviceAccount.annotations`): under
+ * IRSA the role ARN (`roleArnAnnotations` in `iam-json.ts`).
  * @see https://github.com/aws/eks-charts/tree/master/stable/aws-for-fluent-bit
  */
 export function logShipperValues(
   system: System,
   env: EksEnvironment,
-  roleArn?: string,
+  serviceAccountAnnotations: Readonly<Record<string, string>> = {},
 ): Record<string, unknown> {
   return {
     serviceAccount: {
       create: true,
       name: LOG_SHIPPER.serviceAccount,
-      ...(roleArn ? { annotations: { 'eks.amazonaws.com/role-arn': roleArn } } : {}),
+      ...(Object.keys(serviceAccountAnnotations).length > 0
+        ? { annotations: { ...serviceAccountAnnotations } }
+        : {}),
     },
     input: { path: `/var/log/containers/*_${env.namespace}_*.log` },
     cloudWatch: { enabled: false },

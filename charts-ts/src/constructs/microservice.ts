@@ -18,10 +18,10 @@ import { IntOrString, KubePodDisruptionBudget, Quantity } from 'cdk8s-plus-34/li
 import { Construct } from 'constructs';
 import { imageRef, serviceAccountName } from '../environments/names.js';
 import type { FlotillaEnvironment } from '../environments/types.js';
+import { roleArnAnnotations } from '../iam-json.js';
 import { selectorLabels, serviceLabels } from '../labels.js';
 import { podShutdownTiming } from '../shutdown.js';
 import { Autoscaling } from './autoscaling.js';
-import { serviceAccountAnnotations } from './identity.js';
 
 /** Name of the container port every service listens on (Service `targetPort`, probes). */
 export const HTTP_PORT_NAME = 'http';
@@ -59,7 +59,7 @@ export class Microservice extends Construct {
         ...metadata,
         name: serviceAccountName(name),
         // IRSA reads the role from this annotation; Pod Identity uses an association instead.
-        annotations: serviceAccountAnnotations(system, env, name),
+        annotations: roleArnAnnotations(system, env, name),
       },
       // Services never talk to the Kubernetes API. Pod Identity and IRSA mount their own projected
       // token, independent of this setting, so AWS credentials still work.

@@ -134,6 +134,16 @@ export interface EksEnvironment extends EnvironmentBase {
   readonly vpcCidr: string;
   /** How pods get their AWS identity. */
   readonly identity: IdentityMethod;
+  /**
+   * Issuer URL of the cluster's OpenID Connect provider, exactly as
+   * `aws eks describe-cluster --name <cluster> --query cluster.identity.oidc.issuer --output text` prints
+   * it, e.g. `https://oidc.eks.eu-west-1.amazonaws.com/id/<id>`. With `identity: 'irsa'` it is required:
+   * every IAM role trusts this provider (which must be registered as an IAM OIDC provider of the account)
+   * for exactly its ServiceAccount. Pod Identity ignores it.
+   * @default - none; an environment with `identity: 'irsa'` without it is rejected
+   * @see https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html
+   */
+  readonly oidcIssuer?: string;
   /** The shared ALB. */
   readonly alb: AlbSettings;
 }

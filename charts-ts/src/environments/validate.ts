@@ -75,11 +75,37 @@ export function environmentProblems(env: FlotillaEnvironment): string[] {
         `"${rt.aws.region}" differs from region "${env.region}"`,
         'use the same region in both',
       );
+    if (env.identity === 'irsa') {
+      const describe = `\`aws eks describe-cluster --name ${env.clusterName} --query cluster.identity.oidc.issuer --output text\``;
+      if (!env.oidcIssuer)
+        add(
+          'oidcIssuer',
+          'is missing, and identity "irsa" needs it for the trust policy of every IAM role',
+          `set it to the cluster's issuer URL, printed by ${describe}`,
+        );
+      else if (!isHttpsUrl(env.oidcIssuer))
+        add(
+          'oidcIssuer',
+          `"${env.oidcIssuer}" is not an https:// URL`,
+          `use the issuer URL exactly as ${describe} prints it, e.g. "https://oidc.eks.${env.region}.amazonaws.com/id/<id>"`,
+        );
+    }
     const m = CIDR.exec(env.vpcCidr);
     if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32)
       add('vpcCidr', `"${env.vpcCidr}" is not an IPv4 CIDR`, 'use the VPC CIDR, e.g. "10.0.0.0/16"');
   }
   return problems;
+}
+
+/** Whether a value is an absolute `https://` URL with a host and no credentials, query or fragment. */
+function isHttpsUrl(value: string): boolean {
+  if (!value.startsWith('https://')) return false;
+  try {
+    const url = new URL(value);
+    return url.hostname !== '' && !url.username && !url.password && !url.search && !url.hash;
+  } catch {
+    return false;
+  }
 }
 
 /** Throws an {@link EnvironmentError} listing every problem of the environment. */
