@@ -1,11 +1,14 @@
 /**
  * Placing an order: reserve the stock in inventory (synchronously), then store the order and its
  * `order.placed` event in one transaction (the outbox), so the event exists exactly when the order does.
+ * When storing fails, the stock is released again.
  *
- * Idempotency-Key: the order id is derived from the key, so a repeat (even one racing the first request)
- * reserves the same order id — which inventory reserves once — and finds the stored order. The same key with
- * another body is refused. Racing requests therefore share one reservation: the one that loses the race to
- * store the order answers as a replay and never releases that stock (it is the winner's order's).
+ * Idempotency-Key: the order id is derived from the key, so every request with the key acts on one
+ * reservation in inventory. A request therefore first claims the key (`idempotency-claim.ts`), before it
+ * touches stock; only the claimant reserves, stores the order (deleting its claim in the same transaction) or,
+ * when storing fails, releases the stock and then gives the key up for a retry. Another request with the key
+ * gets the stored order again (201 with `Idempotent-Replayed`), 409 while the claimant is still at work, and
+ * 422 when its body differs from the one that used the key.
  * @see https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/
  */
 import { createHash } from 'node:crypto';
@@ -24,7 +27,8 @@ import {
   reserveStock,
   type Reservation,
 } from './inventory-client.js';
-import { findOrder, toOrder, type Order, type OrderRow } from './order.js';
+import { claimKey, mayRelease, unclaim, type Claim } from './idempotency-claim.js';
+import { toOrder, type Order, type OrderRow } from './order.js';
 import type { OrdersTables } from './schema.js';
 
 export interface PlaceOrderInput {
@@ -41,10 +45,14 @@ export interface PlaceOrderDeps {
 
 export const PROBLEMS = {
   idempotencyKeyReused: 'urn:shop:problem:idempotency-key-reused',
+  idempotencyKeyInProgress: 'urn:shop:problem:idempotency-key-in-progress',
 } as const;
 
+/** Seconds a request told "in progress" should wait: placing an order takes well under a second. */
+const IN_PROGRESS_RETRY_AFTER_SECONDS = 1;
+
 /** Hash of the (validated) body, to tell a repeat from another request under the same key. */
-function requestHash(input: PlaceOrderInput): string {
+export function requestHash(input: PlaceOrderInput): string {
   return createHash('sha256').update(JSON.stringify(input)).digest('hex');
 }
 
@@ -64,60 +72,102 @@ function keyReused(key: string, orderId: string): HttpError {
   );
 }
 
+/** 409: the first request with the key has not finished (draft-ietf-httpapi-idempotency-key-header §2.7). */
+function inProgress(key: string): HttpError {
+  return new HttpError(
+    409,
+    `The first request with Idempotency-Key ${JSON.stringify(key)} is still being processed. Retry after ` +
+      'the Retry-After delay with the same key and body to get its order.',
+    {
+      type: PROBLEMS.idempotencyKeyInProgress,
+      title: 'Idempotency-Key in progress',
+      retryAfter: IN_PROGRESS_RETRY_AFTER_SECONDS,
+    },
+  );
+}
+
 /** Places an order; `replayed` is true when the key named an order placed before. */
 export async function placeOrder(
   deps: PlaceOrderDeps,
   input: PlaceOrderInput,
   idempotencyKey?: string,
 ): Promise<{ order: Order; replayed: boolean }> {
-  const { database, inventory, log } = deps;
+  // Without a key the order id is fresh, so nothing else can act on its reservation: no claim is needed.
+  if (idempotencyKey === undefined) return { order: await place(deps, uuidv7(), input), replayed: false };
+  const orderId = orderIdForKey(idempotencyKey);
   const hash = requestHash(input);
-  const orderId = idempotencyKey !== undefined ? orderIdForKey(idempotencyKey) : uuidv7();
-  /** The order an earlier request with the same key stored: it again, or 422 if that request had another body. */
-  const replay = (earlier: OrderRow) => {
-    if (earlier.request_hash !== hash) throw keyReused(idempotencyKey ?? '', orderId);
-    return { order: toOrder(earlier), replayed: true };
-  };
-  if (idempotencyKey !== undefined) {
-    // The key names the order id, so an earlier order with this key is found by its primary key. A stored
-    // order is replayed without reserving: inventory takes the stock of a released reservation again, which
-    // is right only for an order that was never stored (a cancelled one is stored, so it is never reserved
-    // again from here; inventory also refuses to take a cancelled order's stock again, for a request that
-    // passed this check before the order was stored).
-    const earlier = await findOrder(database.db, orderId);
-    if (earlier) return replay(earlier);
+  const claimed = await claimKey(deps.database, { key: idempotencyKey, orderId, requestHash: hash });
+  if (claimed.kind === 'stored') {
+    // A stored order is answered without reserving (a cancelled one's stock must not be taken again).
+    if (claimed.order.request_hash !== hash) throw keyReused(idempotencyKey, orderId);
+    return { order: toOrder(claimed.order), replayed: true };
   }
-  const reservation = await reserve(inventory, orderId, input.items, idempotencyKey);
+  if (claimed.kind === 'held') {
+    throw claimed.requestHash === hash ? inProgress(idempotencyKey) : keyReused(idempotencyKey, orderId);
+  }
+  if (claimed.tookOver) deps.log.warn({ orderId }, 'took over the claim of a request that did not finish');
+  const keyed = { key: idempotencyKey, hash, claim: claimed.claim };
+  return { order: await place(deps, orderId, input, keyed), replayed: false };
+}
 
-  // Requests racing on one key share one reservation (same order id), so the stock is the stored order's,
-  // whichever request stored it. A request that did not store the order therefore first looks for it: found,
-  // it lost the race and answers as a replay; only when no order has the id is the stock its own to give back.
-  let stored: OrderRow | undefined;
+/** The key of a keyed order, and this request's claim of it. */
+interface Keyed {
+  readonly key: string;
+  readonly hash: string;
+  readonly claim: Claim;
+}
+
+/** Reserves the stock and stores the order; with a key, only ever called by the key's claimant. */
+async function place(
+  deps: PlaceOrderDeps,
+  orderId: string,
+  input: PlaceOrderInput,
+  keyed?: Keyed,
+): Promise<Order> {
+  let reservation: Reservation;
   try {
-    stored = await storeOrder(deps, { orderId, input, reservation, idempotencyKey, hash });
+    reservation = await reserve(deps.inventory, orderId, input.items, keyed?.key);
   } catch (error) {
-    // The loser's insert may fail instead of doing nothing (a serialization failure, a lost connection...).
-    const winner = await storedBefore(deps, orderId, idempotencyKey).catch(() => undefined);
-    if (winner) return replay(winner);
-    // A genuine failure (or the lookup failed too, so we cannot tell): compensate, as a failure always did.
-    // The client's retry with the same key reserves the same order id again, and inventory takes the stock
-    // of the released reservation again for it.
-    await releaseStock(inventory, orderId).catch((err: unknown) =>
-      log.warn({ err, orderId }, 'could not release the reservation of an order that was not stored'),
-    );
+    // Nothing was reserved for this request (or a retry reserves the same, once): just free the key.
+    if (keyed) await unclaim(deps.database.db, keyed.claim).catch(warn(deps, orderId, 'give up the key'));
     throw error;
   }
-  if (stored) return { order: toOrder(stored), replayed: false };
-  // The insert did nothing: a concurrent request with the same key stored the order first.
-  const winner = await storedBefore(deps, orderId, idempotencyKey);
-  if (!winner) throw keyReused(idempotencyKey ?? '', orderId);
-  return replay(winner);
+  try {
+    return toOrder(await storeOrder(deps, { orderId, input, reservation, keyed }));
+  } catch (error) {
+    await giveBack(deps, orderId, keyed?.claim);
+    throw error;
+  }
 }
 
 /**
+ * After storing the order failed: the stock back to inventory, then the key free for a retry — in that order,
+ * so no other request with the key reserves before the release (it would get the reservation back only to see
+ * it released under its order). A claimant that may have lost its claim touches no stock: that is the next
+ * claimant's. If the release fails, it may still land later, so the claim stays until its lease ends; the
+ * request that takes it over then reserves again (taking the stock, or getting the reservation still held).
+ */
+async function giveBack(deps: PlaceOrderDeps, orderId: string, claim: Claim | undefined): Promise<void> {
+  if (claim && !mayRelease(claim)) {
+    deps.log.warn({ orderId }, 'kept the stock of an order that was not stored: the key may be taken over');
+    return;
+  }
+  try {
+    await releaseStock(deps.inventory, orderId);
+  } catch (err) {
+    warn(deps, orderId, 'release the reservation of an order that was not stored')(err);
+    return;
+  }
+  if (claim) await unclaim(deps.database.db, claim).catch(warn(deps, orderId, 'give up the key'));
+}
+
+const warn = (deps: PlaceOrderDeps, orderId: string, what: string) => (err: unknown) =>
+  deps.log.warn({ err, orderId }, `could not ${what}`);
+
+/**
  * Reserves the stock of `orderId`. Inventory holds one reservation per order id and refuses a second one for
- * other items; for an order id derived from a key that means a request with the same key and another body
- * reserved first, which gets the answer of a replay with another body (422 key reused).
+ * other items; for an order id derived from a key that means an earlier request with the key and another
+ * body reserved (and failed to store its order), which gets the answer of a replay with another body.
  */
 async function reserve(
   inventory: PeerClient,
@@ -134,31 +184,18 @@ async function reserve(
   }
 }
 
-/** The order stored under `orderId` by another request with the same key; none without a key (a fresh id). */
-async function storedBefore(
-  deps: PlaceOrderDeps,
-  orderId: string,
-  idempotencyKey: string | undefined,
-): Promise<OrderRow | undefined> {
-  return idempotencyKey === undefined ? undefined : findOrder(deps.database.db, orderId);
-}
-
 /**
- * Stores the order and its `order.placed` event in one transaction. Returns undefined when an order with the
- * id exists already (a concurrent request with the same key stored it first).
+ * Stores the order and its `order.placed` event in one transaction; with a key, the claim is deleted in it
+ * too, so the order is stored exactly when the key is free again. A claim taken over meanwhile (this request
+ * outlived its lease) stores nothing: the request that took it over places the order.
  */
 async function storeOrder(
   deps: PlaceOrderDeps,
-  order: {
-    orderId: string;
-    input: PlaceOrderInput;
-    reservation: Reservation;
-    idempotencyKey: string | undefined;
-    hash: string;
-  },
-): Promise<OrderRow | undefined> {
-  const { orderId, input, reservation, idempotencyKey } = order;
+  order: { orderId: string; input: PlaceOrderInput; reservation: Reservation; keyed: Keyed | undefined },
+): Promise<OrderRow> {
+  const { orderId, input, reservation, keyed } = order;
   return deps.database.transaction(async (trx) => {
+    if (keyed && !(await unclaim(trx, keyed.claim))) throw inProgress(keyed.key);
     const row = await trx
       .insertInto('orders')
       .values({
@@ -167,13 +204,11 @@ async function storeOrder(
         status: 'PENDING',
         items: JSON.stringify(reservation.items) as never,
         total_cents: reservation.totalCents,
-        idempotency_key: idempotencyKey ?? null,
-        request_hash: idempotencyKey !== undefined ? order.hash : null,
+        idempotency_key: keyed?.key ?? null,
+        request_hash: keyed?.hash ?? null,
       })
-      .onConflict((oc) => oc.doNothing())
       .returningAll()
-      .executeTakeFirst();
-    if (!row) return undefined;
+      .executeTakeFirstOrThrow();
     await deps.outbox.publish(trx, 'orders', {
       type: 'order.placed',
       data: {

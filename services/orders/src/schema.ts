@@ -24,6 +24,17 @@ export interface OrdersTables {
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
   };
+  /** Idempotency-Keys whose request is placing its order right now (see `idempotency-claim.ts`). */
+  idempotency_claims: {
+    key: string;
+    /** The order id derived from the key (the reservation the claimant acts on). */
+    order_id: string;
+    /** SHA-256 of the claimant's request body, to tell a repeat from another request under the key. */
+    request_hash: string;
+    /** Unique per claiming request: tells the claim's holder from a request that held it before a take-over. */
+    claimant: string;
+    claimed_at: Generated<Date>;
+  };
 }
 
 export const migrations: readonly Migration[] = [
@@ -42,6 +53,19 @@ export const migrations: readonly Migration[] = [
         status_reason text,
         created_at timestamptz not null default now(),
         updated_at timestamptz not null default now()
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'create_idempotency_claims',
+    up: `
+      create table idempotency_claims (
+        key text primary key,
+        order_id text not null,
+        request_hash text not null,
+        claimant text not null,
+        claimed_at timestamptz not null default now()
       );
     `,
   },

@@ -1,15 +1,14 @@
 /**
- * Two requests racing on one Idempotency-Key, against the real inventory and the real orders database.
+ * Requests sharing one Idempotency-Key, against the real inventory and the real orders database.
  *
- * Both racers derive the same order id, so inventory holds ONE reservation for both (it reserves once per
- * order id). Two things make the race deterministic:
- * - a real HTTP proxy in front of inventory holds reservations until every racer has asked for one, so every
- *   racer has passed the "already placed?" check and reserved before any of them stores the order;
- * - a trigger on the orders table makes the loser's insert fail with a unique violation once the winner's
- *   order exists, as a plain INSERT (or a serialization failure, a dropped connection) does on a server.
- *   PGlite runs one transaction at a time, so without it the loser's ON CONFLICT DO NOTHING never fails.
- * The same trigger fails every insert of a customer listed in `failing_customers` (`c-db-down` always): a
- * genuine failure, not a lost race.
+ * The first request claims the key before it touches stock; a second one with the key gets 409 while the
+ * first is in progress (or 422 with another body), and the replay once the order is stored. To hold the first
+ * request inside its inventory call, a real HTTP proxy in front of inventory can hold the next reservation
+ * request until the test lets it go; the proxy also records the reservations and releases it forwards, so a
+ * test sees that only the claimant touched stock.
+ *
+ * A trigger on the orders table fails every insert of a customer listed in `failing_customers`
+ * (`c-db-down` always): a genuine failure to store the order.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
@@ -20,13 +19,15 @@ import { sql } from 'kysely';
 import { main as inventoryMain } from '../../inventory/src/main.js';
 import { shop } from '../../system.js';
 import { main } from '../src/main.js';
-import { orderIdForKey } from '../src/place-order.js';
+import { orderIdForKey, requestHash } from '../src/place-order.js';
 
-/** A proxy to inventory that can hold reservation requests, and records the releases it forwards. */
+/** A proxy to inventory that can hold a reservation request, and records the calls it forwards. */
 interface InventoryGate {
   readonly url: string;
-  /** Holds the next reservation requests until `count` have arrived, then forwards them all. */
-  holdReservations(count: number): void;
+  /** Holds the next reservation request; resolves once it arrived, with the function that forwards it. */
+  holdNextReservation(): Promise<() => void>;
+  /** Order ids of the reservation requests that arrived so far. */
+  readonly reservations: string[];
   /** Paths of the release calls forwarded so far. */
   readonly releases: string[];
   close(): Promise<void>;
@@ -36,23 +37,23 @@ interface InventoryGate {
 const NOT_FORWARDED = ['host', 'connection', 'content-length', 'transfer-encoding', 'content-encoding'];
 
 async function startInventoryGate(upstream: string): Promise<InventoryGate> {
-  let holdUntil = 0;
-  let held: (() => void)[] = [];
+  let holdNext: ((letGo: () => void) => void) | undefined;
+  const reservations: string[] = [];
   const releases: string[] = [];
-  const waitForOthers = () =>
-    new Promise<void>((resolve) => {
-      held.push(resolve);
-      if (held.length < holdUntil) return;
-      for (const go of held) go();
-      held = [];
-      holdUntil = 0;
-    });
+  /** Waits until the test lets the request go, when a hold was asked for. */
+  const gateReservation = async () => {
+    const arrived = holdNext;
+    holdNext = undefined;
+    if (arrived) await new Promise<void>((letGo) => arrived(letGo));
+  };
   const server: Server = createServer((req, res) => {
     void (async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      if (req.method === 'POST' && req.url === '/internal/reservations' && holdUntil > 0)
-        await waitForOthers();
+      if (req.method === 'POST' && req.url === '/internal/reservations') {
+        reservations.push((JSON.parse(Buffer.concat(chunks).toString()) as { orderId: string }).orderId);
+        await gateReservation();
+      }
       if (req.url?.endsWith('/release')) releases.push(req.url);
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) {
@@ -73,7 +74,8 @@ async function startInventoryGate(upstream: string): Promise<InventoryGate> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    holdReservations: (count) => void (holdUntil = count),
+    holdNextReservation: () => new Promise((arrived) => void (holdNext = arrived)),
+    reservations,
     releases,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -106,10 +108,6 @@ beforeAll(async () => {
          if exists (select 1 from failing_customers where customer_id = new.customer_id) then
            raise exception 'injected failure: the order cannot be stored';
          end if;
-         if exists (select 1 from orders where id = new.id) then
-           raise exception 'duplicate key value violates unique constraint "orders_pkey"'
-             using errcode = 'unique_violation';
-         end if;
          return new;
        end $$;
        create trigger fail_order_insert before insert on orders
@@ -127,6 +125,7 @@ afterAll(async () => {
 interface Answer {
   status: number;
   replayed: boolean;
+  retryAfter: string | null;
   body: Record<string, unknown>;
 }
 
@@ -139,14 +138,22 @@ async function place(body: unknown, key: string): Promise<Answer> {
   return {
     status: res.status,
     replayed: res.headers.get('idempotent-replayed') === 'true',
+    retryAfter: res.headers.get('retry-after'),
     body: (await res.json()) as Record<string, unknown>,
   };
 }
 
-/** Both bodies sent at once; both reserve before either stores its order. */
-function race(first: unknown, second: unknown, key: string): Promise<Answer[]> {
-  gate.holdReservations(2);
-  return Promise.all([place(first, key), place(second, key)]);
+/**
+ * Sends `first` and holds it inside its inventory call (it has claimed the key), sends `second` with the
+ * same key and waits for its answer, then lets `first` go on and waits for its answer too.
+ */
+async function whileInProgress(first: unknown, second: unknown, key: string): Promise<Answer[]> {
+  const held = gate.holdNextReservation();
+  const firstAnswer = place(first, key);
+  const letGo = await held;
+  const secondAnswer = await place(second, key);
+  letGo();
+  return [await firstAnswer, secondAnswer];
 }
 
 const available = async (sku: string) =>
@@ -168,25 +175,43 @@ async function failInserts(customerId: string, failing: boolean): Promise<void> 
 /** A problem document without the members that name the request rather than the answer. */
 const problem = ({ requestId: _, instance: __, ...rest }: Record<string, unknown>) => rest;
 
-describe('orders: requests racing on one Idempotency-Key', () => {
-  beforeEach(() => void gate.releases.splice(0));
+const IN_PROGRESS = {
+  type: 'urn:shop:problem:idempotency-key-in-progress',
+  title: 'Idempotency-Key in progress',
+  status: 409,
+  detail: expect.stringContaining('is still being processed'),
+};
 
-  test('the loser answers like a replay of the winner and releases nothing: one reservation', async () => {
+describe('orders: requests sharing one Idempotency-Key', () => {
+  beforeEach(() => {
+    gate.reservations.splice(0);
+    gate.releases.splice(0);
+  });
+
+  test('a request while the first with its key is in progress is a 409 and touches no stock; its retry replays', async () => {
     const before = await available('SKU-RARE');
     const body = { customerId: 'c-race', items: [{ sku: 'SKU-RARE', quantity: 2 }] };
-    const answers = await race(body, body, 'race-same');
+    const [first, second] = await whileInProgress(body, body, 'race-same');
+    const retried = await place(body, 'race-same');
 
-    // One diff shows what each racer answered, what was released and what inventory holds.
+    // One diff shows what each request answered, which touched stock and what inventory holds.
     expect({
-      statuses: answers.map((a) => a.status),
+      statuses: [first!.status, second!.status, retried.status],
+      replayed: [first!.replayed, retried.replayed],
+      reservations: gate.reservations,
       releases: gate.releases,
       available: await available('SKU-RARE'),
-    }).toEqual({ statuses: [201, 201], releases: [], available: before - 2 });
-    expect(answers.map((a) => a.replayed).sort()).toEqual([false, true]);
-    expect(answers[0]!.body).toEqual(answers[1]!.body);
-    expect(answers[0]!.body).toMatchObject({ id: orderIdForKey('race-same'), status: 'PENDING' });
-    const replay = await place(body, 'race-same');
-    expect(replay).toEqual({ status: 201, replayed: true, body: answers[0]!.body });
+    }).toEqual({
+      statuses: [201, 409, 201],
+      replayed: [false, true],
+      reservations: [orderIdForKey('race-same')],
+      releases: [],
+      available: before - 2,
+    });
+    expect(problem(second!.body)).toEqual(IN_PROGRESS);
+    expect(second!.retryAfter).toMatch(/^[1-9][0-9]*$/);
+    expect(first!.body).toMatchObject({ id: orderIdForKey('race-same'), status: 'PENDING' });
+    expect(retried.body).toEqual(first!.body);
   });
 
   test.each([
@@ -195,28 +220,90 @@ describe('orders: requests racing on one Idempotency-Key', () => {
       { customerId: 'c-other', items: [{ sku: 'SKU-CHEAP', quantity: 2 }] },
     ],
     ['other items', { customerId: 'c-race', items: [{ sku: 'SKU-CHEAP', quantity: 3 }] }],
-  ])('a loser with another body (%s) gets the 422 of a mismatched replay', async (_, other) => {
-    const key = `race-other-${other.customerId}-${other.items[0]!.quantity}`;
-    const before = await available('SKU-CHEAP');
-    const mine = { customerId: 'c-race', items: [{ sku: 'SKU-CHEAP', quantity: 2 }] };
-    const answers = await race(mine, other, key);
+  ])(
+    'a request with another body (%s) while the first is in progress gets the 422 of a mismatched replay',
+    async (_, other) => {
+      const key = `race-other-${other.customerId}-${other.items[0]!.quantity}`;
+      const before = await available('SKU-CHEAP');
+      const mine = { customerId: 'c-race', items: [{ sku: 'SKU-CHEAP', quantity: 2 }] };
+      const [first, second] = await whileInProgress(mine, other, key);
 
-    const winner = answers.find((a) => a.status === 201);
-    const loser = answers.find((a) => a !== winner);
-    const reserved = (winner?.body as { items: { quantity: number }[] } | undefined)?.items[0]!.quantity ?? 0;
+      expect({
+        statuses: [first!.status, second!.status],
+        reservations: gate.reservations,
+        releases: gate.releases,
+        available: await available('SKU-CHEAP'),
+      }).toEqual({
+        statuses: [201, 422],
+        reservations: [orderIdForKey(key)],
+        releases: [],
+        available: before - 2,
+      });
+      const mismatchedReplay = await place(other, key);
+      expect(mismatchedReplay.status).toBe(422);
+      expect(problem(second!.body)).toEqual(problem(mismatchedReplay.body));
+      expect(second!.body).toMatchObject({
+        type: 'urn:shop:problem:idempotency-key-reused',
+        orderId: orderIdForKey(key),
+      });
+    },
+  );
+
+  test('a genuine failure of the request holding the key gives the stock back; a waiting retry then holds it, once', async () => {
+    // The race of the past: the first request fails to store its order and releases the reservation while a
+    // second request with the key has reserved it too and stores its order after that release, without stock.
+    const before = await available('SKU-CHEAP');
+    const body = { customerId: 'c-db-blip', items: [{ sku: 'SKU-CHEAP', quantity: 7 }] };
+    await failInserts('c-db-blip', true);
+    const [failed, waiting] = await whileInProgress(body, body, 'blip-1');
+    await failInserts('c-db-blip', false);
+    const retried = await place(body, 'blip-1');
+
     expect({
-      statuses: [winner?.status, loser?.status],
+      statuses: [waiting!.status, failed!.status, retried.status],
+      replayed: retried.replayed,
+      reservations: gate.reservations,
       releases: gate.releases,
       available: await available('SKU-CHEAP'),
-    }).toEqual({ statuses: [201, 422], releases: [], available: before - reserved });
-    const loserBody = winner === answers[0] ? other : mine;
-    const mismatchedReplay = await place(loserBody, key);
-    expect(mismatchedReplay.status).toBe(422);
-    expect(problem(loser!.body)).toEqual(problem(mismatchedReplay.body));
-    expect(loser!.body).toMatchObject({
-      type: 'urn:shop:problem:idempotency-key-reused',
-      orderId: orderIdForKey(key),
+    }).toEqual({
+      statuses: [409, 500, 201],
+      replayed: false,
+      reservations: [orderIdForKey('blip-1'), orderIdForKey('blip-1')],
+      releases: [`/internal/reservations/${orderIdForKey('blip-1')}/release`],
+      available: before - 7,
     });
+    expect(problem(waiting!.body)).toEqual(IN_PROGRESS);
+    expect(retried.body).toMatchObject({
+      id: orderIdForKey('blip-1'),
+      items: [{ sku: 'SKU-CHEAP', quantity: 7 }],
+    });
+  });
+
+  test('a claim older than the lease (its request crashed) is taken over: the order holds the stock once', async () => {
+    const before = await available('SKU-CHEAP');
+    const body = { customerId: 'c-crashed', items: [{ sku: 'SKU-CHEAP', quantity: 6 }] };
+    const orderId = orderIdForKey('crashed-1');
+    // The crashed request claimed the key an hour ago and reserved its stock, then never stored the order.
+    await sql`insert into idempotency_claims (key, order_id, request_hash, claimant, claimed_at)
+      values ('crashed-1', ${orderId}, ${requestHash(body)}, 'crashed', now() - interval '1 hour')`.execute(
+      orders.database.db,
+    );
+    const crashed = await fetch(`${inventory.listening.url}/internal/reservations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ orderId, items: body.items }),
+    });
+    expect(crashed.status).toBe(201);
+
+    const placed = await place(body, 'crashed-1');
+    const replay = await place(body, 'crashed-1');
+    expect({
+      statuses: [placed.status, replay.status],
+      replayed: [placed.replayed, replay.replayed],
+      releases: gate.releases,
+      available: await available('SKU-CHEAP'),
+    }).toEqual({ statuses: [201, 201], replayed: [false, true], releases: [], available: before - 6 });
+    expect(placed.body).toMatchObject({ id: orderId, items: [{ sku: 'SKU-CHEAP', quantity: 6 }] });
   });
 
   test('a genuine failure to store the order still gives its stock back', async () => {
