@@ -8,8 +8,17 @@ const sku = z.string().min(1).max(64);
 const id = z.string().min(1).max(128);
 /** Units of one SKU in one order. */
 const quantity = z.number().int().min(1).max(100);
-/** The lines of one order: at least one, at most 50. */
-const orderLines = z.array(z.object({ sku, quantity })).min(1).max(50);
+/**
+ * The lines of one order, at least one and at most 50, with `skuSchema` for their SKUs (an API may trim
+ * what clients send before the SKU's own bounds apply).
+ */
+function orderLinesOf<S extends z.ZodType<string>>(skuSchema: S) {
+  return z
+    .array(z.object({ sku: skuSchema, quantity }))
+    .min(1)
+    .max(50);
+}
+const orderLines = orderLinesOf(sku);
 /** Why an order ended unpaid: orders copies `payment.failed`'s reason into `order.cancelled`, so one bound. */
 const reason = z.string().min(1).max(500);
 
@@ -17,7 +26,7 @@ const reason = z.string().min(1).max(500);
  * The shop's field schemas, for the HTTP APIs that take the same values the events carry: one set of
  * bounds, so an order the API accepts always fits its events (and inventory accepts what orders sends).
  */
-export const fields = { cents, sku, id, quantity, orderLines, reason } as const;
+export const fields = { cents, sku, id, quantity, orderLines, orderLinesOf, reason } as const;
 
 /** `order.placed`: an order was stored with its stock reserved; payments charges it. */
 export const OrderPlaced = z.object({

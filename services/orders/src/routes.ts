@@ -1,23 +1,19 @@
 /** The public orders API (routed by the gateway/ingress under /api/orders). */
 import { HttpError, ValidationError, validate } from '@flotilla/runtime';
 import type { Router } from 'express';
+import { fields } from '@shop/contracts';
 import { z } from 'zod';
 import { findOrder, toOrder } from './order.js';
 import { placeOrder, type PlaceOrderDeps } from './place-order.js';
 
+/** Surrounding spaces a client sent are dropped before the contract's bounds apply. */
+const trimmed = <S extends z.ZodType<string, string>>(schema: S) => z.string().trim().pipe(schema);
+// The bounds are the events' (an accepted order always fits order.placed) and inventory's.
 const PlaceOrderBody = z.object({
-  customerId: z.string().trim().min(1).max(128),
-  items: z
-    .array(
-      z.object({
-        sku: z.string().trim().min(1).max(64),
-        quantity: z.number().int().min(1).max(100),
-      }),
-    )
-    .min(1)
-    .max(50),
+  customerId: trimmed(fields.id),
+  items: fields.orderLinesOf(trimmed(fields.sku)),
 });
-const OrderParams = z.object({ id: z.string().min(1).max(128) });
+const OrderParams = z.object({ id: fields.id });
 /** Printable ASCII, as the Idempotency-Key draft allows for its string value. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 

@@ -96,6 +96,28 @@ describe('orders', () => {
     expect(await short.json()).toMatchObject({ sku: 'SKU-RARE', requested: 6, available: 5 });
   });
 
+  test("the API's bounds are the events' (from @shop/contracts); spaces around ids are dropped", async () => {
+    const line = { sku: 'SKU-CHEAP', quantity: 1 };
+    const tooMany = await place({ customerId: 'c', items: Array.from({ length: 51 }, () => line) });
+    expect(tooMany.status).toBe(400);
+    const long = await place({
+      customerId: 'c'.repeat(129),
+      items: [{ sku: 'S'.repeat(65), quantity: 101 }],
+    });
+    expect(long.status).toBe(400);
+    const paths = ((await long.json()) as { errors: { path: string }[] }).errors.map((e) => e.path);
+    expect(paths).toEqual(['customerId', 'items[0].sku', 'items[0].quantity']);
+    // Trimmed before the bounds apply: 128 characters inside the spaces is the longest id accepted.
+    const trimmed = await place({
+      customerId: ` ${'c'.repeat(128)} `,
+      items: [{ sku: ' SKU-CHEAP ', quantity: 1 }],
+    });
+    expect(trimmed.status).toBe(201);
+    const order = (await trimmed.json()) as Order;
+    expect(order.customerId).toBe('c'.repeat(128));
+    expect(order.items[0]?.sku).toBe('SKU-CHEAP');
+  });
+
   test('the same Idempotency-Key and body give the same order, reserved once; another body is 422', async () => {
     const body = { customerId: 'c-2', items: [{ sku: 'SKU-RARE', quantity: 1 }] };
     const [a, b] = await Promise.all([place(body, 'key-1'), place(body, 'key-1')]);
