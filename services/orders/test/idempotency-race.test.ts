@@ -13,13 +13,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { peerUrlVar } from '@flotilla/model';
-import { quiet, startTestStack, type TestStack } from '@flotilla/dev/testing';
 import { sql } from 'kysely';
-import { main as inventoryMain } from '../../inventory/src/main.js';
-import { shop } from '../../system.js';
-import { main } from '../src/main.js';
 import { orderIdForKey, requestHash } from '../src/place-order.js';
+import { startOrdersWithInventory, type OrdersWithInventory } from './support/orders-with-inventory.js';
 
 /** A proxy to inventory that can hold a reservation request, and records the calls it forwards. */
 interface InventoryGate {
@@ -81,24 +77,17 @@ async function startInventoryGate(upstream: string): Promise<InventoryGate> {
   };
 }
 
-let stack: TestStack;
-let inventory: Awaited<ReturnType<typeof inventoryMain>>;
+let running: OrdersWithInventory;
+let inventory: OrdersWithInventory['inventory'];
 let gate: InventoryGate;
-let orders: Awaited<ReturnType<typeof main>>;
+let orders: OrdersWithInventory['orders'];
 
 beforeAll(async () => {
-  stack = await startTestStack(shop);
-  inventory = await inventoryMain({
-    env: stack.varsFor('inventory'),
-    manageProcess: false,
-    logDestination: quiet,
+  running = await startOrdersWithInventory(async (inventoryUrl) => {
+    gate = await startInventoryGate(inventoryUrl);
+    return gate.url;
   });
-  gate = await startInventoryGate(inventory.listening.url);
-  orders = await main({
-    env: stack.varsFor('orders', { [peerUrlVar('inventory')]: gate.url }),
-    manageProcess: false,
-    logDestination: quiet,
-  });
+  ({ inventory, orders } = running);
   await sql
     .raw(
       `create table failing_customers (customer_id text primary key);
@@ -116,10 +105,8 @@ beforeAll(async () => {
     .execute(orders.database.db);
 });
 afterAll(async () => {
-  await orders?.svc.stop();
+  await running?.stop();
   await gate?.close();
-  await inventory?.svc.stop();
-  await stack?.stop();
 });
 
 interface Answer {

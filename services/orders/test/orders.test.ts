@@ -1,36 +1,22 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { peerUrlVar } from '@flotilla/model';
 import { paymentEvents } from '@shop/contracts';
-import { main as inventoryMain } from '../../inventory/src/main.js';
-import { main } from '../src/main.js';
 import { orderIdForKey } from '../src/place-order.js';
-import { eventually, quiet, startTestStack, type TestStack } from '@flotilla/dev/testing';
-import { shop } from '../../system.js';
+import { startOrdersWithInventory, type OrdersWithInventory } from './support/orders-with-inventory.js';
+import { eventually, type TestStack } from '@flotilla/dev/testing';
 
+let running: OrdersWithInventory;
 let stack: TestStack;
-let inventory: Awaited<ReturnType<typeof inventoryMain>>;
-let orders: Awaited<ReturnType<typeof main>>;
+let inventory: OrdersWithInventory['inventory'];
 let url: string;
 
 beforeAll(async () => {
-  stack = await startTestStack(shop);
   // The real inventory service, in-process: orders reserves stock through its HTTP API.
-  inventory = await inventoryMain({
-    env: stack.varsFor('inventory'),
-    manageProcess: false,
-    logDestination: quiet,
-  });
-  orders = await main({
-    env: stack.varsFor('orders', { [peerUrlVar('inventory')]: inventory.listening.url }),
-    manageProcess: false,
-    logDestination: quiet,
-  });
-  url = orders.listening.url;
+  running = await startOrdersWithInventory();
+  ({ stack, inventory } = running);
+  url = running.orders.listening.url;
 });
 afterAll(async () => {
-  await orders?.svc.stop();
-  await inventory?.svc.stop().catch(() => undefined);
-  await stack?.stop();
+  await running?.stop();
 });
 
 interface Order {
