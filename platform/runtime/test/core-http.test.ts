@@ -303,7 +303,12 @@ describe('createHttpServer', () => {
   it("creates requests and responses with the app's prototypes, before Express sees them", async () => {
     const { app, router } = createHttpApp({ log: pino({ level: 'silent' }) });
     router.get('/proto', (req, res) => {
-      res.json({ isRequest: req instanceof IncomingMessage, ip: req.ip ?? null });
+      res.json({
+        isRequest: req instanceof IncomingMessage,
+        ip: req.ip ?? null,
+        // Defined on the app's request prototype before createHttpServer replaced it: still inherited.
+        hasLog: typeof req.log.info === 'function',
+      });
     });
     const server = createHttpServer(app);
     const born: boolean[] = [];
@@ -316,7 +321,7 @@ describe('createHttpServer', () => {
       const { port } = server.address() as AddressInfo;
       const res = await fetch(`http://127.0.0.1:${port}/proto`);
       // Node's own construction still ran: the request is a full IncomingMessage and Express works on it.
-      expect(await res.json()).toEqual({ isRequest: true, ip: '127.0.0.1' });
+      expect(await res.json()).toEqual({ isRequest: true, ip: '127.0.0.1', hasLog: true });
       expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
       expect(born).toEqual([true]);
     } finally {
