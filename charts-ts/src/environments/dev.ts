@@ -1,5 +1,6 @@
 /** `dev`: the shared development cluster on EKS. Account ids and ARNs are placeholders to replace. */
 import { otlpEndpoint } from './names.js';
+import { eksEnvironment } from './define.js';
 import type { EksEnvironment } from './types.js';
 
 const namespace = 'shop';
@@ -7,30 +8,28 @@ const region = 'eu-west-1';
 const accountId = '123456789012';
 const tag = '0.1.0';
 
-export const dev: EksEnvironment = {
-  name: 'dev',
-  platform: 'eks',
-  namespace,
-  accountId,
-  region,
-  clusterName: 'flotilla-dev',
-  vpcCidr: '10.10.0.0/16',
-  domain: 'shop.dev.example.com',
-  image: { registry: `${accountId}.dkr.ecr.${region}.amazonaws.com/shop`, tag },
-  replicas: { min: 1, max: 3 },
-  identity: 'pod-identity',
-  alb: {
-    certificateArns: [`arn:aws:acm:${region}:${accountId}:certificate/00000000-0000-4000-8000-000000000001`],
-  },
-  runtime: {
+export const dev: EksEnvironment = eksEnvironment(
+  {
     name: 'dev',
-    platform: 'eks',
     namespace,
-    aws: { region, accountId },
+    accountId,
+    region,
+    clusterName: 'flotilla-dev',
+    vpcCidr: '10.10.0.0/16',
+    domain: 'shop.dev.example.com',
+    image: { registry: `${accountId}.dkr.ecr.${region}.amazonaws.com/shop`, tag },
+    replicas: { min: 1, max: 3 },
+    identity: 'pod-identity',
+    alb: {
+      certificateArns: [
+        `arn:aws:acm:${region}:${accountId}:certificate/00000000-0000-4000-8000-000000000001`,
+      ],
+    },
+  },
+  {
     discovery: { method: 'dns' },
     telemetry: { otlpEndpoint: otlpEndpoint(namespace), samplingRatio: 1 },
     database: { kind: 'secret' },
     logLevel: 'debug',
-    version: tag,
   },
-};
+);

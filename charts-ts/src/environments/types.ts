@@ -55,7 +55,8 @@ interface EnvironmentBase {
   readonly replicas?: ReplicaBounds;
   /**
    * The model's view of this environment: what decides every service's variables (`envFor`). Its
-   * `name`, `namespace` and `platform` must equal this environment's.
+   * `name`, `namespace` and `platform` (and on EKS its account and region) must equal this environment's:
+   * `eksEnvironment` / `kindEnvironment` (./define.ts) fill them in, so environment files say them once.
    */
   readonly runtime: RuntimeEnvironment;
 }
