@@ -87,17 +87,15 @@ export function observeRequests(options: ObserveRequestsOptions): RequestHandler
       const ms = Math.round((performance.now() - started) * 1000) / 1000;
       const route = routeOf(req);
       const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
-      const attributes: Attributes =
-        route === undefined
-          ? { [ATTR_HTTP_REQUEST_METHOD]: req.method, [ATTR_HTTP_RESPONSE_STATUS_CODE]: status }
-          : {
-              [ATTR_HTTP_REQUEST_METHOD]: req.method,
-              [ATTR_HTTP_RESPONSE_STATUS_CODE]: status,
-              [ATTR_HTTP_ROUTE]: route,
-            };
-      if (status >= 500) attributes[ATTR_ERROR_TYPE] = String(status);
+      const attributes: Attributes = {
+        [ATTR_HTTP_REQUEST_METHOD]: req.method,
+        [ATTR_HTTP_RESPONSE_STATUS_CODE]: status,
+      };
+      if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
+      const failed = status >= 500;
+      if (failed) attributes[ATTR_ERROR_TYPE] = String(status);
       duration.record(ms / 1000, attributes);
-      endServerSpan(span, req.method, route, attributes);
+      endServerSpan(span, route === undefined ? undefined : `${req.method} ${route}`, attributes, failed);
       if (log.isLevelEnabled('info')) log.info(requestLine(req, span, route, status, ms), 'request');
     });
     context.with(trace.setSpan(parent, span), next);
@@ -137,14 +135,15 @@ function requestAttributes(req: Request): Attributes {
   return attributes;
 }
 
-/** Names the span from the route (low cardinality, as X-Ray groups by it), sets the outcome and ends it. */
-function endServerSpan(span: Span, method: string, route: string | undefined, outcome: Attributes): void {
+/**
+ * Names the span from the route (`GET /orders/:id`: low cardinality, as X-Ray groups by it), sets the
+ * outcome and ends it. `failed` is a 5xx: a 4xx is the caller's mistake, not the server's.
+ */
+function endServerSpan(span: Span, name: string | undefined, outcome: Attributes, failed: boolean): void {
   if (span.isRecording()) {
-    if (route !== undefined) span.updateName(`${method} ${route}`);
+    if (name !== undefined) span.updateName(name);
     span.setAttributes(outcome);
-    // 4xx is the caller's mistake, not the server's: only 5xx marks a server span as failed.
-    if (Number(outcome[ATTR_HTTP_RESPONSE_STATUS_CODE]) >= 500)
-      span.setStatus({ code: SpanStatusCode.ERROR });
+    if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
   }
   span.end();
 }
