@@ -192,8 +192,8 @@ function loadOrExit<S extends ConfigShape>(
     return config;
   } catch (err) {
     if (!manageProcess || !(err instanceof ConfigError)) throw err;
-    // The default destination writes what it holds on process.exit: the process exits on the next line, and this line is the
-    // one the operator needs.
+    // The process exits on the next line and this line is the one the operator needs: the default
+    // destination writes what it holds on process.exit.
     const log = createLogger({
       name: spec.name ?? env[ENV.serviceName] ?? 'unknown',
       destination: spec.logDestination,

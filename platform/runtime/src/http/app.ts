@@ -53,7 +53,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     (req, res, next) =>
       mayHaveBody(req) ? parseJson(req, res, context.bind(context.active(), next)) : next(),
   ]);
-  runAroundRouter(app, kit, answerProblems(options.log));
+  runAroundRouter(app, kit, answerProblems());
   // Routes go on the app's own router, not a nested one: a nested router is a second dispatch per request.
   return { app, router: app.router };
 }
@@ -87,9 +87,9 @@ function runAroundRouter(app: Express, kit: RequestHandler, final: FinalHandler)
 }
 
 /** The 404 problem when no route answered, the problem handler when a handler failed. */
-function answerProblems(log: Logger): FinalHandler {
+function answerProblems(): FinalHandler {
   const answerNotFound = notFound();
-  const answerError = errorHandler(log);
+  const answerError = errorHandler();
   return (err, req, res) => {
     // 'route' and 'router' are Express's "skip the rest" signals, not errors.
     if (err === undefined || err === null || err === 'route' || err === 'router')

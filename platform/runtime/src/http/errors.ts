@@ -1,6 +1,5 @@
 import { trace } from '@opentelemetry/api';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import type { Logger } from 'pino';
 import { HttpError, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem } from './problem.js';
 
 /** Adds the exception to the request's server span (the active span while its handlers run). */
@@ -89,18 +88,18 @@ function bodyParserProblem(err: BodyParserError): HttpError | undefined {
  * The last-resort error handler: known errors become their problem, anything else a 500 problem without
  * internals (the error and its stack go to the log, with the request id the caller can quote).
  */
-export function errorHandler(log: Logger): ErrorRequestHandler {
+export function errorHandler(): ErrorRequestHandler {
   return function problemErrorHandler(err: unknown, req, res, next) {
     const known =
       err instanceof HttpError ? err : isBodyParserError(err) ? bodyParserProblem(err) : undefined;
-    // req.log is unset only when the error happened before the logging middleware ran.
-    const reqLog = (req.log as Logger | undefined) ?? log.child({ request_id: req.id });
+    // The app's request prototype defines req.log (the service logger with this request's id).
+    const reqLog = req.log;
     if (known === undefined || known.status >= 500) recordOnServerSpan(err);
     if (known === undefined)
       reqLog.error({ err, method: req.method, path: req.path }, 'unhandled error in request handler');
     else if (known.status >= 500) reqLog.error({ err }, known.message);
     if (res.headersSent) {
-      // Too late for a problem document; Express's final handler ends the broken response.
+      // Too late for a problem document: `next` cuts the broken response off.
       next(err);
       return;
     }
