@@ -23,7 +23,7 @@ import { ensurePgliteTemplate } from '../../../platform/runtime/src/database/ind
 const here = new URL('.', import.meta.url).pathname;
 const RUNS = Number(process.env.BENCH_READY_RUNS ?? 5);
 const PRELOAD = ['--import', '@flotilla/runtime/telemetry'];
-// The restart and compiled-runtime rows explain a miss; off by default to keep `make bench` short.
+// The restart row explains a miss; off by default to keep `make bench` short.
 const DETAIL = process.env.BENCH_READY_DETAIL === '1';
 
 /** Status of GET url, or 0 when nothing answers yet. */
