@@ -104,7 +104,8 @@ export async function reserve(
         { type: PROBLEMS.reservationMismatch, title: 'Reservation mismatch', extensions: { orderId } },
       );
     }
-    // The lines keep the prices reserved first: the same order id names the same reservation.
+    // The lines keep the prices reserved first: the same order id names the same reservation. Their SKUs are
+    // in the catalogue (the lines reference it), so only the stock is taken again.
     if (retaken) await takeStock(trx, wanted);
     return { reservation: existing, created: retaken };
   });
@@ -126,8 +127,21 @@ async function unrelease(trx: Trx, orderId: string): Promise<boolean> {
   return row !== undefined;
 }
 
-/** Takes the stock of the order id this transaction claimed and writes its lines and total. */
+/**
+ * Takes the stock of the order id this transaction claimed and writes its lines and total.
+ * @throws HttpError 422 on an unknown SKU (and whatever {@link takeStock} throws)
+ */
 async function reserveNew(trx: Trx, orderId: string, wanted: Map<string, number>): Promise<Reservation> {
+  const skus = [...wanted.keys()];
+  const known = await trx.selectFrom('items').select('sku').where('sku', 'in', skus).execute();
+  const unknown = skus.filter((s) => !known.some((k) => k.sku === s)).sort();
+  if (unknown.length > 0) {
+    throw new HttpError(422, `Unknown SKU ${unknown.join(', ')}: no such item in the catalogue.`, {
+      type: PROBLEMS.unknownSku,
+      title: 'Unknown SKU',
+      extensions: { skus: unknown },
+    });
+  }
   const lines = await takeStock(trx, wanted);
   const totalCents = lines.reduce((sum, l) => sum + l.quantity * l.priceCents, 0);
   await trx
@@ -145,22 +159,13 @@ async function reserveNew(trx: Trx, orderId: string, wanted: Map<string, number>
 }
 
 /**
- * Takes `wanted` off the shelf, at today's prices. Throws (and the caller's transaction rolls back whatever
- * was taken) on an unknown SKU or when one SKU has not enough stock.
+ * Takes `wanted` (SKUs in the catalogue) off the shelf, at today's prices. Throws (and the caller's
+ * transaction rolls back whatever was taken) when one SKU has not enough stock.
  */
 async function takeStock(trx: Trx, wanted: Map<string, number>): Promise<ReservationLine[]> {
-  const skus = [...wanted.keys()].sort(); // a fixed lock order, so concurrent reservations cannot deadlock
-  const known = await trx.selectFrom('items').select('sku').where('sku', 'in', skus).execute();
-  const unknown = skus.filter((s) => !known.some((k) => k.sku === s));
-  if (unknown.length > 0) {
-    throw new HttpError(422, `Unknown SKU ${unknown.join(', ')}: no such item in the catalogue.`, {
-      type: PROBLEMS.unknownSku,
-      title: 'Unknown SKU',
-      extensions: { skus: unknown },
-    });
-  }
   const lines: ReservationLine[] = [];
-  for (const sku of skus) {
+  // A fixed lock order, so concurrent reservations cannot deadlock.
+  for (const sku of [...wanted.keys()].sort()) {
     const quantity = wanted.get(sku)!;
     lines.push({ sku, quantity, priceCents: await takeItem(trx, sku, quantity) });
   }
