@@ -16,14 +16,12 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prod } from '../../../charts-ts/src/environments/index.js';
 import { cpuMs } from '../lib/cpu.js';
 import { isMessage, spawnTs, type Child } from '../lib/child.js';
 import { startOtlpSink } from '../lib/otlp-sink.js';
-import { freePort } from '../lib/ports.js';
 import { report, type Row } from '../lib/result.js';
 import { median, samples } from '../lib/stats.js';
-import { benchSystem, catalogEnv, localEnvironment } from '../lib/system.js';
+import { httpKitEnv } from '../lib/system.js';
 import type { ListeningMessage } from './item.js';
 import type { LoadResult } from './load.js';
 
@@ -38,8 +36,6 @@ const BREAKDOWN = process.env.BENCH_HTTP_BREAKDOWN === '1';
  * one rate below every server's capacity, all servers pay alike, and CPU per request compares their work.
  */
 const EQUAL_LOAD_RPS = Number(process.env.BENCH_HTTP_EQUAL_LOAD_RPS ?? 4000);
-/** The share of new traces the prod environment samples. */
-const PROD_SAMPLING = prod.runtime.telemetry.samplingRatio ?? 1;
 
 interface Server {
   readonly name: string;
@@ -90,17 +86,10 @@ const sink = await startOtlpSink();
 const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-http-'));
 const servers: Server[] = [];
 try {
-  const kitEnv = async (extra: Record<string, string> = {}) => ({
-    ...catalogEnv(
-      benchSystem,
-      localEnvironment({ otlpEndpoint: sink.endpoint, port: await freePort(), samplingRatio: PROD_SAMPLING }),
-    ),
-    ...extra,
-  });
   const preload = ['--import', '@flotilla/runtime/telemetry'];
   const bare = await startServer('bare', 'bare-server.ts', {});
   const kit = await startServer('kit', 'kit-server.ts', {
-    env: await kitEnv(),
+    env: await httpKitEnv(sink.endpoint),
     nodeArgs: preload,
     logFile: join(work, 'kit.log'),
   });
@@ -124,7 +113,11 @@ try {
   for (const [name, extra] of variants) {
     const logFile = join(work, `variant-${servers.length}.log`);
     servers.push(
-      await startServer(name, 'kit-server.ts', { env: await kitEnv(extra), nodeArgs: preload, logFile }),
+      await startServer(name, 'kit-server.ts', {
+        env: await httpKitEnv(sink.endpoint, extra),
+        nodeArgs: preload,
+        logFile,
+      }),
     );
   }
 

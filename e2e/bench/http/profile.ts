@@ -10,14 +10,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prod } from '../../../charts-ts/src/environments/index.js';
 import { cpuMs } from '../lib/cpu.js';
 import { summarise } from '../lib/cpuprofile.js';
 import { isMessage, spawnTs } from '../lib/child.js';
 import { startOtlpSink } from '../lib/otlp-sink.js';
-import { freePort } from '../lib/ports.js';
 import type { ProfileWritten } from '../lib/profiler.js';
-import { benchSystem, catalogEnv, localEnvironment } from '../lib/system.js';
+import { httpKitEnv } from '../lib/system.js';
 import type { ListeningMessage } from './item.js';
 import type { LoadResult } from './load.js';
 
@@ -35,18 +33,10 @@ async function load(port: number, s: number): Promise<LoadResult> {
 }
 
 try {
-  const env = {
-    ...catalogEnv(
-      benchSystem,
-      localEnvironment({
-        otlpEndpoint: sink.endpoint,
-        port: await freePort(),
-        // As the benchmark: the prod environment's share of sampled traces.
-        samplingRatio: prod.runtime.telemetry.samplingRatio ?? 1,
-      }),
-    ),
-    ...Object.fromEntries(overrides.map((kv) => kv.split('=', 2) as [string, string])),
-  };
+  const env = await httpKitEnv(
+    sink.endpoint,
+    Object.fromEntries(overrides.map((kv) => kv.split('=', 2) as [string, string])),
+  );
   const server =
     which === 'bare' || which === 'bare-on-kit-server'
       ? spawnTs(join(here, 'bare-server.ts'), {

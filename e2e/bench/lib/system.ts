@@ -1,5 +1,7 @@
 /** The one-service system and the local environment the kit services of the benchmarks run in. */
 import { defineService, defineSystem, envFor, literalEnv, type RuntimeEnvironment } from '@flotilla/model';
+import { prod } from '../../../charts-ts/src/environments/index.js';
+import { freePort } from './ports.js';
 
 export const benchSystem = defineSystem({
   name: 'bench',
@@ -39,4 +41,20 @@ export function catalogEnv(
   environment: RuntimeEnvironment,
 ): Record<string, string> {
   return literalEnv(envFor(system, 'catalog', environment));
+}
+
+/**
+ * The variables of the HTTP suite's kit service (in the suite and its profiler): `catalogEnv` for a local
+ * environment on a free port with the prod environment's share of sampled traces, `extra` on top.
+ */
+export async function httpKitEnv(
+  otlpEndpoint: string,
+  extra: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  const environment = localEnvironment({
+    otlpEndpoint,
+    port: await freePort(),
+    samplingRatio: prod.runtime.telemetry.samplingRatio,
+  });
+  return { ...catalogEnv(benchSystem, environment), ...extra };
 }
