@@ -1,13 +1,5 @@
 import { pino, type DestinationStream } from 'pino';
 
-/** A log destination that buffers, with both ways of emptying its buffer. */
-export interface BufferedDestination extends DestinationStream {
-  /** Writes the buffered lines now, then calls `cb` (pino's `logger.flush(cb)` calls this). */
-  flush(cb?: (err?: Error) => void): void;
-  /** Writes the buffered lines now. */
-  flushSync(): void;
-}
-
 /** How long a line may wait for others to share its write. */
 export const BATCH_WINDOW_MS = 10;
 /** Buffered text beyond which the buffer is written at once instead of at the end of the window. */
@@ -24,7 +16,7 @@ const MAX_BUFFERED_CHARS = 64 * 1024;
  * `process.exit` and by `logger.flush()`. At risk are the last {@link BATCH_WINDOW_MS} of lines when the
  * process is killed with SIGKILL or Node itself crashes.
  */
-export class WindowBatchedDestination implements BufferedDestination {
+export class WindowBatchedDestination implements DestinationStream {
   #buffered = '';
   #scheduled = false;
   readonly #out: DestinationStream;
@@ -48,6 +40,7 @@ export class WindowBatchedDestination implements BufferedDestination {
     }
   }
 
+  /** Writes the buffered lines now. */
   flushSync(): void {
     if (this.#buffered === '') return;
     const batch = this.#buffered;
@@ -55,6 +48,7 @@ export class WindowBatchedDestination implements BufferedDestination {
     this.#out.write(batch);
   }
 
+  /** Writes the buffered lines now, then calls `cb` (what pino's `logger.flush(cb)` calls). */
   flush(cb?: (err?: Error) => void): void {
     try {
       this.flushSync();
