@@ -36,15 +36,23 @@ export function serviceLabels(input: ServiceLabelInput): Record<string, string> 
 }
 
 /**
+ * Labels that select the pods of a platform component running in the system's namespace (collector,
+ * emulator, Postgres): its workload's selector, and the peer of the NetworkPolicies that let services in.
+ */
+export function componentSelector(name: string): Record<string, string> {
+  return { [LABEL.name]: name };
+}
+
+/**
  * Labels of a platform component running in the system's namespace (collector, emulator, Postgres) and the
- * subset its selector uses: the component name is its `app.kubernetes.io/name`.
+ * subset its selector uses ({@link componentSelector}): the component name is its `app.kubernetes.io/name`.
  */
 export function componentLabels(
   system: string,
   name: string,
   component: string,
 ): { labels: Record<string, string>; selector: Record<string, string> } {
-  const selector = { [LABEL.name]: name };
+  const selector = componentSelector(name);
   return {
     selector,
     labels: {

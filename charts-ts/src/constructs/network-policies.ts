@@ -25,10 +25,10 @@ import {
   type NetworkPolicyPort,
 } from 'cdk8s-plus-34/lib/imports/k8s.js';
 import { Construct } from 'constructs';
-import { LABEL, MESSAGING_EMULATOR, OTEL_COLLECTOR, POSTGRES } from '../environments/names.js';
+import { MESSAGING_EMULATOR, OTEL_COLLECTOR, POSTGRES } from '../environments/names.js';
 import type { FlotillaEnvironment } from '../environments/types.js';
 import { KEDA } from '../iam-json.js';
-import { selectorLabels } from '../labels.js';
+import { componentSelector, selectorLabels } from '../labels.js';
 import { usesMessaging } from './emulator.js';
 
 /** EKS Pod Identity agent address (link-local, on every node). @see https://docs.aws.amazon.com/eks/latest/userguide/pod-id-how-it-works.html */
@@ -47,7 +47,6 @@ export interface SystemNetworkPoliciesProps {
 }
 
 const tcp = (port: number): NetworkPolicyPort => ({ protocol: 'TCP', port: IntOrString.fromNumber(port) });
-const component = (name: string): Record<string, string> => ({ [LABEL.name]: name });
 
 /** Every NetworkPolicy of a system's namespace. */
 export class SystemNetworkPolicies extends Construct {
@@ -110,18 +109,18 @@ export class SystemNetworkPolicies extends Construct {
         ports: [tcp(system.service(peer).port)],
       }));
       egress.push({
-        to: [{ podSelector: { matchLabels: component(OTEL_COLLECTOR.name) } }],
+        to: [{ podSelector: { matchLabels: componentSelector(OTEL_COLLECTOR.name) } }],
         ports: [tcp(OTEL_COLLECTOR.grpcPort), tcp(OTEL_COLLECTOR.httpPort)],
       });
       if (env.platform === 'kind') {
         if (usesMessaging(service))
           egress.push({
-            to: [{ podSelector: { matchLabels: component(MESSAGING_EMULATOR.name) } }],
+            to: [{ podSelector: { matchLabels: componentSelector(MESSAGING_EMULATOR.name) } }],
             ports: [tcp(MESSAGING_EMULATOR.port)],
           });
         if (service.database)
           egress.push({
-            to: [{ podSelector: { matchLabels: component(POSTGRES.name) } }],
+            to: [{ podSelector: { matchLabels: componentSelector(POSTGRES.name) } }],
             ports: [tcp(POSTGRES.port)],
           });
       } else {
@@ -137,7 +136,7 @@ export class SystemNetworkPolicies extends Construct {
     if (servicePods.length) {
       policy(
         OTEL_COLLECTOR.name,
-        component(OTEL_COLLECTOR.name),
+        componentSelector(OTEL_COLLECTOR.name),
         [{ from: servicePods, ports: [tcp(OTEL_COLLECTOR.grpcPort), tcp(OTEL_COLLECTOR.httpPort)] }],
         [
           // The Kubernetes API (k8sattributes; 443 on EKS, 6443 on kind's node) and, on EKS, X-Ray/CloudWatch.
@@ -160,7 +159,7 @@ export class SystemNetworkPolicies extends Construct {
         };
         policy(
           MESSAGING_EMULATOR.name,
-          component(MESSAGING_EMULATOR.name),
+          componentSelector(MESSAGING_EMULATOR.name),
           [{ from: [...messagingPods, keda], ports: [tcp(MESSAGING_EMULATOR.port)] }],
           [],
         );
@@ -169,7 +168,7 @@ export class SystemNetworkPolicies extends Construct {
       if (databasePods.length)
         policy(
           POSTGRES.name,
-          component(POSTGRES.name),
+          componentSelector(POSTGRES.name),
           [{ from: databasePods, ports: [tcp(POSTGRES.port)] }],
           [],
         );
