@@ -37,6 +37,7 @@ try {
     sink.endpoint,
     Object.fromEntries(overrides.map((kv) => kv.split('=', 2) as [string, string])),
   );
+  // As the suite starts them: the runtime compiled, as a container image runs it (run `npx tsc -b` first).
   const server =
     which === 'bare' || which === 'bare-on-kit-server'
       ? spawnTs(join(here, 'bare-server.ts'), {
@@ -47,9 +48,7 @@ try {
           env,
           nodeArgs: ['--import', '@flotilla/runtime/telemetry'],
           stdoutFile: join(dir, 'kit.log'),
-          // The runtime as a container image runs it (compiled dist/; run `npx tsc -b` first), unless
-          // BENCH_HTTP_SOURCES=1 asks for its TypeScript sources through tsx.
-          sources: process.env.BENCH_HTTP_SOURCES === '1',
+          sources: false,
         });
   const { port } = await server.message(isMessage<ListeningMessage>('listening'));
   await load(port, 3);
