@@ -30,6 +30,8 @@ const RELEASE_WITHIN_MS = (CLAIM_LEASE_SECONDS * 1000) / 2;
 /** A claim this request holds. */
 export interface Claim {
   readonly key: string;
+  /** SHA-256 of this request's body, as in the claim row (and then in the order's row). */
+  readonly requestHash: string;
   /** This request's id in the claim row; a take-over replaces it. */
   readonly claimant: string;
   /** `performance.now()` until which this request may release its stock (see {@link RELEASE_WITHIN_MS}). */
@@ -57,8 +59,13 @@ const CLAIM_ATTEMPTS = 3;
 export async function claimKey(database: Database<OrdersTables>, wanted: Wanted): Promise<ClaimOutcome> {
   for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
     // Counted from before the transaction: the lease starts at its now(), which is no earlier.
-    const claim = { key: wanted.key, claimant: uuidv7(), releaseBy: performance.now() + RELEASE_WITHIN_MS };
-    const outcome = await database.transaction((trx) => tryClaim(trx, wanted, claim));
+    const claim: Claim = {
+      key: wanted.key,
+      requestHash: wanted.requestHash,
+      claimant: uuidv7(),
+      releaseBy: performance.now() + RELEASE_WITHIN_MS,
+    };
+    const outcome = await database.transaction((trx) => tryClaim(trx, wanted.orderId, claim));
     // None: the holder gave the key up between two statements (its store failed); claim it again.
     if (outcome) return outcome;
   }
@@ -67,12 +74,13 @@ export async function claimKey(database: Database<OrdersTables>, wanted: Wanted)
 
 async function tryClaim(
   trx: Transaction<OrdersTables>,
-  { key, orderId, requestHash }: Wanted,
+  orderId: string,
   claim: Claim,
 ): Promise<ClaimOutcome | undefined> {
+  const { key, requestHash, claimant } = claim;
   const mine = await trx
     .insertInto('idempotency_claims')
-    .values({ key, order_id: orderId, request_hash: requestHash, claimant: claim.claimant })
+    .values({ key, order_id: orderId, request_hash: requestHash, claimant })
     .onConflict((oc) => oc.column('key').doNothing())
     .returning('key')
     .executeTakeFirst();
@@ -86,7 +94,7 @@ async function tryClaim(
   if (mine) return { kind: 'claimed', claim, tookOver: false };
   const tookOver = await trx
     .updateTable('idempotency_claims')
-    .set({ claimant: claim.claimant, claimed_at: sql`now()` })
+    .set({ claimant, claimed_at: sql`now()` })
     .where('key', '=', key)
     .where('request_hash', '=', requestHash)
     .where('claimed_at', '<', sql<Date>`now() - make_interval(secs => ${CLAIM_LEASE_SECONDS})`)

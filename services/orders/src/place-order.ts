@@ -106,15 +106,7 @@ export async function placeOrder(
     throw claimed.requestHash === hash ? inProgress(idempotencyKey) : keyReused(idempotencyKey, orderId);
   }
   if (claimed.tookOver) deps.log.warn({ orderId }, 'took over the claim of a request that did not finish');
-  const keyed = { key: idempotencyKey, hash, claim: claimed.claim };
-  return { order: await place(deps, orderId, input, keyed), replayed: false };
-}
-
-/** The key of a keyed order, and this request's claim of it. */
-interface Keyed {
-  readonly key: string;
-  readonly hash: string;
-  readonly claim: Claim;
+  return { order: await place(deps, orderId, input, claimed.claim), replayed: false };
 }
 
 /** Reserves the stock and stores the order; with a key, only ever called by the key's claimant. */
@@ -122,20 +114,20 @@ async function place(
   deps: PlaceOrderDeps,
   orderId: string,
   input: PlaceOrderInput,
-  keyed?: Keyed,
+  claim?: Claim,
 ): Promise<Order> {
   let reservation: Reservation;
   try {
-    reservation = await reserve(deps.inventory, orderId, input.items, keyed?.key);
+    reservation = await reserve(deps.inventory, orderId, input.items, claim?.key);
   } catch (error) {
     // Nothing was reserved for this request (or a retry reserves the same, once): just free the key.
-    if (keyed) await unclaim(deps.database.db, keyed.claim).catch(warn(deps, orderId, 'give up the key'));
+    if (claim) await unclaim(deps.database.db, claim).catch(warn(deps, orderId, 'give up the key'));
     throw error;
   }
   try {
-    return toOrder(await storeOrder(deps, { orderId, input, reservation, keyed }));
+    return toOrder(await storeOrder(deps, { orderId, input, reservation, claim }));
   } catch (error) {
-    await giveBack(deps, orderId, keyed?.claim);
+    await giveBack(deps, orderId, claim);
     throw error;
   }
 }
@@ -191,11 +183,11 @@ async function reserve(
  */
 async function storeOrder(
   deps: PlaceOrderDeps,
-  order: { orderId: string; input: PlaceOrderInput; reservation: Reservation; keyed: Keyed | undefined },
+  order: { orderId: string; input: PlaceOrderInput; reservation: Reservation; claim: Claim | undefined },
 ): Promise<OrderRow> {
-  const { orderId, input, reservation, keyed } = order;
+  const { orderId, input, reservation, claim } = order;
   return deps.database.transaction(async (trx) => {
-    if (keyed && !(await unclaim(trx, keyed.claim))) throw inProgress(keyed.key);
+    if (claim && !(await unclaim(trx, claim))) throw inProgress(claim.key);
     const row = await trx
       .insertInto('orders')
       .values({
@@ -204,8 +196,8 @@ async function storeOrder(
         status: 'PENDING',
         items: JSON.stringify(reservation.items) as never,
         total_cents: reservation.totalCents,
-        idempotency_key: keyed?.key ?? null,
-        request_hash: keyed?.hash ?? null,
+        idempotency_key: claim?.key ?? null,
+        request_hash: claim?.requestHash ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
