@@ -6,11 +6,9 @@
  * stock was given back when storing failed.
  */
 import { uuidv7, type Database } from '@flotilla/runtime';
-import { sql, type Kysely, type Transaction } from 'kysely';
-import { findOrder, type OrderRow } from './order.js';
+import { sql, type Transaction } from 'kysely';
+import { findOrder, type Executor, type OrderRow } from './order.js';
 import type { OrdersTables } from './schema.js';
-
-type Executor = Kysely<OrdersTables> | Transaction<OrdersTables>;
 
 /**
  * Seconds after which a claim is taken over by a request with the same key and body. A claim outlives its

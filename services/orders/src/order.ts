@@ -16,7 +16,8 @@ export interface Order {
 
 /** An `orders` row as stored. */
 export type OrderRow = Selectable<OrdersTables['orders']>;
-type Executor = Kysely<OrdersTables> | Transaction<OrdersTables>;
+/** Where a query runs: the database, or a transaction on it. */
+export type Executor = Kysely<OrdersTables> | Transaction<OrdersTables>;
 
 export function toOrder(row: OrderRow): Order {
   return {
