@@ -1,6 +1,7 @@
 /**
- * Child processes for benchmarks: every TypeScript child runs under the same loader
- * (`--conditions=flotilla-source --import tsx`), so the two sides of a comparison pay the same costs.
+ * Child processes for benchmarks: TypeScript children run through tsx, with workspace packages from their
+ * sources (`--conditions=flotilla-source --import tsx`, as `make` targets run) or compiled (`sources: false`,
+ * as images run them); both sides of a ratio target are started alike, so they pay the same costs.
  * Children talk back over the IPC channel, not stdout: a service's stdout is its log destination and goes
  * to a file, as in production (never a pipe the parent would have to drain, never a TTY).
  */
@@ -12,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (e2e/bench/lib -> ../../..). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** node arguments that run a TypeScript entry from sources, like `make` targets do. */
-export const TS_NODE_ARGS = ['--conditions=flotilla-source', '--import', 'tsx'];
 const SOURCE_CONDITION = '--conditions=flotilla-source';
+/** node arguments that run a TypeScript entry from sources, like `make` targets do. */
+export const TS_NODE_ARGS = [SOURCE_CONDITION, '--import', 'tsx'];
 
 export interface SpawnOptions {
   /** Extra node arguments before the entry (e.g. `--import @flotilla/runtime/telemetry`, `--cpu-prof`). */
