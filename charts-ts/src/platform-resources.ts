@@ -42,13 +42,10 @@ export function addPlatformResources(scope: Construct, ctx: PlatformResourcesCon
     return;
   }
 
-  const collectorAnnotations = roleArnAnnotations(system, env, PLATFORM_IDENTITY.collector);
   new OtelCollector(scope, 'OtelCollector', {
     system,
     environment: env,
-    ...(Object.keys(collectorAnnotations).length > 0
-      ? { serviceAccountAnnotations: collectorAnnotations }
-      : {}),
+    serviceAccountAnnotations: roleArnAnnotations(system, env, PLATFORM_IDENTITY.collector),
   });
   new AckMessaging(scope, 'Messaging', { system, environment: env });
   // One role per identity; under IRSA each trusts the cluster's OIDC provider for its ServiceAccount,

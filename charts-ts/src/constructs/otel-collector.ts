@@ -187,10 +187,8 @@ export class OtelCollector extends Construct {
     new ApiObject(this, 'ServiceAccount', {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
-      metadata: {
-        ...metadata,
-        ...(props.serviceAccountAnnotations ? { annotations: props.serviceAccountAnnotations } : {}),
-      },
+      // cdk8s leaves out empty annotations (pod identity, kind): no role ARN, no annotations field.
+      metadata: { ...metadata, annotations: props.serviceAccountAnnotations },
     });
     // k8sattributes watches pods (and namespaces, and replicasets to name the Deployment) cluster-wide.
     const clusterRoleName = `${env.namespace}-${name}`;
