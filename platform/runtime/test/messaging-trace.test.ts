@@ -65,4 +65,6 @@ it('continues the producer trace in the consumer across SNS -> SQS', async () =>
   expect(consumerSpan.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
   expect(handlerTraceId).toBe(root.spanContext().traceId);
   expect(consumerSpan.name).toBe(`process ${queue.name}`);
+  expect(producer.name).toBe(`publish ${topic.name}`);
+  expect(producer.attributes['messaging.operation.type']).toBe('send');
 });

@@ -146,17 +146,6 @@ export function createPublisher<S extends EventSchemas>(options: PublisherOption
     };
   }
 
-  function startSpan(kind: 'topic' | 'queue', destination: string, envelope: EventEnvelope): Span {
-    return startProducerSpan(
-      tracer,
-      kind === 'topic' ? 'publish' : 'send',
-      'send',
-      kind,
-      destination,
-      envelope,
-    );
-  }
-
   function outbound(
     kind: 'topic' | 'queue',
     destination: string,
@@ -212,7 +201,7 @@ export function createPublisher<S extends EventSchemas>(options: PublisherOption
     o?: PublishOptions,
   ): Promise<EventEnvelope> {
     const envelope = envelopeOf(type, data, o);
-    const span = startSpan(kind, destination, envelope);
+    const span = startProducerSpan(tracer, 'send', kind, destination, envelope);
     const message = outbound(kind, destination, envelope, span, o);
     return new Promise<EventEnvelope>((resolve, reject) => {
       const key = `${kind} ${destination}`;
@@ -242,7 +231,7 @@ export function createPublisher<S extends EventSchemas>(options: PublisherOption
             : resolver.queueUrl(e.queue as QueueTarget | string);
         return { kind, destination, envelope: envelopeOf(e.type, e.data, e), e };
       });
-      const spans = prepared.map((p) => startSpan(p.kind, p.destination, p.envelope));
+      const spans = prepared.map((p) => startProducerSpan(tracer, 'send', p.kind, p.destination, p.envelope));
       const messages = prepared.map((p, i) =>
         outbound(p.kind, p.destination, p.envelope, spans[i] as Span, p.e),
       );
@@ -265,19 +254,19 @@ function clearTimer(timer: NodeJS.Timeout | NodeJS.Immediate): void {
 }
 
 /**
- * A PRODUCER span `<verb> <destination name>` for one message: `send` when it leaves (publisher), `create`
- * when it is written for later sending (outbox).
+ * A PRODUCER span for one message: operation `send` when it leaves (publisher; named `publish <topic>` or
+ * `send <queue>`), `create` when it is written for later sending (outbox; named `create <destination>`).
  * @see https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/#operation-types
  */
 export function startProducerSpan(
   tracer: Tracer,
-  verb: string,
   operation: 'send' | 'create',
   kind: 'topic' | 'queue',
   destination: string,
   envelope: EventEnvelope,
 ): Span {
   const name = shortName(destination);
+  const verb = operation === 'create' ? 'create' : kind === 'topic' ? 'publish' : 'send';
   return tracer.startSpan(`${verb} ${name}`, {
     kind: SpanKind.PRODUCER,
     attributes: {

@@ -122,7 +122,7 @@ export function createOutbox<DB, S extends EventSchemas = EventSchemas>(
  */
 function createSpanHeaders(kind: OutboxDestinationKind, destination: string, envelope: EventEnvelope) {
   const tracer = trace.getTracer(MESSAGING_TRACER);
-  const span = startProducerSpan(tracer, 'create', 'create', kind, destination, envelope);
+  const span = startProducerSpan(tracer, 'create', kind, destination, envelope);
   span.end();
   return traceHeaders(trace.setSpan(context.active(), span));
 }
