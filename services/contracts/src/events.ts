@@ -8,15 +8,14 @@ const sku = z.string().min(1).max(64);
 const id = z.string().min(1).max(128);
 /** Units of one SKU in one order. */
 const quantity = z.number().int().min(1).max(100);
+/** The lines of one order, each a `line`: at least one and at most 50. */
+const linesOf = <L extends z.ZodType>(line: L) => z.array(line).min(1).max(50);
 /**
- * The lines of one order, at least one and at most 50, with `skuSchema` for their SKUs (an API may trim
- * what clients send before the SKU's own bounds apply).
+ * The lines of one order without prices, with `skuSchema` for their SKUs (an API may trim what clients send
+ * before the SKU's own bounds apply).
  */
 function orderLinesOf<S extends z.ZodType<string>>(skuSchema: S) {
-  return z
-    .array(z.object({ sku: skuSchema, quantity }))
-    .min(1)
-    .max(50);
+  return linesOf(z.object({ sku: skuSchema, quantity }));
 }
 const orderLines = orderLinesOf(sku);
 /** Why an order ended unpaid: orders copies `payment.failed`'s reason into `order.cancelled`, so one bound. */
@@ -32,10 +31,7 @@ export const fields = { cents, sku, id, quantity, orderLines, orderLinesOf, reas
 export const OrderPlaced = z.object({
   orderId: id,
   customerId: id,
-  items: z
-    .array(z.object({ sku, quantity, priceCents: cents }))
-    .min(1)
-    .max(50),
+  items: linesOf(z.object({ sku, quantity, priceCents: cents })),
   totalCents: cents,
 });
 export type OrderPlaced = z.infer<typeof OrderPlaced>;
