@@ -8,10 +8,10 @@ import { describe, expect, it } from '@jest/globals';
 import { shop } from '../../services/system.js';
 import { prod } from '../src/environments/index.js';
 import type { EksEnvironment } from '../src/environments/types.js';
-import { EnvironmentError, validateEnvironment } from '../src/environments/validate.js';
 import { iamPolicyFiles, identityPlan } from '../src/iam-json.js';
 import { render } from '../src/main.js';
 import { crdValidator } from './support/crd-validate.js';
+import { environmentError } from './support/environment-error.js';
 import { KubernetesSchemas } from './support/kubernetes-schema.js';
 import { loadManifests, type K8sObject } from './support/manifests.js';
 
@@ -161,15 +161,8 @@ describe('IRSA (prod with identity: irsa)', () => {
 });
 
 describe('the OIDC issuer of an environment', () => {
-  const problemsOf = (env: EksEnvironment): string => {
-    try {
-      validateEnvironment(env);
-    } catch (error) {
-      expect(error).toBeInstanceOf(EnvironmentError);
-      return (error as Error).message;
-    }
-    return '';
-  };
+  /** The message of the environment's EnvironmentError, '' when it is valid. */
+  const problemsOf = (env: EksEnvironment): string => environmentError(env)?.message ?? '';
 
   it('is required with identity: irsa, naming the environment, the field and how to find it', () => {
     const missing = { ...prod, identity: 'irsa' } as EksEnvironment;

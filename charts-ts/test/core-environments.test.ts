@@ -13,6 +13,7 @@ import {
   type EksEnvironment,
 } from '../src/environments/index.js';
 import { EnvironmentError, validateEnvironment } from '../src/environments/validate.js';
+import { environmentError } from './support/environment-error.js';
 
 const settings = {
   discovery: { method: 'dns' },
@@ -71,14 +72,9 @@ describe('a hand-written environment whose runtime disagrees', () => {
         aws: { region: 'us-west-2', accountId: '000000000001' },
       },
     };
-    let error: unknown;
-    try {
-      validateEnvironment(env);
-    } catch (e) {
-      error = e;
-    }
+    const error = environmentError(env);
     expect(error).toBeInstanceOf(EnvironmentError);
-    const fields = (error as EnvironmentError).problems.map((p) => p.split(':')[0]);
+    const fields = error!.problems.map((p) => p.split(':')[0]);
     expect(fields).toEqual([
       'runtime.name',
       'runtime.namespace',
