@@ -16,6 +16,15 @@ export function jitteredDelay(attempt: number, options: BackoffOptions): number 
   return Math.round(Math.random() * exponentialDelay(attempt, options));
 }
 
+/**
+ * "Equal jitter": half the exponential delay fixed, half uniformly random, so a retry never comes much
+ * sooner than the backoff asks yet retries still spread out.
+ */
+export function equalJitterDelay(attempt: number, options: BackoffOptions): number {
+  const exponential = exponentialDelay(attempt, options);
+  return Math.round(exponential / 2 + (Math.random() * exponential) / 2);
+}
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();

@@ -15,7 +15,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database/index.js';
-import { exponentialDelay } from '../messaging/backoff.js';
+import { equalJitterDelay } from '../messaging/backoff.js';
 import { MAX_BATCH_ENTRIES as MAX_BATCH } from '../messaging/delivery.js';
 import type { EventEnvelope } from '../messaging/envelope.js';
 import { errorMessage, type Lifecycle, type Logger } from '../kit.js';
@@ -87,7 +87,7 @@ interface OutboxRow {
 interface BatchOutcome {
   /** Rows handed to publish this round. */
   readonly claimed: number;
-  /** Smallest retry delay of the rows that failed, if any. */
+  /** The retry delay of the rows that failed (one for the whole batch), if any failed. */
   readonly retryInMs?: number;
   /** Another replica holds the relay lock. */
   readonly busy?: boolean;
@@ -118,12 +118,6 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
   const keepSentMs = options.keepSentMs ?? 86_400_000;
   const db = database.db as unknown as Kysely<unknown>;
   const counters = { published: 0, failed: 0, batches: 0 };
-
-  // "Equal jitter": half the exponential delay fixed, half random; one draw per failed batch.
-  const retryDelay = (attempts: number, jitter: number) => {
-    const exponential = exponentialDelay(attempts + 1, backoff);
-    return Math.round(exponential / 2 + (jitter * exponential) / 2);
-  };
 
   async function select(executor: Kysely<unknown>, lockRows: boolean): Promise<OutboxRow[]> {
     // A pending row is due unless an earlier row of the same destination is waiting for its retry.
@@ -168,7 +162,7 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
       // One delay and one statement for the whole batch: rows that failed together become due at the same
       // instant (one `now()`) and are retried together, in order. The delay follows the head row's attempts;
       // each row keeps its own reason.
-      retryInMs = retryDelay(failedRows[0]!.attempts, Math.random());
+      retryInMs = equalJitterDelay(failedRows[0]!.attempts + 1, backoff);
       const failures = failedRows.map((row) => ({
         row,
         reason: result.reasons?.[row.event_id] ?? 'publish reported the message as failed',
