@@ -1,10 +1,11 @@
 /** The public notifications API (routed by the gateway/ingress under /api/notifications). */
 import { validate, type Database } from '@flotilla/runtime';
 import type { Router } from 'express';
+import { fields } from '@shop/contracts';
 import { z } from 'zod';
 import type { NotificationsTables } from './schema.js';
 
-const Query = z.object({ orderId: z.string().min(1).max(128) });
+const Query = z.object({ orderId: fields.id });
 
 export function notificationsRoutes(router: Router, database: Database<NotificationsTables>): void {
   router.get('/api/notifications', validate({ query: Query }), async (req, res) => {

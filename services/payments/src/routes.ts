@@ -1,10 +1,11 @@
 /** Internal, read-only view of charges (peers and operators; not routed by the ingress). */
 import { validate, type Database } from '@flotilla/runtime';
 import type { Router } from 'express';
+import { fields } from '@shop/contracts';
 import { z } from 'zod';
 import type { PaymentsTables } from './schema.js';
 
-const Query = z.object({ orderId: z.string().min(1).max(128) });
+const Query = z.object({ orderId: fields.id });
 
 export function paymentsRoutes(router: Router, database: Database<PaymentsTables>): void {
   router.get('/internal/payments', validate({ query: Query }), async (req, res) => {
