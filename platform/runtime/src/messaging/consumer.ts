@@ -160,7 +160,7 @@ const RECEIVE_RETRY = { baseMs: 200, maxMs: 5000 };
 
 export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<S>): Consumer {
   const concurrency = Math.max(1, options.concurrency ?? 10);
-  const batchSize = Math.min(10, Math.max(1, options.batchSize ?? 10));
+  const batchSize = Math.min(MAX_BATCH_ENTRIES, Math.max(1, options.batchSize ?? MAX_BATCH_ENTRIES));
   const loops = Math.max(1, options.receiveLoops ?? Math.ceil(concurrency / batchSize));
   const waitTimeSeconds = options.waitTimeSeconds ?? 20;
   const visibility = options.visibilityTimeoutSeconds ?? 30;

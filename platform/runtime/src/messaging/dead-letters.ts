@@ -77,7 +77,8 @@ async function inspect(
     );
     const depth = Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0);
     const inFlight = Number(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-    const samples = depth > 0 && sampleSize > 0 ? await peek(sqs, q.dlq.url, Math.min(10, sampleSize)) : [];
+    const samples =
+      depth > 0 && sampleSize > 0 ? await peek(sqs, q.dlq.url, Math.min(MAX_BATCH_ENTRIES, sampleSize)) : [];
     return { ...base, depth, inFlight, samples };
   } catch (err) {
     return {
