@@ -25,7 +25,7 @@ const reason = z.string().min(1).max(500);
  * The shop's field schemas, for the HTTP APIs that take the same values the events carry: one set of
  * bounds, so an order the API accepts always fits its events (and inventory accepts what orders sends).
  */
-export const fields = { cents, sku, id, quantity, orderLines, orderLinesOf, reason } as const;
+export const fields = { sku, id, orderLines, orderLinesOf } as const;
 
 /** `order.placed`: an order was stored with its stock reserved; payments charges it. */
 export const OrderPlaced = z.object({
