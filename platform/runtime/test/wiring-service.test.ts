@@ -58,6 +58,8 @@ function envOf(service: string, extra: Record<string, string> = {}): Record<stri
   };
 }
 
+// The services below pass their variables to createService only: every use* call reads them from there
+// (svc.env), as a service's main.ts does. None of them is in process.env.
 beforeAll(async () => {
   stack = await startMessagingStack(system);
   dataDir = await mkdtemp(join(tmpdir(), 'flotilla-wiring-'));
@@ -66,11 +68,9 @@ beforeAll(async () => {
     const env = envOf('back');
     const svc = createService({ name: 'back', env, manageProcess: false, logDestination: memoryLog() });
     const database = await useDatabase<BackTables>(svc, {
-      env,
       migrations: [{ version: 1, name: 'seen', up: 'create table seen (name text, event_id text)' }],
     });
     const consumer = useConsumer(svc, 'things', {
-      env,
       schemas: events,
       inbox: database,
       waitTimeSeconds: 1,
@@ -88,12 +88,11 @@ beforeAll(async () => {
     const env = envOf('front', { [peerUrlVar('back')]: back.url });
     const svc = createService({ name: 'front', env, manageProcess: false, logDestination: memoryLog() });
     const database = await useDatabase<FrontTables>(svc, {
-      env,
       migrations: [{ version: 1, name: 'things', up: 'create table things (name text primary key)' }],
     });
-    const publisher = usePublisher(svc, events, { env });
-    const outbox = useOutbox(svc, { env, database, publisher, schemas: events });
-    const clients = useClients(svc, { env });
+    const publisher = usePublisher(svc, events);
+    const outbox = useOutbox(svc, { database, publisher, schemas: events });
+    const clients = useClients(svc);
     svc.router.post('/things/:name', async (req, res) => {
       const name = String(req.params.name);
       await database.transaction(async (trx) => {
