@@ -20,7 +20,7 @@ const SAMPLERS = [
  * The library instrumentations the kit bundles, by the names `OTEL_NODE_ENABLED_INSTRUMENTATIONS` uses
  * (the package name without `@opentelemetry/instrumentation-`).
  */
-export const INSTRUMENTATIONS = ['http', 'express', 'aws-sdk', 'pg'] as const;
+const INSTRUMENTATIONS = ['http', 'express', 'aws-sdk', 'pg'] as const;
 export type InstrumentationName = (typeof INSTRUMENTATIONS)[number];
 
 /** A non-negative integer given as a decimal string. */
