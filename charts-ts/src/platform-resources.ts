@@ -11,11 +11,11 @@
  * | database | Postgres StatefulSet + Secret per service | ExternalSecret per service |
  * | discovery | cluster DNS | cluster DNS, or Cloud Map ServiceExports |
  */
-import type { System } from '@flotilla/model';
+import { usesMessaging, type System } from '@flotilla/model';
 import type { Construct } from 'constructs';
 import { CloudMapExports } from './constructs/cloudmap.js';
 import { ExternalDatabaseSecrets, LocalPostgres } from './constructs/database.js';
-import { MessagingEmulator, usesMessaging } from './constructs/emulator.js';
+import { MessagingEmulator } from './constructs/emulator.js';
 import { WorkloadIdentity } from './constructs/identity.js';
 import { AckMessaging } from './constructs/messaging.js';
 import { OtelCollector } from './constructs/otel-collector.js';

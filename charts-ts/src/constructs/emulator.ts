@@ -4,7 +4,7 @@
  * `messagingResources` (the same list the EKS charts turn into ACK resources).
  * @see https://github.com/kibertoad/fauxqs#init-config-file
  */
-import { messagingResources, topicName, type Service, type System } from '@flotilla/model';
+import { messagingResources, topicName, type System } from '@flotilla/model';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { componentLabels } from '../labels.js';
@@ -25,14 +25,6 @@ export const EMULATOR_IMAGE = 'kibertoad/fauxqs:1.9.2';
 
 /** UID/GID of the `node` user in the fauxqs image. */
 const EMULATOR_UID = 1000;
-
-/**
- * Whether a service talks to SQS/SNS at all. In kind, the emulator exists when any service does, and
- * the NetworkPolicies let exactly those services reach it.
- */
-export function usesMessaging(s: Service): boolean {
-  return s.publishes.length + s.sends.length + s.consumes.length > 0;
-}
 
 /** The fauxqs init config (subset of its schema that Flotilla writes). */
 export interface EmulatorInitConfig {

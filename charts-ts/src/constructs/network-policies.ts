@@ -15,7 +15,7 @@
  * would need an `ipBlock` of the node CIDR on the service port.
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
-import type { Service, System } from '@flotilla/model';
+import { usesMessaging, type Service, type System } from '@flotilla/model';
 import {
   KubeNetworkPolicy,
   IntOrString,
@@ -29,7 +29,6 @@ import { MESSAGING_EMULATOR, OTEL_COLLECTOR, POSTGRES } from '../environments/na
 import type { FlotillaEnvironment } from '../environments/types.js';
 import { KEDA } from '../iam-json.js';
 import { componentSelector, selectorLabels } from '../labels.js';
-import { usesMessaging } from './emulator.js';
 
 /** EKS Pod Identity agent address (link-local, on every node). @see https://docs.aws.amazon.com/eks/latest/userguide/pod-id-how-it-works.html */
 export const POD_IDENTITY_AGENT_CIDR = '169.254.170.23/32';

@@ -17,6 +17,7 @@ import {
   topicArnVar,
   topicName,
 } from './names.js';
+import { usesMessaging } from './messaging.js';
 import type { Service, System } from './types.js';
 
 /** A variable's value: a literal, a key of a Secret, or a field of the pod (Kubernetes downward API). */
@@ -48,7 +49,7 @@ export function envFor(system: System, serviceName: string, env: RuntimeEnvironm
 
   Object.assign(out, telemetryEnv(service.name, env));
   Object.assign(out, discoveryEnv(system, service.calls, env));
-  if (needsAws(service)) Object.assign(out, awsEnv(env));
+  if (usesMessaging(service)) Object.assign(out, awsEnv(env));
   Object.assign(out, messagingEnv(system, service, env));
   if (service.database) Object.assign(out, databaseEnv(service.name, env));
   if (env.platform !== 'local') {
@@ -96,10 +97,6 @@ function discoveryEnv(
         : clusterServiceUrl(peer, env.namespace, port);
   }
   return out;
-}
-
-function needsAws(service: Service): boolean {
-  return service.publishes.length > 0 || service.sends.length > 0 || service.consumes.length > 0;
 }
 
 function awsEnv(env: RuntimeEnvironment): Record<string, string> {

@@ -10,6 +10,7 @@ export { ModelError, validateSystem, prefixesOverlap, type ModelProblem } from '
 export { envFor, literalEnv, portOf, type EnvValue, type ServiceEnv } from './env-for.js';
 export {
   messagingResources,
+  usesMessaging,
   EVENT_TYPE_ATTRIBUTE,
   type MessagingResources,
   type QueueResource,

@@ -8,7 +8,15 @@ import {
   topicArn,
   topicName,
 } from './names.js';
-import type { System } from './types.js';
+import type { Service, System } from './types.js';
+
+/**
+ * Whether a service talks to SQS/SNS at all (publishes, sends or consumes): it then gets the AWS variables,
+ * and in kind the emulator exists for it and its NetworkPolicy lets it reach the emulator.
+ */
+export function usesMessaging(service: Service): boolean {
+  return service.publishes.length > 0 || service.sends.length > 0 || service.consumes.length > 0;
+}
 
 /** An SNS topic as it exists in an environment. */
 export interface TopicResource {
