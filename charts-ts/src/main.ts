@@ -5,7 +5,7 @@
  * succeeded, so a bad model or environment writes nothing. The output is byte-identical run to run
  * (no timestamps, no hashes, stable key and object order).
  */
-import { defineSystem, type System, type SystemDefinition } from '@flotilla/model';
+import { defineSystem, isSystem, type System, type SystemDefinition } from '@flotilla/model';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,10 +101,6 @@ export function synth(
     }
   }
   return rendered;
-}
-
-function isSystem(s: System | SystemDefinition): s is System {
-  return typeof (s as System).service === 'function';
 }
 
 async function cli(): Promise<void> {
