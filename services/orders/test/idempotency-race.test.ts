@@ -305,6 +305,28 @@ describe('orders: requests sharing one Idempotency-Key', () => {
     expect((await fetch(`${orders.listening.url}/api/orders/${orderIdForKey('down-1')}`)).status).toBe(404);
   });
 
+  // Inventory keeps the lines of the key's released reservation, so it refuses other items for that order id:
+  // the request gets the 422 of a replay with another body, and the key stays free for the first body.
+  test('after a genuine failure, the key with other items is the 422 of a reused key; the first body retries', async () => {
+    const before = await available('SKU-CHEAP');
+    const body = { customerId: 'c-db-gone', items: [{ sku: 'SKU-CHEAP', quantity: 3 }] };
+    await failInserts('c-db-gone', true);
+    const failed = await place(body, 'gone-1');
+    await failInserts('c-db-gone', false);
+    const other = await place({ ...body, items: [{ sku: 'SKU-CHEAP', quantity: 2 }] }, 'gone-1');
+    const afterOther = await available('SKU-CHEAP');
+    const retried = await place(body, 'gone-1');
+
+    expect({
+      statuses: [failed.status, other.status, retried.status],
+      available: [afterOther, await available('SKU-CHEAP')],
+    }).toEqual({ statuses: [500, 422, 201], available: [before, before - 3] });
+    expect(other.body).toMatchObject({
+      type: 'urn:shop:problem:idempotency-key-reused',
+      orderId: orderIdForKey('gone-1'),
+    });
+  });
+
   test('a retry after a genuine failure reserves the stock again: the order holds it, once', async () => {
     const before = await available('SKU-CHEAP');
     const body = { customerId: 'c-db-flaky', items: [{ sku: 'SKU-CHEAP', quantity: 5 }] };
