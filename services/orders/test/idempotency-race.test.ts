@@ -143,12 +143,7 @@ async function whileInProgress(first: unknown, second: unknown, key: string): Pr
   return [await firstAnswer, secondAnswer];
 }
 
-const available = async (sku: string) =>
-  (
-    (await (await fetch(`${inventory.listening.url}/api/inventory/items/${sku}`)).json()) as {
-      available: number;
-    }
-  ).available;
+const available = (sku: string) => running.available(sku);
 
 /** Makes every insert of `customerId`'s orders fail (`true`), or succeed again. */
 async function failInserts(customerId: string, failing: boolean): Promise<void> {

@@ -12,6 +12,8 @@ export interface OrdersWithInventory {
   readonly stack: TestStack;
   readonly inventory: Awaited<ReturnType<typeof inventoryMain>>;
   readonly orders: Awaited<ReturnType<typeof main>>;
+  /** Units of `sku` inventory has available, read through its catalogue API. */
+  available(sku: string): Promise<number>;
   /** Stops orders, then inventory, then the stack. */
   stop(): Promise<void>;
 }
@@ -40,6 +42,10 @@ export async function startOrdersWithInventory(
     stack,
     inventory,
     orders,
+    async available(sku) {
+      const res = await fetch(`${inventory.listening.url}/api/inventory/items/${sku}`);
+      return ((await res.json()) as { available: number }).available;
+    },
     async stop() {
       await orders.svc.stop();
       await inventory.svc.stop().catch(() => undefined);
