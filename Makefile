@@ -2,15 +2,27 @@
 # fresh clone. See README.md for what each does.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
-# The AWS SDK notice that its 2027 releases need Node 22 (the images run Node 24) only buries output here.
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
-.PHONY: help deps build test lint format clean dev dev-reset synth graph kind-up kind-e2e kind-down dlq redrive deploy
+# The project's Node line is .nvmrc. When the machine's `node` is older, scripts/node-line.sh fetches that
+# exact Node from the npm registry (package node-<os>-<arch>) into ~/.cache/flotilla once, and every target
+# (and npm, whose shebang finds `node` on PATH) runs on it. A machine on the line uses its own Node.
+NODE_LINE_BIN := $(shell scripts/node-line.sh)
+ifneq ($(.SHELLSTATUS),0)
+$(error scripts/node-line.sh could not provide Node $(file <.nvmrc) (see its message above))
+endif
+ifneq ($(NODE_LINE_BIN),)
+export PATH := $(NODE_LINE_BIN):$(PATH)
+endif
+NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
+
+.PHONY: help node deps build test lint format clean dev dev-reset synth graph kind-up kind-e2e kind-down dlq redrive deploy
 TS_RUN := node --conditions=flotilla-source --import tsx
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
+
+node: ## Print the Node every target runs on (fetched into ~/.cache/flotilla when the machine's is older)
+	@echo "node $$(node --version) at $$(command -v node), npm $$(npm --version)"
 
 node_modules/.package-lock.json: package.json package-lock.json $(wildcard */package.json */*/package.json)
 	npm ci --no-audit --no-fund

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -91,7 +91,12 @@ describe('the kind emulator', () => {
     expect(init.subscriptions).toHaveLength(resources.queues.filter((q) => q.subscription).length);
     const deploy = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'messaging-emulator')!;
     const pod = (deploy.spec as any).template.spec;
-    expect(pod.containers[0].image).toMatch(/^kibertoad\/fauxqs:\d+\.\d+\.\d+$/);
+    // The image runs the fauxqs version the local stack runs from npm, so kind and `make dev` agree.
+    const fauxqsDist = dirname(fileURLToPath(import.meta.resolve('fauxqs')));
+    const installed = JSON.parse(readFileSync(join(fauxqsDist, '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(pod.containers[0].image).toBe(`kibertoad/fauxqs:${installed.version}`);
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(pod.containers[0].securityContext).toMatchObject({
       allowPrivilegeEscalation: false,

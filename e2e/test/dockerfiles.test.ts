@@ -9,6 +9,7 @@ import { SERVICE_GID, SERVICE_UID } from '@flotilla/model';
 import { shop } from '../../services/system.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
+const NODE_LINE = readFileSync(`${repo}.nvmrc`, 'utf8').trim();
 const dockerfileOf = (service: string) => readFileSync(`${repo}services/${service}/Dockerfile`, 'utf8');
 
 describe.each(shop.services.map((s) => s.name))('services/%s/Dockerfile', (service) => {
@@ -30,11 +31,10 @@ describe.each(shop.services.map((s) => s.name))('services/%s/Dockerfile', (servi
     );
   });
 
-  it('uses a Node LTS base image (even major version)', () => {
-    const image = /^ARG NODE_IMAGE=node:(\d+)-[a-z-]+$/m.exec(text);
-    expect(image).not.toBeNull();
-    expect(Number(image![1]) % 2).toBe(0);
-    expect(Number(image![1])).toBeGreaterThanOrEqual(22);
+  it("builds and runs on the project's Node line, the exact version of .nvmrc", () => {
+    expect(text).toMatch(
+      new RegExp(`^ARG NODE_IMAGE=node:${NODE_LINE.replaceAll('.', '\\.')}-bookworm-slim$`, 'm'),
+    );
   });
 
   it('is the shared template with only the service name changed', () => {

@@ -19,9 +19,10 @@ import { redrivePolicy } from './messaging.js';
 
 /**
  * fauxqs image, pinned to the version the local stack (`make dev`) runs from npm so kind and local
- * behave alike. Its Dockerfile installs fauxqs under `/app` and runs as user `node` (UID 1000).
+ * behave alike (a test keeps the two equal). Its Dockerfile installs fauxqs under `/app` and runs as user
+ * `node` (UID 1000).
  */
-export const EMULATOR_IMAGE = 'kibertoad/fauxqs:1.9.2';
+export const EMULATOR_IMAGE = 'kibertoad/fauxqs:2.4.1';
 
 /** UID/GID of the `node` user in the fauxqs image. */
 const EMULATOR_UID = 1000;

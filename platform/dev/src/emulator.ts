@@ -38,6 +38,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       throw new Error(
         `SQS/SNS emulator: port ${port} on 127.0.0.1 is in use (another make dev, or LocalStack?). ` +
           'Stop that process or choose another port with FLOTILLA_EMULATOR_PORT=<port>.',
+        { cause: err },
       );
     }
     throw err;

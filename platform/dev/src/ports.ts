@@ -27,7 +27,7 @@ export async function waitUntilReady(
   options: { timeoutMs: number; abort?: () => string | undefined },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
-  let last = 'no answer yet';
+  let last: string;
   for (;;) {
     const reason = options.abort?.();
     if (reason) throw new Error(reason);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { startTraceSink, type TraceSink } from '../src/index.js';
 import { eventually } from '../src/testing.js';
 
@@ -16,9 +16,11 @@ describe('trace sink', () => {
   it('receives an OTLP/HTTP protobuf export from the OpenTelemetry SDK and prints one indented line per span', async () => {
     const printed: string[] = [];
     sink = await startTraceSink({ port: 0, quietMs: 100, print: (lines) => printed.push(...lines) });
-    const provider = new BasicTracerProvider({
+    const provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'orders' }),
-      spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${sink.url}/v1/traces` }))],
+      spanProcessors: [
+        new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${sink.url}/v1/traces` }) }),
+      ],
     });
     const tracer = provider.getTracer('test');
     const root = tracer.startSpan('POST /api/orders');

@@ -3,17 +3,13 @@ import { peerUrlVar } from '@flotilla/model';
 import { context, propagation, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { pino } from 'pino';
 import { createServiceClients, requestContext, type ServiceClients } from '../src/client/index.js';
 import { json, reset, startPeer, type TestPeer } from './support/client-peer.js';
 
 const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 const contextManager = new AsyncLocalStorageContextManager();
 const log = pino({ level: 'silent' });
 let peer: TestPeer;

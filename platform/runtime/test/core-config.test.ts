@@ -161,6 +161,36 @@ describe('loadConfig', () => {
         .instrumentations,
     ).toEqual(['pg', 'express']);
   });
+
+  it("reads the batch span processor's OTEL_BSP_* variables (SDK 3.x no longer does), with the spec's defaults", () => {
+    expect(loadConfig(undefined, valid).telemetry.spanBatch).toEqual({
+      scheduledDelayMillis: 5000,
+      exportTimeoutMillis: 30_000,
+      maxQueueSize: 2048,
+      maxExportBatchSize: 512,
+    });
+    const set = loadConfig(undefined, {
+      ...valid,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_BSP_EXPORT_TIMEOUT: '2000',
+      OTEL_BSP_MAX_QUEUE_SIZE: '100',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500',
+    }).telemetry.spanBatch;
+    // A batch larger than the queue is the queue (the specification's rule).
+    expect(set).toEqual({
+      scheduledDelayMillis: 50,
+      exportTimeoutMillis: 2000,
+      maxQueueSize: 100,
+      maxExportBatchSize: 100,
+    });
+    const error = configError(() =>
+      loadConfig(undefined, { ...valid, OTEL_BSP_SCHEDULE_DELAY: '5s', OTEL_BSP_MAX_QUEUE_SIZE: '0' }),
+    );
+    expect(error.issues.map((i) => i.variable).sort()).toEqual([
+      'OTEL_BSP_MAX_QUEUE_SIZE',
+      'OTEL_BSP_SCHEDULE_DELAY',
+    ]);
+  });
 });
 
 describe('a service started with a bad environment', () => {

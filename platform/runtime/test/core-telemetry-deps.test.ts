@@ -6,7 +6,7 @@ const lock = JSON.parse(readFileSync(new URL('../../../package-lock.json', impor
 };
 
 describe('OpenTelemetry packages', () => {
-  it('are installed once each: the SDK pins its 2.x packages exactly, so ours must match them', () => {
+  it('are installed once each: the SDK pins its 3.x packages exactly, so ours must match them', () => {
     // A second version makes npm nest a copy under every SDK package that pins the other one: the
     // telemetry preload then loaded 1,316 modules instead of 515 and took ~430 ms instead of ~270 ms.
     const nested = Object.keys(lock.packages).filter((p) =>

@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { createConsumer, createPublisher } from '../src/messaging/index.js';
 import { startMessagingStack, type MessagingStack } from './support/messaging-stack.js';
 import { schemas, testSystem } from './support/messaging-system.js';
@@ -24,7 +20,7 @@ afterAll(async () => {
 
 it('continues the producer trace in the consumer across SNS -> SQS', async () => {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const tracer = provider.getTracer('test');
   const topic = stack.resources.topics[0]!;
   const queue = stack.resources.queues.find((q) => q.service === 'shipping')!;

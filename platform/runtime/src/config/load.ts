@@ -35,6 +35,17 @@ export interface TelemetryConfig {
   readonly resourceAttributes: Readonly<Record<string, string>>;
   /** @default 60000 */
   readonly metricExportIntervalMs: number;
+  /** The batch span processor's settings, from `OTEL_BSP_*`. */
+  readonly spanBatch: {
+    /** `OTEL_BSP_SCHEDULE_DELAY`. @default 5000 */
+    readonly scheduledDelayMillis: number;
+    /** `OTEL_BSP_EXPORT_TIMEOUT`. @default 30000 */
+    readonly exportTimeoutMillis: number;
+    /** `OTEL_BSP_MAX_QUEUE_SIZE`. @default 2048 */
+    readonly maxQueueSize: number;
+    /** `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, capped at the queue size. @default 512 */
+    readonly maxExportBatchSize: number;
+  };
   /** `OTEL_NODE_ENABLED_INSTRUMENTATIONS`. @default ['http', 'aws-sdk', 'pg'] */
   readonly instrumentations: readonly InstrumentationName[];
 }
@@ -164,6 +175,16 @@ function telemetryOf(v: Record<string, unknown>, serviceName: string): Telemetry
     samplerRatio: v.OTEL_TRACES_SAMPLER_ARG as number,
     resourceAttributes: v.OTEL_RESOURCE_ATTRIBUTES as Record<string, string>,
     metricExportIntervalMs: v.OTEL_METRIC_EXPORT_INTERVAL as number,
+    spanBatch: {
+      scheduledDelayMillis: v.OTEL_BSP_SCHEDULE_DELAY as number,
+      exportTimeoutMillis: v.OTEL_BSP_EXPORT_TIMEOUT as number,
+      maxQueueSize: v.OTEL_BSP_MAX_QUEUE_SIZE as number,
+      // The specification: a batch size above the queue size is the queue size.
+      maxExportBatchSize: Math.min(
+        v.OTEL_BSP_MAX_EXPORT_BATCH_SIZE as number,
+        v.OTEL_BSP_MAX_QUEUE_SIZE as number,
+      ),
+    },
     instrumentations: v.OTEL_NODE_ENABLED_INSTRUMENTATIONS as InstrumentationName[],
   };
 }

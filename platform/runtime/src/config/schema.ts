@@ -86,6 +86,13 @@ function listVar<const T extends readonly [string, ...string[]]>(values: T, fall
     );
 }
 
+/** An optional integer; unset or empty gives `fallback`. */
+function defaultedInt(what: string, fallback: number, min = 0): z.ZodType<number> {
+  return optionalVar()
+    .transform((v) => v ?? String(fallback))
+    .pipe(intVar(what, min));
+}
+
 function booleanVar(fallback: boolean): z.ZodType<boolean> {
   return z
     .string()
@@ -166,10 +173,19 @@ export const baseConfigShape = {
    * @see https://opentelemetry.io/docs/zero-code/js/configuration/#excluding-instrumentation-libraries
    */
   OTEL_NODE_ENABLED_INSTRUMENTATIONS: listVar(INSTRUMENTATIONS, ['http', 'aws-sdk', 'pg']),
+  // The batch span processor's settings, by the specification's names: SDK 3.x's processors take options
+  // only and no longer read these variables, so the kit reads and validates them.
+  // https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/#batch-span-processor
+  /** Delay between two consecutive exports. @default 5000 */
+  OTEL_BSP_SCHEDULE_DELAY: defaultedInt('a duration in milliseconds', 5000),
+  /** How long an export may run before it is cancelled. @default 30000 */
+  OTEL_BSP_EXPORT_TIMEOUT: defaultedInt('a duration in milliseconds', 30000, 1),
+  /** Spans buffered before new ones are dropped. @default 2048 */
+  OTEL_BSP_MAX_QUEUE_SIZE: defaultedInt('a span count', 2048, 1),
+  /** Spans per export; at most the queue size. @default 512 */
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: defaultedInt('a span count', 512, 1),
   /** Interval between metric exports. @default 60000 */
-  OTEL_METRIC_EXPORT_INTERVAL: optionalVar()
-    .transform((v) => v ?? '60000')
-    .pipe(intVar('a duration in milliseconds', 1)),
+  OTEL_METRIC_EXPORT_INTERVAL: defaultedInt('a duration in milliseconds', 60000, 1),
 } as const;
 
 function parseResourceAttributes(raw: string | undefined): Record<string, string> {

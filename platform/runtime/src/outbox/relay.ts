@@ -247,7 +247,7 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
   }
 
   async function loop(): Promise<void> {
-    let outcome: BatchOutcome = { claimed: 0 };
+    let outcome: BatchOutcome;
     try {
       do {
         again = false;

@@ -5,7 +5,6 @@ import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exp
 import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
-import { AWSXRayIdGenerator } from '@opentelemetry/id-generator-aws-xray';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { AwsInstrumentation } from '@opentelemetry/instrumentation-aws-sdk';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
@@ -24,9 +23,10 @@ import {
   TraceIdRatioBasedSampler,
   type Sampler,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import type { TelemetryConfig } from '../config/load.js';
 import type { InstrumentationName } from '../config/schema.js';
+import { XRayIdGenerator } from './xray-ids.js';
 
 /** What identifies the process in every span and metric, beyond `service.name`. */
 export interface TelemetryResourceInfo {
@@ -132,8 +132,7 @@ export function startTelemetry(config: TelemetryConfig, options: StartTelemetryO
       config.protocol === 'http/json'
         ? new OTLPTraceExporterJson({ url: config.tracesUrl })
         : new OTLPTraceExporterProto({ url: config.tracesUrl });
-    // Batch settings come from OTEL_BSP_* (read by the processor itself).
-    spanProcessors.push(new BatchSpanProcessor(exporter));
+    spanProcessors.push(new BatchSpanProcessor({ exporter, ...config.spanBatch }));
   } else {
     // Without an exporter spans are still made, so logs carry trace ids and context still propagates.
     spanProcessors.push(new NoopSpanProcessor());
@@ -156,7 +155,7 @@ export function startTelemetry(config: TelemetryConfig, options: StartTelemetryO
   const sdk = new NodeSDK({
     autoDetectResources: false,
     resource: resourceFor(config, options),
-    idGenerator: new AWSXRayIdGenerator(),
+    idGenerator: new XRayIdGenerator(),
     textMapPropagator: new CompositePropagator({
       propagators: [new W3CTraceContextPropagator(), new AWSXRayPropagator()],
     }),

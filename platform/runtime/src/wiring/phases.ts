@@ -26,7 +26,7 @@ interface Phases {
 const registry = new WeakMap<WiringTarget, Phases>();
 
 function phasesOf(svc: WiringTarget): Phases {
-  let phases = registry.get(svc);
+  const phases = registry.get(svc);
   if (phases) return phases;
   const created: Phases = {
     stop: { consumers: [], 'outbox-relay': [], 'aws-clients': [], database: [] },
@@ -34,7 +34,6 @@ function phasesOf(svc: WiringTarget): Phases {
     consumers: [],
     started: false,
   };
-  phases = created;
   registry.set(svc, created);
   // Registered last-phase-first, because the lifecycle runs stop hooks in reverse registration order.
   for (const phase of [...STOP_PHASES].reverse()) {
