@@ -58,7 +58,7 @@ function table(stack: Stack, rootDir: string, seconds: number): string {
   );
   return [
     '',
-    `Flotilla local stack is ready in ${seconds.toFixed(1)} s`,
+    `Flotilla local stack is ready in ${seconds.toFixed(1)} s · every process runs Node ${process.version} (${process.execPath})`,
     ...lines,
     `  stack file: ${relative(rootDir, stack.stackFile)} · Ctrl-C stops everything · make dev-reset wipes local data`,
     '',

@@ -3,13 +3,7 @@
  * (SQS/SNS emulator, embedded databases, one process per service, gateway, trace sink); the parts are
  * exported for tools and tests that need one of them alone.
  */
-export {
-  startStack,
-  LOCAL_PROCESS_ENV,
-  type Stack,
-  type StackOptions,
-  type RunningService,
-} from './stack.js';
+export { startStack, type Stack, type StackOptions, type RunningService } from './stack.js';
 export { localEnvironment, type LocalEnvironmentOptions } from './environment.js';
 export { startEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
 export { provisionMessaging, type ProvisionReport } from './provision.js';

@@ -36,15 +36,6 @@ import {
 } from './supervisor.js';
 import { startTraceSink, type TraceSink } from './trace-sink.js';
 
-/**
- * Variables every local service process gets besides envFor's: the AWS SDK warns each process at start
- * that its 2027 releases need Node 22 (the images run Node 24); on a laptop that only buries each
- * service's first log lines.
- */
-export const LOCAL_PROCESS_ENV: Readonly<Record<string, string>> = {
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
-
 export interface StackOptions {
   /** The system to run (e.g. `shop` from `services/system.ts`). */
   readonly system: System;
@@ -225,7 +216,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     await templateReady;
     const inherit = options.inheritEnv ?? DEFAULT_INHERIT;
-    const base: Record<string, string> = { ...LOCAL_PROCESS_ENV };
+    const base: Record<string, string> = {};
     for (const name of inherit) if (process.env[name] !== undefined) base[name] = process.env[name]!;
 
     const services = system.services.map((s) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { envFor, literalEnv, messagingResources, topicArnVar } from '@flotilla/model';
-import { LOCAL_PROCESS_ENV, startStack, type Stack, type StackFile } from '../src/index.js';
+import { startStack, type Stack, type StackFile } from '../src/index.js';
 import { eventually } from '../src/testing.js';
 import { alive, emulatorClients, fixture, testSystem } from './support.js';
 
@@ -64,10 +64,7 @@ describe('startStack (fixture services)', () => {
     for (const s of stack.services()) {
       const env = (await (await fetch(`${s.url}/env`)).json()) as Record<string, string>;
       for (const name of INHERITED) delete env[name];
-      expect(env).toEqual({
-        ...literalEnv(envFor(testSystem, s.name, stack.environment)),
-        ...LOCAL_PROCESS_ENV,
-      });
+      expect(env).toEqual(literalEnv(envFor(testSystem, s.name, stack.environment)));
     }
   });
 
