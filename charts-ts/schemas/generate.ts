@@ -1,19 +1,25 @@
 /**
- * Regenerates `kubernetes-1.34.json`: the Kubernetes 1.34 OpenAPI v3 component schemas of the API groups
- * Flotilla emits, trimmed to data validation needs (descriptions and server-side-apply hints removed).
+ * Regenerates `kubernetes-<minor>.json` for every version the charts are validated against: the
+ * Kubernetes OpenAPI v3 component schemas of the API groups Flotilla emits, trimmed to data validation
+ * needs (descriptions and server-side-apply hints removed).
  *
  * Source: the Go module `k8s.io/kubernetes` (its `api/openapi-spec/v3/*.json`), fetched with the ordinary
  * Go client from the Go module proxy:
  *
- *   node --import tsx charts-ts/schemas/generate.ts            # uses K8S_VERSION below
+ *   node --import tsx charts-ts/schemas/generate.ts            # uses K8S_RELEASES below
  *
  * The output is committed as data so tests and CI need neither Go nor network access.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VALIDATED_KUBERNETES_VERSIONS, type KubernetesVersion } from '../src/environments/kubernetes.js';
 
-const K8S_VERSION = 'v1.34.4';
+/** The newest patch the Go module proxy serves of each validated minor. */
+const K8S_RELEASES: Record<(typeof VALIDATED_KUBERNETES_VERSIONS)[number], string> = {
+  '1.34': 'v1.34.4',
+  '1.36': 'v1.36.3',
+};
 /** The API groups whose kinds charts may emit. */
 const GROUP_FILES = [
   'api__v1_openapi.json',
@@ -60,9 +66,9 @@ function trim(node: Json): Json {
   return out;
 }
 
-function main(): void {
+function generate(minor: KubernetesVersion, release: string): void {
   const info = JSON.parse(
-    execFileSync('go', ['mod', 'download', '-json', `k8s.io/kubernetes@${K8S_VERSION}`], {
+    execFileSync('go', ['mod', 'download', '-json', `k8s.io/kubernetes@${release}`], {
       encoding: 'utf8',
       env: { ...process.env, GOFLAGS: '-mod=mod' },
     }),
@@ -84,9 +90,9 @@ function main(): void {
     }
   }
   const sorted = (o: Record<string, Json>) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]!]));
-  const out = { source: `k8s.io/kubernetes@${K8S_VERSION} api/openapi-spec/v3`, kinds: sorted(kinds), definitions: sorted(definitions) };
-  writeFileSync(new URL('./kubernetes-1.34.json', import.meta.url), `${JSON.stringify(out)}\n`);
-  console.log(`${Object.keys(kinds).length} kinds, ${Object.keys(definitions).length} definitions`);
+  const out = { source: `k8s.io/kubernetes@${release} api/openapi-spec/v3`, kinds: sorted(kinds), definitions: sorted(definitions) };
+  writeFileSync(new URL(`./kubernetes-${minor}.json`, import.meta.url), `${JSON.stringify(out)}\n`);
+  console.log(`${minor} (${release}): ${Object.keys(kinds).length} kinds, ${Object.keys(definitions).length} definitions`);
 }
 
-main();
+for (const minor of VALIDATED_KUBERNETES_VERSIONS) generate(minor, K8S_RELEASES[minor]);

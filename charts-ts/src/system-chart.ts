@@ -35,6 +35,7 @@ export function buildEnvironmentCharts(system: System, env: FlotillaEnvironment)
     name: env.namespace,
     labels: { 'app.kubernetes.io/part-of': system.name },
     albReadinessGates: env.platform === 'eks',
+    kubernetesVersion: env.kubernetesVersion,
   });
   addPlatformResources(chart('platform', '10-platform.k8s.yaml'), { system, environment: env });
   new SystemNetworkPolicies(chart('network-policies', '20-network-policies.k8s.yaml'), 'Policies', {

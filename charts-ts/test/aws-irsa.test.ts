@@ -12,7 +12,7 @@ import { iamPolicyFiles, identityPlan } from '../src/iam-json.js';
 import { render } from '../src/main.js';
 import { crdValidator } from './support/crd-validate.js';
 import { environmentError } from './support/environment-error.js';
-import { KubernetesSchemas } from './support/kubernetes-schema.js';
+import { validatedSchemas } from './support/kubernetes-schema.js';
 import { loadManifests, type K8sObject } from './support/manifests.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML */
@@ -134,14 +134,16 @@ describe('IRSA (prod with identity: irsa)', () => {
     });
   });
 
-  it('validates every object, the IRSA roles included, against Kubernetes 1.34 and the vendored CRDs', () => {
+  it('validates every object, the IRSA roles included, against Kubernetes 1.34 and 1.36 and the vendored CRDs', () => {
     expect(roles.length).toBe(identityPlan(shop, irsa).length);
     const validator = crdValidator();
-    const schemas = new KubernetesSchemas();
+    const versions = validatedSchemas();
     const problems = objects.flatMap((o) =>
       validator.isCustomResource(o)
         ? validator.validate(o)
-        : schemas.validate(o).map((p) => JSON.stringify(p)),
+        : versions.flatMap((schemas) =>
+            schemas.validate(o).map((p) => `${schemas.version} ${JSON.stringify(p)}`),
+          ),
     );
     expect(problems).toEqual([]);
   });

@@ -84,3 +84,13 @@ describe('a hand-written environment whose runtime disagrees', () => {
     ]);
   });
 });
+
+describe('an environment targeting an unsupported Kubernetes version', () => {
+  it('is rejected, naming the versions the charts are validated against', () => {
+    const env = { ...prod, kubernetesVersion: '1.30' } as unknown as EksEnvironment;
+    const error = environmentError(env);
+    expect(error?.problems).toEqual([
+      'kubernetesVersion: "1.30" is not a supported Kubernetes version. Fix: use one of 1.34, 1.35, 1.36 (the charts are validated against those)',
+    ]);
+  });
+});

@@ -4,9 +4,7 @@
  */
 import { KubeNamespace } from 'cdk8s-plus-34/lib/imports/k8s.js';
 import { Construct } from 'constructs';
-
-/** The Pod Security Standards version the labels pin; the cluster's Kubernetes minor. */
-export const POD_SECURITY_VERSION = 'v1.34';
+import { DEFAULT_KUBERNETES_VERSION, type KubernetesVersion } from '../environments/kubernetes.js';
 
 export interface SystemNamespaceProps {
   /**
@@ -23,6 +21,13 @@ export interface SystemNamespaceProps {
    * @see https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/pod_readiness_gate/
    */
   readonly albReadinessGates?: boolean;
+  /**
+   * The cluster's Kubernetes minor version: the Pod Security Standards version the labels pin, so a
+   * later cluster upgrade does not tighten the rules under running workloads.
+   * @default DEFAULT_KUBERNETES_VERSION
+   * @see https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces
+   */
+  readonly kubernetesVersion?: KubernetesVersion;
 }
 
 /** A namespace enforcing the `restricted` Pod Security Standard. */
@@ -36,7 +41,8 @@ export class SystemNamespace extends Construct {
     const pss: Record<string, string> = {};
     for (const mode of ['enforce', 'audit', 'warn']) {
       pss[`pod-security.kubernetes.io/${mode}`] = 'restricted';
-      pss[`pod-security.kubernetes.io/${mode}-version`] = POD_SECURITY_VERSION;
+      pss[`pod-security.kubernetes.io/${mode}-version`] =
+        `v${props.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION}`;
     }
     new KubeNamespace(this, 'Resource', {
       metadata: {

@@ -7,6 +7,7 @@ import type { FlotillaEnvironment } from './types.js';
 export { dev, local, prod };
 export * from './types.js';
 export * from './names.js';
+export * from './kubernetes.js';
 export { eksEnvironment, kindEnvironment, type RuntimeSettings } from './define.js';
 export { EnvironmentError, validateEnvironment } from './validate.js';
 

@@ -6,6 +6,7 @@
  * rest of an environment decides cluster details (images, ingress, identity, network ranges).
  */
 import type { RuntimeEnvironment } from '@flotilla/model';
+import type { KubernetesVersion } from './kubernetes.js';
 
 /** Where an image comes from: `<registry>/<image>:<tag>`. */
 export interface ImageSource {
@@ -48,6 +49,13 @@ interface EnvironmentBase {
   readonly domain: string;
   /** Where service images are pulled from. */
   readonly image: ImageSource;
+  /**
+   * The cluster's Kubernetes minor version. It sets the Pod Security Standards version the namespace
+   * enforces (`pod-security.kubernetes.io/enforce-version`).
+   * @default DEFAULT_KUBERNETES_VERSION ('1.36')
+   * @see https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces
+   */
+  readonly kubernetesVersion?: KubernetesVersion;
   /**
    * Replica bounds replacing each service's own.
    * @default - each service's `replicas` from the model

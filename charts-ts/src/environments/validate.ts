@@ -1,4 +1,5 @@
 /** Checks an environment file before anything is synthesized, naming the environment, field and fix. */
+import { SUPPORTED_KUBERNETES_VERSIONS } from './kubernetes.js';
 import type { FlotillaEnvironment } from './types.js';
 
 /** Thrown with every problem of an environment at once. */
@@ -47,6 +48,13 @@ export function environmentProblems(env: FlotillaEnvironment): string[] {
       'use at most 63 letters, digits, "-", "_" and ".", e.g. a version or git SHA',
     );
   }
+  const k8s = env.kubernetesVersion;
+  if (k8s !== undefined && !(SUPPORTED_KUBERNETES_VERSIONS as readonly string[]).includes(k8s))
+    add(
+      'kubernetesVersion',
+      `"${k8s}" is not a supported Kubernetes version`,
+      `use one of ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')} (the charts are validated against those)`,
+    );
   if (env.replicas && env.replicas.min > env.replicas.max)
     add('replicas', `min ${env.replicas.min} is greater than max ${env.replicas.max}`, 'make min <= max');
   if (env.platform === 'eks') {

@@ -1,6 +1,6 @@
 /**
- * Validates objects against the Kubernetes 1.34 OpenAPI schemas committed in `charts-ts/schemas/`
- * (see `generate.ts` there for their source).
+ * Validates objects against the Kubernetes OpenAPI schemas committed in `charts-ts/schemas/`, one file
+ * per validated minor version (see `generate.ts` there for their source).
  *
  * Strict like `kubeconform -strict`: every object schema that lists its properties and says nothing about
  * extra ones gets `additionalProperties: false`, so a misspelt or misplaced field fails instead of being
@@ -8,6 +8,7 @@
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
+import { VALIDATED_KUBERNETES_VERSIONS } from '../../src/environments/kubernetes.js';
 
 interface SchemaFile {
   readonly source: string;
@@ -40,14 +41,18 @@ export interface SchemaProblem {
   readonly message: string;
 }
 
-/** A validator for the built-in kinds of Kubernetes 1.34. */
+/** A Kubernetes minor version whose schemas are committed. */
+export type ValidatedVersion = (typeof VALIDATED_KUBERNETES_VERSIONS)[number];
+
+/** A validator for the built-in kinds of one Kubernetes minor version. */
 export class KubernetesSchemas {
   readonly source: string;
   private readonly ajv: Ajv;
   private readonly kinds: Record<string, string>;
   private readonly cache = new Map<string, ValidateFunction>();
 
-  constructor(file = new URL('../../schemas/kubernetes-1.34.json', import.meta.url)) {
+  constructor(readonly version: ValidatedVersion) {
+    const file = new URL(`../../schemas/kubernetes-${version}.json`, import.meta.url);
     const data = JSON.parse(readFileSync(file, 'utf8')) as SchemaFile;
     this.source = data.source;
     this.kinds = data.kinds;
@@ -73,7 +78,7 @@ export class KubernetesSchemas {
     const key = `${object.apiVersion}/${object.kind}`;
     const definition = this.kinds[key];
     if (!definition)
-      throw new Error(`no Kubernetes 1.34 schema for ${key} (object "${object.metadata?.name}")`);
+      throw new Error(`no Kubernetes ${this.version} schema for ${key} (object "${object.metadata?.name}")`);
     let fn = this.cache.get(definition);
     if (!fn) {
       fn = this.ajv.compile({ $ref: `k8s#/definitions/${definition}` });
@@ -88,3 +93,7 @@ export class KubernetesSchemas {
     }));
   }
 }
+
+/** One validator per validated version, oldest first. */
+export const validatedSchemas = (): KubernetesSchemas[] =>
+  VALIDATED_KUBERNETES_VERSIONS.map((v) => new KubernetesSchemas(v));

@@ -1,21 +1,25 @@
 /**
  * The subject of the synth benchmark: `renderDocuments()` + `toYaml()` of charts-ts for one environment
  * (what `make synth` does), then every object validated the way the charts tests validate: built-in kinds against the Kubernetes
- * 1.34 schemas, custom resources against their CRD schemas. Validators are compiled once and reused.
+ * 1.34 and 1.36 schemas, custom resources against their CRD schemas. Validators are compiled once and reused.
  */
 import type { System } from '@flotilla/model';
 import type { FlotillaEnvironment } from '../../../charts-ts/src/environments/types.js';
 import { renderDocuments, toYaml } from '../../../charts-ts/src/main.js';
 import { crdValidator, type KubeObject } from '../../../charts-ts/test/support/crd-validate.js';
-import { KubernetesSchemas } from '../../../charts-ts/test/support/kubernetes-schema.js';
+import {
+  validatedSchemas,
+  type KubernetesSchemas,
+} from '../../../charts-ts/test/support/kubernetes-schema.js';
 
 export interface Validators {
-  readonly kubernetes: KubernetesSchemas;
+  /** One per validated Kubernetes version. */
+  readonly kubernetes: readonly KubernetesSchemas[];
   readonly crds: ReturnType<typeof crdValidator>;
 }
 
 export function validators(): Validators {
-  return { kubernetes: new KubernetesSchemas(), crds: crdValidator() };
+  return { kubernetes: validatedSchemas(), crds: crdValidator() };
 }
 
 export interface SynthResult {
@@ -41,8 +45,10 @@ export function renderAndValidate(
       for (const doc of docs) {
         const object = doc as KubeObject;
         objects++;
-        if (v.kubernetes.has(object.apiVersion, object.kind)) {
-          for (const p of v.kubernetes.validate(object)) problems.push(`${p.object} ${p.path}: ${p.message}`);
+        if (v.kubernetes.every((k8s) => k8s.has(object.apiVersion, object.kind))) {
+          for (const k8s of v.kubernetes)
+            for (const p of k8s.validate(object))
+              problems.push(`${k8s.version} ${p.object} ${p.path}: ${p.message}`);
         } else {
           problems.push(...v.crds.validate(object));
         }
