@@ -28,7 +28,7 @@ function runSuite(name: string): Promise<Row[]> {
     const child = spawn(process.execPath, [...TS_NODE_ARGS, join(here, SUITES[name] as string)], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'inherit'],
-      // Quieter output: no process warnings (e.g. the AWS SDK's about Node 20, also off by the Makefile).
+      // Quieter output: no process warnings (e.g. experimental-feature notices).
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
     });
     let rows: Row[] | undefined;

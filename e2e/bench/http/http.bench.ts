@@ -5,7 +5,7 @@
  * GET /api/items/:id. Each server and the load generator run in their own process; runs alternate bare,
  * kit, bare, kit... and the medians are compared. Targets: throughput >= 0.8x bare, p99 <= 1.5x bare.
  * A second kit samples every trace (what `make dev` and the dev environment do), for scale. A third bare
- * Express runs on the kit's `createHttpServer`: the kit's server fix makes Express itself cheaper on Node 20,
+ * Express runs on the kit's `createHttpServer`: the kit's server fix makes Express itself cheaper,
  * so "kit vs bare" alone would hide what the observability costs; "kit vs bare on the kit's server" shows it.
  * Each round also runs the three at one fixed rate and compares their CPU per request there (see
  * EQUAL_LOAD_RPS for why saturated CPU per request is not a fair comparison on a shared 2-CPU machine).

@@ -4,7 +4,7 @@
  * through `svc.lifecycle` and `svc.health` (the contracts in kit.ts).
  *
  * Run a service with the telemetry preload, so OpenTelemetry sees the ESM imports of express, pg and the
- * AWS SDK (Node >= 20.6):
+ * AWS SDK:
  *
  *     node --import @flotilla/runtime/telemetry dist/main.js
  *     node --conditions=flotilla-source --import tsx --import @flotilla/runtime/telemetry src/main.ts

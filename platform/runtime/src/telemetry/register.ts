@@ -4,8 +4,8 @@
  * Instrumentations can only patch modules loaded after the SDK starts. In ES modules a static import of
  * `express`, `pg` or the AWS SDK is evaluated before any line of the importing file runs, so starting the
  * SDK inside the service's code is too late for them. This module runs before the service's code: it
- * registers the import-in-the-middle loader hook (how OpenTelemetry sees ESM imports; needs Node >= 20.6
- * for `module.register`) and starts the SDK from the service's base variables, as `createService` would
+ * registers the import-in-the-middle loader hook (how OpenTelemetry sees ESM imports, through
+ * `module.register`) and starts the SDK from the service's base variables, as `createService` would
  * (`processTelemetry`); `createService` then reuses it.
  *
  * Invalid variables do not stop the process here: createService reports them with the service's own
