@@ -8,7 +8,9 @@
  * (default `services/{name}/src/main.ts`).
  *
  * Environment: GATEWAY_PORT (8080), FLOTILLA_EMULATOR_PORT (4566), FLOTILLA_TRACE_SINK_PORT (4318),
- * FLOTILLA_RAW_LOGS=1 (raw JSON log lines), LOG_LEVEL (services' log level, default info).
+ * FLOTILLA_RAW_LOGS=1 (raw JSON log lines), LOG_LEVEL (services' log level, default info),
+ * FLOTILLA_DEV_POSTGRES_URL (a PostgreSQL server for the services' databases, one `<system>_<service>`
+ * database each, instead of embedded PGlite).
  */
 import { resolve, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -33,7 +35,7 @@ function table(stack: Stack, rootDir: string, seconds: number): string {
       s.name,
       s.url,
       String(s.pid ?? '-'),
-      [s.routes.join(' ') || '(internal)', s.dataDir ? relative(rootDir, s.dataDir) : '']
+      [s.routes.join(' ') || '(internal)', s.dataDir ? relative(rootDir, s.dataDir) : (s.databaseUrl ?? '')]
         .filter(Boolean)
         .join('  '),
     ]);
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
   const system = await loadSystem(systemPath);
   const started = Date.now();
   const logLevel = process.env.LOG_LEVEL as RuntimeEnvironment['logLevel'] | undefined;
+  const postgresUrl = process.env.FLOTILLA_DEV_POSTGRES_URL || undefined;
 
   // Filled once started; the signal handler reads it (a signal may arrive while starting).
   const running: { stack?: Stack } = {};
@@ -111,6 +114,7 @@ async function main(): Promise<void> {
     // Without --entry, startStack's default: services/<name>/src/main.ts.
     ...(entry ? { serviceEntry: (name: string) => entry.replaceAll('{name}', name) } : {}),
     ...(logLevel ? { logLevel } : {}),
+    ...(postgresUrl ? { postgres: { url: postgresUrl } } : {}),
   });
   running.stack = stack;
   if (stopping) {

@@ -10,6 +10,14 @@ export interface LocalEnvironmentOptions {
   readonly otlpEndpoint: string;
   /** Absolute directory holding one embedded database directory per service. */
   readonly dataDir: string;
+  /**
+   * `embedded`: each service's PGlite database under `dataDir`. `server`: a PostgreSQL server, each service's
+   * URL in the variable the Secret `<service>-db` fills in a cluster (the stack provides its value).
+   * @default 'embedded'
+   */
+  readonly databases?: 'embedded' | 'server';
+  /** Graceful shutdown timing of the services. @default - local's: no drain, 10 s (see `shutdownTiming`) */
+  readonly shutdown?: RuntimeEnvironment['shutdown'];
   /** Port per service when not the model's (ephemeral ports in tests). @default - the model's ports */
   readonly ports?: Readonly<Record<string, number>>;
   /** @default 'us-east-1' */
@@ -28,8 +36,10 @@ export function localEnvironment(options: LocalEnvironmentOptions): RuntimeEnvir
     messagingEndpoint: options.messagingEndpoint,
     discovery: { method: 'static', host: '127.0.0.1' },
     telemetry: { otlpEndpoint: options.otlpEndpoint, samplingRatio: 1 },
-    database: { kind: 'embedded', dataDir: options.dataDir },
+    database:
+      options.databases === 'server' ? { kind: 'secret' } : { kind: 'embedded', dataDir: options.dataDir },
     logLevel: options.logLevel ?? 'info',
+    ...(options.shutdown ? { shutdown: options.shutdown } : {}),
     ...(options.ports ? { ports: options.ports } : {}),
   };
 }

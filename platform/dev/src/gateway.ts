@@ -1,7 +1,9 @@
 /**
  * The local front door: routes public path prefixes to services exactly like the cluster ingress does
  * (each service's `routes` from the model, longest prefix first, Kubernetes `Prefix` path semantics),
- * streaming bodies both ways.
+ * streaming bodies both ways. Like a Service in front of pods, it spreads each service's requests across
+ * the service's processes whose readiness passes (see `upstreams.ts`), so a process can be replaced while
+ * requests run.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -15,13 +17,14 @@ import {
 import type { AddressInfo } from 'node:net';
 import { portOf, type RuntimeEnvironment, type System } from '@flotilla/model';
 import { sendProblem } from './problem.js';
+import { UpstreamPool, type UpstreamState } from './upstreams.js';
 
 /** One public path prefix and where it goes. */
 export interface GatewayRoute {
   /** Path prefix, e.g. `/api/orders`. */
   readonly prefix: string;
   readonly service: string;
-  /** Upstream port on 127.0.0.1. */
+  /** Port on 127.0.0.1 of the service's first process (more are added with {@link Gateway.addUpstream}). */
   readonly port: number;
 }
 
@@ -57,11 +60,31 @@ export interface GatewayOptions {
   readonly port?: number;
   /** Seconds without upstream activity before answering 504. @default 60 (the ALB's idle timeout) */
   readonly upstreamTimeoutSeconds?: number;
+  /**
+   * How often each process's readiness (`GET /readyz`) is probed; a process gets requests while it passes,
+   * and none after two failures in a row (or at once when it refuses connections or is shutting down).
+   * @default 1000
+   */
+  readonly readinessIntervalMs?: number;
 }
 
 export interface Gateway {
   readonly url: string;
   readonly port: number;
+  /**
+   * Adds a process of `service` listening on `port` of 127.0.0.1: the service's requests are spread
+   * across its processes whose readiness passes. Its first probe starts at once.
+   */
+  addUpstream(service: string, port: number): void;
+  /**
+   * Takes a process out of rotation at once, as the endpoint of a terminating pod is: no new request goes
+   * to it; requests already sent to it finish.
+   */
+  removeUpstream(service: string, port: number): void;
+  /** Probes the readiness of the processes of `service` (of every service without it) now. */
+  probe(service?: string): Promise<void>;
+  /** The processes of a service and their readiness, as the gateway sees them. */
+  upstreams(service: string): readonly UpstreamState[];
   stop(): Promise<void>;
 }
 
@@ -100,8 +123,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   const agent = new Agent({ keepAlive: true });
   const timeoutMs = (options.upstreamTimeoutSeconds ?? 60) * 1000;
+  const pools = new Map<string, UpstreamPool>();
+  const poolOf = (service: string): UpstreamPool => {
+    let pool = pools.get(service);
+    if (!pool) {
+      pool = new UpstreamPool({
+        service,
+        ...(options.readinessIntervalMs !== undefined
+          ? { probeIntervalMs: options.readinessIntervalMs }
+          : {}),
+      });
+      pools.set(service, pool);
+    }
+    return pool;
+  };
+  for (const route of routes) poolOf(route.service).add(route.port);
 
-  const server = createServer((req, res) => proxy(req, res, routes, agent, timeoutMs));
+  const server = createServer((req, res) => proxy(req, res, { routes, pools: poolOf, agent, timeoutMs }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -118,7 +156,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    addUpstream: (service, upstreamPort) => poolOf(service).add(upstreamPort),
+    removeUpstream: (service, upstreamPort) => pools.get(service)?.remove(upstreamPort),
+    probe: async (service) => {
+      const which = service === undefined ? [...pools.values()] : [pools.get(service)];
+      await Promise.all(which.map((pool) => pool?.probe()));
+    },
+    upstreams: (service) => pools.get(service)?.states() ?? [],
     stop: async () => {
+      for (const pool of pools.values()) pool.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -128,13 +174,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-function proxy(
-  req: IncomingMessage,
-  res: ServerResponse,
-  routes: readonly GatewayRoute[],
-  agent: Agent,
-  timeoutMs: number,
-): void {
+interface ProxyContext {
+  readonly routes: readonly GatewayRoute[];
+  readonly pools: (service: string) => UpstreamPool;
+  readonly agent: Agent;
+  readonly timeoutMs: number;
+}
+
+function proxy(req: IncomingMessage, res: ServerResponse, context: ProxyContext): void {
+  const { routes, agent, timeoutMs } = context;
   const url = req.url ?? '/';
   const path = url.split('?')[0] ?? '/';
   const route = routes.find((r) => matchesPrefix(path, r.prefix));
@@ -155,6 +203,29 @@ function proxy(
     return;
   }
 
+  const pool = context.pools(route.service);
+  const target = pool.pick();
+  if (!target) {
+    req.resume();
+    const why = pool
+      .states()
+      .map((u) => `port ${u.port}: ${u.lastError ?? u.readiness}`)
+      .join('; ');
+    sendProblem(
+      res,
+      {
+        title: 'Service Unavailable',
+        status: 503,
+        detail:
+          `No process of service ${route.service} is ready (${why || 'none running'}); it may be starting, ` +
+          'restarting or failing its readiness check: see its log lines.',
+        instance: path,
+      },
+      { 'x-request-id': requestId, 'retry-after': '1' },
+    );
+    return;
+  }
+
   const headers = endToEnd(req.headers);
   const client = req.socket.remoteAddress ?? '127.0.0.1';
   const forwardedFor = req.headers['x-forwarded-for'];
@@ -167,7 +238,7 @@ function proxy(
 
   const upstream = httpRequest({
     host: '127.0.0.1',
-    port: route.port,
+    port: target.port,
     method: req.method,
     path: url,
     headers,
@@ -189,12 +260,13 @@ function proxy(
     req.resume();
     const problemHeaders = { 'x-request-id': requestId };
     if (err.code === 'ECONNREFUSED') {
+      pool.down(target.port, 'connection refused');
       sendProblem(
         res,
         {
           title: 'Service Unavailable',
           status: 503,
-          detail: `Service ${route.service} (port ${route.port}) is not running; it may be restarting, see its log lines.`,
+          detail: `Service ${route.service} (port ${target.port}) is not running; it may be restarting, see its log lines.`,
           instance: path,
         },
         { ...problemHeaders, 'retry-after': '1' },

@@ -3,7 +3,15 @@
  * (SQS/SNS emulator, embedded databases, one process per service, gateway, trace sink); the parts are
  * exported for tools and tests that need one of them alone.
  */
-export { startStack, type Stack, type StackOptions, type RunningService } from './stack.js';
+export {
+  startStack,
+  type EmulatorFaults,
+  type RunningInstance,
+  type RunningService,
+  type Stack,
+  type StackOptions,
+} from './stack.js';
+export type { PostgresServerOptions } from './databases.js';
 export { localEnvironment, type LocalEnvironmentOptions } from './environment.js';
 export { startEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
 export { provisionMessaging, type ProvisionReport } from './provision.js';
@@ -15,6 +23,7 @@ export {
   type GatewayOptions,
   type GatewayRoute,
 } from './gateway.js';
+export type { UpstreamReadiness, UpstreamState } from './upstreams.js';
 export { startTraceSink, type TraceSink, type TraceSinkOptions } from './trace-sink.js';
 export { decodeProtobufTraces, decodeJsonTraces, type SpanRecord, type AttributeValue } from './otlp.js';
 export {

@@ -9,31 +9,31 @@ import {
   ENV,
   HEALTH_PATHS,
   envFor,
-  literalEnv,
   portOf,
   shutdownTiming,
   type RuntimeEnvironment,
+  type ServiceEnv,
   type System,
 } from '@flotilla/model';
+import { defaultPgliteTemplateDir, ensurePgliteTemplate } from '@flotilla/runtime/pglite-template';
 import {
-  createPgliteDataDir,
-  defaultPgliteTemplateDir,
-  ensurePgliteTemplate,
-  isPgliteDataDir,
-} from '@flotilla/runtime/pglite-template';
+  databaseSecrets,
+  ensureEmbeddedDatabases,
+  ensureServerDatabases,
+  redactUrl,
+  serverDatabases,
+  type PostgresServerOptions,
+  type Secrets,
+} from './databases.js';
 import { startEmulator, type Emulator } from './emulator.js';
 import { localEnvironment } from './environment.js';
 import { gatewayRoutes, startGateway, type Gateway } from './gateway.js';
+import { ServiceInstances, type InstanceEvent, type RunningInstance } from './instances.js';
 import { formatLogLine, prefix } from './logs.js';
 import { freePorts, waitUntilReady } from './ports.js';
 import { provisionMessaging, type ProvisionReport } from './provision.js';
 import { removeStackFile, writeStackFile, type StackFile } from './stack-file.js';
-import {
-  SupervisedProcess,
-  type ProcessState,
-  type RestartPolicy,
-  type SupervisorEvent,
-} from './supervisor.js';
+import type { ProcessState, RestartPolicy } from './supervisor.js';
 import { startTraceSink, type TraceSink } from './trace-sink.js';
 
 export interface StackOptions {
@@ -69,11 +69,30 @@ export interface StackOptions {
   readonly preload?: readonly string[];
   /** PGlite template data directory. @default FLOTILLA_PGLITE_TEMPLATE_DIR, else `node_modules/.cache/flotilla/pglite-template-<version>` */
   readonly pgliteTemplateDir?: string;
+  /**
+   * Puts every service's database on this PostgreSQL server instead of embedded PGlite, as the clusters do:
+   * each service gets its own database there as `DATABASE_URL`. Needed to run two processes of a service
+   * ({@link Stack.startInstance}), which share their database.
+   * @default - embedded PGlite under `<stateDir>/data`
+   */
+  readonly postgres?: PostgresServerOptions;
+  /**
+   * Graceful shutdown timing of the services (`SHUTDOWN_DRAIN_MS`, `SHUTDOWN_TIMEOUT_MS`).
+   * @default - local's: { drainSeconds: 0, timeoutSeconds: 10 }, so Ctrl-C is quick
+   */
+  readonly shutdown?: RuntimeEnvironment['shutdown'];
+  /**
+   * How often the gateway probes each process's readiness; a process gets requests while it passes.
+   * @default 1000
+   */
+  readonly gatewayReadinessIntervalMs?: number;
   readonly restart?: RestartPolicy;
   /** How long every service has to answer its readiness probe. @default 60000 */
   readonly readyTimeoutMs?: number;
   /** Where stack messages, service log lines and traces go, one line per call. @default stdout */
   readonly output?: (line: string) => void;
+  /** Every line a service's processes write, as written (besides `output`), e.g. for tests reading logs. */
+  readonly onServiceLine?: (service: string, line: string) => void;
   /** Show services' JSON log lines as they are. @default FLOTILLA_RAW_LOGS === '1' */
   readonly rawLogs?: boolean;
   /** ANSI colours in output. @default stdout is a terminal */
@@ -91,7 +110,7 @@ export interface StackOptions {
   readonly inheritEnv?: readonly string[];
 }
 
-/** A service of the running stack. */
+/** A service of the running stack, as its oldest live process (see {@link Stack.instances} for all). */
 export interface RunningService {
   readonly name: string;
   readonly url: string;
@@ -101,9 +120,16 @@ export interface RunningService {
   readonly state: ProcessState;
   /** Path prefixes the gateway routes to it. */
   readonly routes: readonly string[];
-  /** Its embedded database directory, when it has a database. */
+  /** Its embedded database directory, when it has one. */
   readonly dataDir?: string;
+  /** Its database on the PostgreSQL server (password hidden), when the stack runs on one. */
+  readonly databaseUrl?: string;
 }
+
+export type { RunningInstance } from './instances.js';
+
+/** The faults the stack can inject into its SQS/SNS emulator (see {@link Emulator}). */
+export type EmulatorFaults = Pick<Emulator, 'disconnect' | 'reconnect' | 'duplicateDeliveries'>;
 
 /** The running local stack. */
 export interface Stack {
@@ -116,6 +142,23 @@ export interface Stack {
   readonly messaging: ProvisionReport;
   /** The services as they are now. */
   services(): readonly RunningService[];
+  /** Every process of a service, oldest first. */
+  instances(service: string): readonly RunningInstance[];
+  /**
+   * Starts one more process of `service`, on a free port and otherwise with the same variables, as a
+   * rolling update starts a new pod: resolves once it is ready, and then the gateway spreads the service's
+   * requests across both. Peers keep calling the service's own port (static discovery), so this is for
+   * services that no peer calls. Refused for a service with an embedded database (one process at a time
+   * can open it): start the stack on a PostgreSQL server (`postgres`) for that.
+   */
+  startInstance(service: string): Promise<RunningInstance>;
+  /**
+   * Stops one process of `service` for good, as a rolling update ends an old pod: out of the gateway's
+   * rotation at once, then SIGTERM (SIGKILL after the shutdown timeout). Resolves when it has exited.
+   */
+  stopInstance(service: string, pid: number): Promise<void>;
+  /** Faults to inject into the SQS/SNS emulator (an outage, duplicate deliveries). */
+  readonly emulator: EmulatorFaults;
   /** Stops everything: SIGTERM to each service (SIGKILL after its shutdown timeout), then gateway, sink, emulator. */
   stop(): Promise<void>;
 }
@@ -173,9 +216,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
-    const needsDatabase = system.services.some((s) => s.database);
+    const postgres = options.postgres;
     const templateDir = options.pgliteTemplateDir ?? defaultPgliteTemplateDir();
-    const templateReady = needsDatabase
+    const embedded = !postgres && system.services.some((s) => s.database);
+    const templateReady = embedded
       ? ensurePgliteTemplate({
           dir: templateDir,
           onCreated: ({ ms }) =>
@@ -203,55 +247,77 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       otlpEndpoint: sink.url,
       dataDir,
       region,
+      databases: postgres ? 'server' : 'embedded',
       ...(ports ? { ports } : {}),
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      ...(options.shutdown ? { shutdown: options.shutdown } : {}),
     });
     const messaging = await provisionMessaging(system, env);
 
     const gateway: Gateway = await startGateway({
       routes: gatewayRoutes(system, env),
       port: options.gatewayPort ?? envPort('GATEWAY_PORT', 8080),
+      ...(options.gatewayReadinessIntervalMs !== undefined
+        ? { readinessIntervalMs: options.gatewayReadinessIntervalMs }
+        : {}),
     });
     cleanups.push(() => gateway.stop());
 
+    const withDatabase = system.services.filter((s) => s.database).map((s) => s.name);
+    const onServer = postgres ? serverDatabases(postgres, system.name, withDatabase) : [];
+    if (postgres)
+      await ensureServerDatabases(
+        postgres.url,
+        onServer.map((d) => d.name),
+      );
+    const secrets = databaseSecrets(onServer);
     await templateReady;
     const inherit = options.inheritEnv ?? DEFAULT_INHERIT;
     const base: Record<string, string> = {};
     for (const name of inherit) if (process.env[name] !== undefined) base[name] = process.env[name]!;
 
     const services = system.services.map((s) => {
-      const vars = literalEnv(envFor(system, s.name, env));
+      const vars = resolveEnv(s.name, envFor(system, s.name, env), secrets);
       const port = portOf(system, s.name, env);
+      const server = onServer.find((d) => d.service === s.name);
       return {
         name: s.name,
         port,
-        url: `http://127.0.0.1:${port}`,
         routes: s.routes,
         vars,
         dataDir: vars[ENV.databaseDir],
+        databaseUrl: server && redactUrl(server.url),
       };
     });
     // A new database is a copy of the template; an existing one is kept, so data survives a restart.
-    for (const s of services) {
-      if (s.dataDir && !(await isPgliteDataDir(s.dataDir)))
-        await createPgliteDataDir(s.dataDir, { template: templateDir });
-    }
+    await ensureEmbeddedDatabases(
+      services.flatMap((s) => (s.dataDir ? [s.dataDir] : [])),
+      templateDir,
+    );
 
     const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+    const graceMs = shutdownTiming(env).timeoutSeconds * 1000 + 2000;
     let stopping = false;
-    const procs = new Map<string, SupervisedProcess>();
+    const procs = new Map<string, ServiceInstances>();
+    const instancesOf = (name: string): ServiceInstances => {
+      const found = procs.get(name);
+      if (!found)
+        throw new Error(`No service ${name} in system ${system.name}: ${[...procs.keys()].join(', ')}.`);
+      return found;
+    };
     /** The services as they are now: for `Stack.services()` and stack.json. */
     const running = (): RunningService[] =>
       services.map((s) => {
-        const p = procs.get(s.name);
+        const p = procs.get(s.name)?.primary();
         return {
           name: s.name,
-          url: s.url,
-          port: s.port,
+          url: p?.url ?? `http://127.0.0.1:${s.port}`,
+          port: p?.port ?? s.port,
           pid: p?.pid,
           state: p?.state ?? 'stopped',
           routes: s.routes,
           ...(s.dataDir ? { dataDir: s.dataDir } : {}),
+          ...(s.databaseUrl ? { databaseUrl: s.databaseUrl } : {}),
         };
       });
     const fileContent = (): StackFile => ({
@@ -276,28 +342,25 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return writing;
     };
 
-    const onEvent = (s: (typeof services)[number], event: SupervisorEvent): void => {
+    const onEvent = (label: string, event: InstanceEvent, instance: RunningInstance): void => {
       switch (event.kind) {
         case 'started':
-          if (event.attempt > 1) {
-            say(s.name, `restarted (pid ${event.pid}, attempt ${event.attempt})`);
-            waitUntilReady(`${s.url}${HEALTH_PATHS.ready}`, {
-              timeoutMs: readyTimeoutMs,
-              abort: () => (stopping ? 'stopping' : undefined),
-            })
-              .then(() => say(s.name, 'ready again'))
-              .catch(() => undefined);
-          }
+          if (event.attempt > 1) say(label, `restarted (pid ${event.pid}, attempt ${event.attempt})`);
+          else if (label !== instance.service)
+            say(label, `started (pid ${event.pid}, port ${instance.port})`);
+          break;
+        case 'ready':
+          say(label, 'ready again');
           break;
         case 'crashed':
           say(
-            s.name,
+            label,
             `crashed (${event.signal ?? `exit code ${event.code}`}); restarting in ${(event.restartInMs / 1000).toFixed(1)} s`,
           );
           break;
         case 'gave-up':
           say(
-            s.name,
+            label,
             `crashed ${event.crashes} times in a row soon after starting (last: ${event.signal ?? `exit code ${event.code}`}). ` +
               `NOT restarting it again. Fix the error in its log lines above, then restart make dev.`,
           );
@@ -310,48 +373,65 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const preload = options.preload ?? ['@flotilla/runtime/telemetry'];
     for (const s of services) {
-      const proc = new SupervisedProcess({
-        name: s.name,
-        command: process.execPath,
-        args: [
-          '--conditions=flotilla-source',
-          '--import',
-          'tsx',
-          ...preload.flatMap((module) => ['--import', module]),
-          entryOf(s.name),
-        ],
-        env: { ...base, ...s.vars },
-        cwd: rootDir,
-        ...(options.restart ? { restart: options.restart } : {}),
-        onLine: (line) => output(formatLogLine(s.name, line, { raw: rawLogs, color, nameWidth })),
-        onEvent: (event) => onEvent(s, event),
-      });
-      procs.set(s.name, proc);
+      procs.set(
+        s.name,
+        new ServiceInstances({
+          service: s.name,
+          port: s.port,
+          routed: s.routes.length > 0,
+          ...(s.dataDir
+            ? {
+                singleProcessReason:
+                  'its embedded PGlite database opens in one process at a time; start the stack on a ' +
+                  'PostgreSQL server (the postgres option, FLOTILLA_DEV_POSTGRES_URL for make dev) to run two.',
+              }
+            : {}),
+          command: process.execPath,
+          args: [
+            '--conditions=flotilla-source',
+            '--import',
+            'tsx',
+            ...preload.flatMap((module) => ['--import', module]),
+            entryOf(s.name),
+          ],
+          env: { ...base, ...s.vars },
+          portVariable: ENV.port,
+          cwd: rootDir,
+          ...(options.restart ? { restart: options.restart } : {}),
+          readyTimeoutMs,
+          gateway,
+          onLine: (label, line) => {
+            options.onServiceLine?.(s.name, line);
+            output(formatLogLine(label, line, { raw: rawLogs, color, nameWidth }));
+          },
+          onEvent,
+          stopping: () => stopping,
+        }),
+      );
     }
     const stopProcesses = async (): Promise<void> => {
       stopping = true;
       await writing;
-      const graceMs = shutdownTiming(env).timeoutSeconds * 1000 + 2000;
-      await Promise.all([...procs.values()].map((p) => p.stop(graceMs)));
+      await Promise.all([...procs.values()].map((p) => p.stopAll(graceMs)));
       await removeStackFile(stackFilePath);
     };
     cleanups.push(stopProcesses);
-    for (const p of procs.values()) p.start();
+    for (const p of procs.values()) p.startFirst();
     await saveStackFile();
 
     await Promise.all(
       services.map((s) =>
-        waitUntilReady(`${s.url}${HEALTH_PATHS.ready}`, {
+        waitUntilReady(`http://127.0.0.1:${s.port}${HEALTH_PATHS.ready}`, {
           timeoutMs: readyTimeoutMs,
           abort: () =>
-            procs.get(s.name)!.state === 'failed'
-              ? `${s.name} keeps crashing at start (see its log lines)`
-              : undefined,
+            procs.get(s.name)!.failed ? `${s.name} keeps crashing at start (see its log lines)` : undefined,
         }).catch((err: Error) => {
           throw new Error(`Service ${s.name} did not become ready: ${err.message}`);
         }),
       ),
     );
+    // The gateway may have probed a service before it listened: let it see every one ready now.
+    await gateway.probe();
 
     let stopped: Promise<void> | undefined;
     return {
@@ -362,12 +442,49 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       environment: env,
       messaging,
       services: running,
+      instances: (service) => instancesOf(service).list(),
+      startInstance: async (service) => {
+        const instance = await instancesOf(service).add();
+        await saveStackFile();
+        return instance;
+      },
+      stopInstance: async (service, pid) => {
+        await instancesOf(service).stop(pid, graceMs);
+        await saveStackFile();
+      },
+      emulator: {
+        disconnect: () => emulator.disconnect(),
+        reconnect: () => emulator.reconnect(),
+        duplicateDeliveries: (settings) => emulator.duplicateDeliveries(settings),
+      },
       stop: () => (stopped ??= cleanup()),
     };
   } catch (err) {
     await cleanup();
     throw err;
   }
+}
+
+/**
+ * A service's variables as literals: `envFor`'s own, and its Secret references filled in from `secrets`
+ * (what the cluster's Secrets hold). A reference nothing fills is an error naming it.
+ */
+function resolveEnv(service: string, vars: ServiceEnv, secrets: Secrets): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(vars)) {
+    if (typeof value === 'string') out[name] = value;
+    else if ('secret' in value) {
+      const resolved = secrets[value.secret.name]?.[value.secret.key];
+      if (resolved === undefined) {
+        throw new Error(
+          `Service ${service}: ${name} comes from the Secret ${value.secret.name} (key ${value.secret.key}), ` +
+            'which the local stack does not provide.',
+        );
+      }
+      out[name] = resolved;
+    }
+  }
+  return out;
 }
 
 async function resolveServicePorts(

@@ -1,3 +1,4 @@
+import { describe, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -61,4 +62,27 @@ export function emulatorClients(endpoint: string): { sqs: SQSClient; sns: SNSCli
       sns.destroy();
     },
   };
+}
+
+/** The PostgreSQL server of the Postgres tier (see .ci/run), if any. */
+export const PG_TIER_URL = process.env.FLOTILLA_TEST_PG_URL;
+
+/**
+ * Declares tests that need a PostgreSQL server: run against FLOTILLA_TEST_PG_URL's, skipped with a
+ * message without it, failing when FLOTILLA_REQUIRE_PG_TIER=1 (CI) says the tier must run.
+ */
+export function describePostgresTier(title: string, body: (url: string) => void): void {
+  if (PG_TIER_URL) return describe(`${title} [postgres]`, () => body(PG_TIER_URL));
+  describe(`${title} [postgres]`, () => {
+    if (process.env.FLOTILLA_REQUIRE_PG_TIER === '1') {
+      it('the Postgres tier has a server', () => {
+        throw new Error(
+          'FLOTILLA_REQUIRE_PG_TIER=1 but FLOTILLA_TEST_PG_URL is not set: start PostgreSQL and export ' +
+            'FLOTILLA_TEST_PG_URL=postgres://user:password@127.0.0.1:5432/db (see .ci/run).',
+        );
+      });
+    } else {
+      it.skip('Postgres tier skipped: set FLOTILLA_TEST_PG_URL', () => undefined);
+    }
+  });
 }
