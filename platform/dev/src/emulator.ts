@@ -27,6 +27,8 @@ export interface Emulator {
    * attributes, a new message id), after a random delay of up to `maxDelayMs`. `false` turns it off.
    */
   duplicateDeliveries(options: false | { readonly maxDelayMs?: number }): void;
+  /** Messages delivered a second time by {@link Emulator.duplicateDeliveries} so far (batch entries count one each). */
+  readonly duplicatedMessages: number;
   stop(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const region = options.region ?? 'us-east-1';
   const app = buildApp({ logger: false, host: EMULATOR_QUEUE_HOST, defaultRegion: region });
   let duplicate: { maxDelayMs: number } | undefined;
+  let duplicated = 0;
   const copies = new Set<NodeJS.Timeout>();
   // The repeat is injected in-process (no socket), so it is delivered even while the listener is closed.
   app.addHook('onResponse', (request, reply, done) => {
@@ -67,6 +70,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
               url: request.url,
               headers: { ...forwardable(request.headers), [COPY_HEADER]: '1' },
               payload: serialize(request.headers, request.body),
+            })
+            .then((copy) => {
+              if (copy.statusCode === 200) duplicated += messageCount(request.headers, request.body);
             })
             .catch(() => undefined);
         },
@@ -119,6 +125,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     duplicateDeliveries(settings) {
       duplicate = settings === false ? undefined : { maxDelayMs: settings.maxDelayMs ?? 0 };
     },
+    get duplicatedMessages() {
+      return duplicated;
+    },
     stop: async () => {
       duplicate = undefined;
       for (const timer of copies) clearTimeout(timer);
@@ -136,6 +145,17 @@ function isSend(headers: IncomingHttpHeaders, body: unknown): boolean {
   if (typeof target === 'string') return SQS_SENDS.has(target);
   const action = (body as { Action?: unknown } | undefined)?.Action;
   return typeof action === 'string' && SNS_SENDS.has(action);
+}
+
+/** Messages a send carries: the entries of a batch, else one. */
+function messageCount(headers: IncomingHttpHeaders, body: unknown): number {
+  if (typeof headers['x-amz-target'] === 'string') {
+    const entries = (body as { Entries?: unknown } | undefined)?.Entries;
+    return Array.isArray(entries) ? entries.length : 1;
+  }
+  const keys = Object.keys((body ?? {}) as Record<string, string>);
+  const entries = keys.filter((k) => /^PublishBatchRequestEntries\.member\.\d+\.Id$/.test(k)).length;
+  return entries > 0 ? entries : 1;
 }
 
 /** The request's body as it was sent: SQS speaks JSON, SNS form-encoded parameters. */

@@ -91,8 +91,11 @@ export interface StackOptions {
   readonly readyTimeoutMs?: number;
   /** Where stack messages, service log lines and traces go, one line per call. @default stdout */
   readonly output?: (line: string) => void;
-  /** Every line a service's processes write, as written (besides `output`), e.g. for tests reading logs. */
-  readonly onServiceLine?: (service: string, line: string) => void;
+  /**
+   * Every line a service's processes write, as written (besides `output`), e.g. for tests reading logs;
+   * `process` is the instance's label (`orders`, `orders#2`, see {@link RunningInstance.label}).
+   */
+  readonly onServiceLine?: (service: string, line: string, process: string) => void;
   /** Show services' JSON log lines as they are. @default FLOTILLA_RAW_LOGS === '1' */
   readonly rawLogs?: boolean;
   /** ANSI colours in output. @default stdout is a terminal */
@@ -129,7 +132,10 @@ export interface RunningService {
 export type { RunningInstance } from './instances.js';
 
 /** The faults the stack can inject into its SQS/SNS emulator (see {@link Emulator}). */
-export type EmulatorFaults = Pick<Emulator, 'disconnect' | 'reconnect' | 'duplicateDeliveries'>;
+export type EmulatorFaults = Pick<
+  Emulator,
+  'disconnect' | 'reconnect' | 'duplicateDeliveries' | 'duplicatedMessages'
+>;
 
 /** The running local stack. */
 export interface Stack {
@@ -401,7 +407,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           readyTimeoutMs,
           gateway,
           onLine: (label, line) => {
-            options.onServiceLine?.(s.name, line);
+            options.onServiceLine?.(s.name, line, label);
             output(formatLogLine(label, line, { raw: rawLogs, color, nameWidth }));
           },
           onEvent,
@@ -456,6 +462,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         disconnect: () => emulator.disconnect(),
         reconnect: () => emulator.reconnect(),
         duplicateDeliveries: (settings) => emulator.duplicateDeliveries(settings),
+        get duplicatedMessages() {
+          return emulator.duplicatedMessages;
+        },
       },
       stop: () => (stopped ??= cleanup()),
     };

@@ -6,7 +6,12 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { CreateTopicCommand, PublishCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateTopicCommand,
+  PublishBatchCommand,
+  PublishCommand,
+  SubscribeCommand,
+} from '@aws-sdk/client-sns';
 import { startEmulator, type Emulator } from '../src/index.js';
 import { eventually } from '../src/testing.js';
 import { emulatorClients } from './support.js';
@@ -73,10 +78,29 @@ describe('emulator faults', () => {
       }),
     );
     await clients.sns.send(new PublishCommand({ TopicArn, Message: 'published' }));
+    await clients.sns.send(
+      new PublishBatchCommand({
+        TopicArn,
+        PublishBatchRequestEntries: [
+          { Id: 'x', Message: 'batched-1' },
+          { Id: 'y', Message: 'batched-2' },
+        ],
+      }),
+    );
     await eventually('the copies', async () => ((await depth(direct.url)) === 6 ? true : undefined));
-    await eventually('the published copy', async () => ((await depth(fanned.url)) === 2 ? true : undefined));
+    await eventually('the published copies', async () =>
+      (await depth(fanned.url)) === 6 ? true : undefined,
+    );
     expect(await bodies(direct.url)).toEqual(['one', 'one', 'three', 'three', 'two', 'two']);
-    expect(await bodies(fanned.url)).toEqual(['published', 'published']);
+    expect(await bodies(fanned.url)).toEqual([
+      'batched-1',
+      'batched-1',
+      'batched-2',
+      'batched-2',
+      'published',
+      'published',
+    ]);
+    expect(emulator.duplicatedMessages).toBe(6);
 
     emulator.duplicateDeliveries(false);
     await clients.sqs.send(new SendMessageCommand({ QueueUrl: direct.url, MessageBody: 'single' }));
