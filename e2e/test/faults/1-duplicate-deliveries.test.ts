@@ -3,31 +3,27 @@
  * up to 1.5 s apart, so some are handled side by side and some one after the other); every order is still
  * charged once, notified once and ends in one status.
  */
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { describeScenario } from './support/scenarios.js';
-import { FaultShop, mixedOrder } from './support/shop.js';
+import { mixedOrder, useFaultShop } from './support/shop.js';
 import { inParallel } from './support/util.js';
 
 const ORDERS = 40;
 
 describeScenario('S1', 'every event delivered twice', () => {
-  let shop: FaultShop;
-  beforeAll(async () => {
-    shop = await FaultShop.start({ name: 'duplicate-deliveries' });
-  }, 180_000);
-  afterAll(async () => shop?.stop(), 60_000);
+  const shop = useFaultShop({ name: 'duplicate-deliveries' });
 
   test(`${ORDERS} orders with every event in two copies: one charge, one notification, one final status each`, async () => {
-    shop.stack.emulator.duplicateDeliveries({ maxDelayMs: 1500 });
+    shop().stack.emulator.duplicateDeliveries({ maxDelayMs: 1500 });
     await inParallel(
       Array.from({ length: ORDERS }, (_, i) => i),
       4,
-      (i) => shop.customer.placeUntilAccepted(mixedOrder(i)),
+      (i) => shop().customer.placeUntilAccepted(mixedOrder(i)),
     );
-    const problems = await shop.settle();
-    shop.stack.emulator.duplicateDeliveries(false);
+    const problems = await shop().settle();
+    shop().stack.emulator.duplicateDeliveries(false);
     // Each order is three events at least (placed, the payment's outcome, the order's outcome): all repeated.
-    expect(shop.stack.emulator.duplicatedMessages).toBeGreaterThanOrEqual(3 * ORDERS);
-    expect([...problems, ...(await shop.check())]).toEqual([]);
+    expect(shop().stack.emulator.duplicatedMessages).toBeGreaterThanOrEqual(3 * ORDERS);
+    expect([...problems, ...(await shop().check())]).toEqual([]);
   }, 300_000);
 });

@@ -4,27 +4,23 @@
  * the API asks (same Idempotency-Key and body), so every order is accepted once; every one reaches a final
  * status, is charged and notified once, and no message ends in a dead-letter queue.
  */
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { describeScenario } from './support/scenarios.js';
-import { FaultShop, mixedOrder } from './support/shop.js';
+import { mixedOrder, useFaultShop } from './support/shop.js';
 import { inParallel } from './support/util.js';
 
 const ORDERS = 200;
 
 describeScenario('S2', 'SIGKILL of orders and of payments in a burst', () => {
-  let shop: FaultShop;
-  beforeAll(async () => {
-    shop = await FaultShop.start({ name: 'sigkill-burst' });
-  }, 180_000);
-  afterAll(async () => shop?.stop(), 60_000);
+  const shop = useFaultShop({ name: 'sigkill-burst' });
 
   test(`${ORDERS} orders; orders killed at 50 accepted, payments at 130: nothing lost, nothing twice`, async () => {
     const kill = async (service: 'orders' | 'payments'): Promise<void> => {
-      const pid = shop.pid(service);
-      shop.note(`SIGKILL ${service} (pid ${pid})`);
+      const pid = shop().pid(service);
+      shop().note(`SIGKILL ${service} (pid ${pid})`);
       process.kill(pid, 'SIGKILL');
-      await shop.restarted(service, pid);
-      shop.note(`${service} back`);
+      await shop().restarted(service, pid);
+      shop().note(`${service} back`);
     };
     const killed: Promise<void>[] = [];
     let accepted = 0;
@@ -32,7 +28,7 @@ describeScenario('S2', 'SIGKILL of orders and of payments in a burst', () => {
       Array.from({ length: ORDERS }, (_, i) => i),
       8,
       async (i) => {
-        await shop.customer.placeUntilAccepted(mixedOrder(i));
+        await shop().customer.placeUntilAccepted(mixedOrder(i));
         accepted++;
         if (accepted === 50) killed.push(kill('orders'));
         if (accepted === 130) killed.push(killed[0]!.then(() => kill('payments')));
@@ -41,8 +37,8 @@ describeScenario('S2', 'SIGKILL of orders and of payments in a burst', () => {
     await Promise.all(killed);
     expect(killed).toHaveLength(2);
     // The burst really went through the restarts: some requests had to be sent again.
-    expect(shop.customer.attempts.filter((a) => a.outcome !== 'accepted').length).toBeGreaterThan(0);
-    expect(shop.customer.accepted.size).toBe(ORDERS);
-    expect(await shop.check()).toEqual([]);
+    expect(shop().customer.attempts.filter((a) => a.outcome !== 'accepted').length).toBeGreaterThan(0);
+    expect(shop().customer.accepted.size).toBe(ORDERS);
+    expect(await shop().check()).toEqual([]);
   }, 420_000);
 });

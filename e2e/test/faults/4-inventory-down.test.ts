@@ -5,11 +5,11 @@
  * inventory is back, orders places orders again without being restarted; and no stock leaked: an order
  * refused with 503 holds none.
  */
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { beforeAll, expect, test } from '@jest/globals';
 import { eventually } from '@flotilla/dev/testing';
 import type { Attempt } from './support/customer.js';
 import { describeScenario } from './support/scenarios.js';
-import { FaultShop } from './support/shop.js';
+import { useFaultShop } from './support/shop.js';
 import { inParallel } from './support/util.js';
 
 /**
@@ -22,39 +22,37 @@ const unavailable = (a: Attempt) =>
   a.status === 503 && (a.problem?.type ?? '').endsWith('inventory-unavailable');
 
 describeScenario('S4', 'inventory hung, then crashed', () => {
-  let shop: FaultShop;
+  const shop = useFaultShop({ name: 'inventory-down' });
   let ordersPid: number;
-  beforeAll(async () => {
-    shop = await FaultShop.start({ name: 'inventory-down' });
-    ordersPid = shop.pid('orders');
-  }, 180_000);
-  afterAll(async () => shop?.stop(), 60_000);
+  beforeAll(() => {
+    ordersPid = shop().pid('orders');
+  });
 
   /** Sends single attempts, four at a time, until `enough` says so (or `timeoutMs`); every answer. */
   async function hammer(enough: (answers: Attempt[]) => boolean, timeoutMs: number): Promise<Attempt[]> {
     const answers: Attempt[] = [];
     const deadline = Date.now() + timeoutMs;
     await inParallel([0, 1, 2, 3], 4, async () => {
-      while (!enough(answers) && Date.now() < deadline) answers.push(await shop.customer.place(ORDER));
+      while (!enough(answers) && Date.now() < deadline) answers.push(await shop().customer.place(ORDER));
     });
     return answers;
   }
   const recovers = () =>
     eventually(
       'orders to place an order again',
-      async () => ((await shop.customer.place(ORDER)).outcome === 'accepted' ? true : undefined),
+      async () => ((await shop().customer.place(ORDER)).outcome === 'accepted' ? true : undefined),
       90_000,
     );
   const healthy = async () => {
     for (const service of ['orders', 'payments', 'notifications'])
-      expect({ service, ready: await shop.ready(service) }).toEqual({ service, ready: true });
+      expect({ service, ready: await shop().ready(service) }).toEqual({ service, ready: true });
   };
 
   test('hung: 503s come fast once the breaker opens, the rest keeps working, orders recover unrestarted', async () => {
     // On their way when inventory hangs: charging and notifying them does not need inventory.
-    const onTheirWay = await inParallel([0, 1, 2], 3, () => shop.customer.placeUntilAccepted(ORDER));
-    const inventory = shop.pid('inventory');
-    shop.note(`SIGSTOP inventory (pid ${inventory})`);
+    const onTheirWay = await inParallel([0, 1, 2], 3, () => shop().customer.placeUntilAccepted(ORDER));
+    const inventory = shop().pid('inventory');
+    shop().note(`SIGSTOP inventory (pid ${inventory})`);
     process.kill(inventory, 'SIGSTOP');
     try {
       const lastFast = (answers: Attempt[]) =>
@@ -62,26 +60,30 @@ describeScenario('S4', 'inventory hung, then crashed', () => {
       const answers = await hammer(lastFast, 120_000);
       expect(lastFast(answers)).toBe(true);
       expect(answers.filter((a) => !unavailable(a)).map((a) => a.status)).toEqual([]);
-      expect(shop.breakerOpenings().filter((r) => r.service === 'orders')).not.toHaveLength(0);
+      expect(
+        shop()
+          .breakerOpenings()
+          .filter((r) => r.service === 'orders'),
+      ).not.toHaveLength(0);
       for (const order of onTheirWay)
         await eventually(`order ${order.id} paid while inventory hangs`, async () =>
-          (await shop.status(order.id)) === 'PAID' ? true : undefined,
+          (await shop().status(order.id)) === 'PAID' ? true : undefined,
         );
       await healthy();
-      expect((await shop.customer.get(`/api/orders/${onTheirWay[0]!.id}`)).status).toBe(200);
+      expect((await shop().customer.get(`/api/orders/${onTheirWay[0]!.id}`)).status).toBe(200);
     } finally {
       process.kill(inventory, 'SIGCONT');
-      shop.note('SIGCONT inventory');
+      shop().note('SIGCONT inventory');
     }
     await recovers();
-    expect(shop.pid('orders')).toBe(ordersPid);
+    expect(shop().pid('orders')).toBe(ordersPid);
   }, 300_000);
 
   test('crashed: every answer meanwhile is a 503, orders recover unrestarted once inventory is back', async () => {
-    const inventory = shop.pid('inventory');
-    shop.note(`SIGKILL inventory (pid ${inventory})`);
+    const inventory = shop().pid('inventory');
+    shop().note(`SIGKILL inventory (pid ${inventory})`);
     process.kill(inventory, 'SIGKILL');
-    const back = shop.restarted('inventory', inventory);
+    const back = shop().restarted('inventory', inventory);
     let restarted = false;
     void back.then(() => (restarted = true));
     const answers = await hammer(() => restarted, 90_000);
@@ -92,10 +94,10 @@ describeScenario('S4', 'inventory hung, then crashed', () => {
     );
     await healthy();
     await recovers();
-    expect(shop.pid('orders')).toBe(ordersPid);
+    expect(shop().pid('orders')).toBe(ordersPid);
   }, 300_000);
 
   test('nothing lost, nothing twice, no stock leaked', async () => {
-    expect(await shop.check()).toEqual([]);
+    expect(await shop().check()).toEqual([]);
   }, 300_000);
 });

@@ -4,42 +4,38 @@
  * outbox); afterwards every order completes, and no message was dead-lettered for an outage that was not
  * its fault.
  */
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import type { Attempt } from './support/customer.js';
 import { describeScenario } from './support/scenarios.js';
-import { FaultShop, mixedOrder } from './support/shop.js';
+import { mixedOrder, useFaultShop } from './support/shop.js';
 import { inParallel, sleep } from './support/util.js';
 
 const OUTAGE_MS = 90_000;
 
 describeScenario('S5', 'the SQS/SNS emulator unreachable for 90 s', () => {
-  let shop: FaultShop;
-  beforeAll(async () => {
-    shop = await FaultShop.start({ name: 'emulator-outage' });
-  }, 180_000);
-  afterAll(async () => shop?.stop(), 60_000);
+  const shop = useFaultShop({ name: 'emulator-outage' });
 
   test('orders are taken throughout the outage; then every order completes, nothing dead-lettered', async () => {
     // Orders on their way through messaging when it goes away.
     const before = await inParallel(
       Array.from({ length: 10 }, (_, i) => i),
       5,
-      (i) => shop.customer.placeUntilAccepted(mixedOrder(i)),
+      (i) => shop().customer.placeUntilAccepted(mixedOrder(i)),
     );
-    shop.note('emulator disconnected');
-    await shop.stack.emulator.disconnect();
+    shop().note('emulator disconnected');
+    await shop().stack.emulator.disconnect();
     const during: Attempt[] = [];
     const reads: number[] = [];
     const ends = Date.now() + OUTAGE_MS;
     try {
       for (let i = 10; Date.now() < ends; i++) {
-        during.push(await shop.customer.place(mixedOrder(i)));
-        reads.push((await shop.customer.get(`/api/orders/${before[0]!.id}`)).status);
+        during.push(await shop().customer.place(mixedOrder(i)));
+        reads.push((await shop().customer.get(`/api/orders/${before[0]!.id}`)).status);
         await sleep(3000);
       }
     } finally {
-      await shop.stack.emulator.reconnect();
-      shop.note('emulator reconnected');
+      await shop().stack.emulator.reconnect();
+      shop().note('emulator reconnected');
     }
     expect(during.length).toBeGreaterThan(10);
     // Everything at once: what the outage did to HTTP, and what it did to the books.
@@ -55,7 +51,7 @@ describeScenario('S5', 'the SQS/SNS emulator unreachable for 90 s', () => {
             `GET /api/orders/<id> failed ${reads.filter((status) => status !== 200).length} of ${reads.length} times`,
           ]
         : []),
-      ...(await shop.check()),
+      ...(await shop().check()),
     ]).toEqual([]);
   }, 420_000);
 });

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { defineService, defineSystem, type System } from '@flotilla/model';
-import { startStack, type Stack } from '../src/index.js';
-import { alive, fixture, testSystem } from './support.js';
+import type { Stack } from '../src/index.js';
+import { alive, startFixtureStack, testSystem } from './support.js';
 
 /** One public service without a database, so two of its processes can run side by side. */
 const rollingSystem = defineSystem({
@@ -13,21 +11,7 @@ const rollingSystem = defineSystem({
   topics: [],
 });
 
-async function start(system: System): Promise<{ stack: Stack; stateDir: string }> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'flotilla-dev-instances-'));
-  const stack = await startStack({
-    system,
-    stateDir,
-    emulatorPort: 0,
-    gatewayPort: 0,
-    traceSinkPort: 0,
-    servicePorts: 'ephemeral',
-    serviceEntry: () => fixture('echo-service.ts'),
-    gatewayReadinessIntervalMs: 200,
-    output: () => undefined,
-  });
-  return { stack, stateDir };
-}
+const start = (system: System) => startFixtureStack(system, { gatewayReadinessIntervalMs: 200 });
 
 describe('more than one process of a service', () => {
   let stack: Stack;

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { ENV } from '@flotilla/model';
-import { startStack, type Stack } from '../src/index.js';
-import { describePostgresTier, fixture, testSystem } from './support.js';
+import type { Stack } from '../src/index.js';
+import { describePostgresTier, startFixtureStack, testSystem } from './support.js';
 
 describePostgresTier('startStack on a PostgreSQL server', (serverUrl) => {
   const prefix = `flotilla_dev_${process.pid}_`;
@@ -15,19 +13,10 @@ describePostgresTier('startStack on a PostgreSQL server', (serverUrl) => {
 
   beforeAll(async () => {
     await admin.connect();
-    stateDir = await mkdtemp(join(tmpdir(), 'flotilla-dev-pg-'));
-    stack = await startStack({
-      system: testSystem,
-      stateDir,
-      emulatorPort: 0,
-      gatewayPort: 0,
-      traceSinkPort: 0,
-      servicePorts: 'ephemeral',
-      serviceEntry: () => fixture('echo-service.ts'),
+    ({ stack, stateDir } = await startFixtureStack(testSystem, {
       postgres: { url: serverUrl, databasePrefix: prefix },
       gatewayReadinessIntervalMs: 200,
-      output: () => undefined,
-    });
+    }));
   }, 60_000);
 
   afterAll(async () => {

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { envFor, literalEnv, messagingResources, topicArnVar } from '@flotilla/model';
-import { startStack, type Stack, type StackFile } from '../src/index.js';
+import type { Stack, StackFile } from '../src/index.js';
 import { eventually } from '../src/testing.js';
-import { alive, emulatorClients, fixture, testSystem } from './support.js';
+import { alive, emulatorClients, startFixtureStack, testSystem } from './support.js';
 
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
 
@@ -20,19 +19,11 @@ describe('startStack (fixture services)', () => {
   let sns: SNSClient;
 
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'flotilla-dev-'));
-    stack = await startStack({
-      system: testSystem,
-      stateDir,
-      emulatorPort: 0,
-      gatewayPort: 0,
-      traceSinkPort: 0,
-      servicePorts: 'ephemeral',
-      serviceEntry: () => fixture('echo-service.ts'),
+    ({ stack, stateDir } = await startFixtureStack(testSystem, {
       restart: { initialDelayMs: 200 },
       output: (line) => output.push(line),
       color: false,
-    });
+    }));
     clients = emulatorClients(stack.emulatorEndpoint);
     ({ sqs, sns } = clients);
   }, 60_000);

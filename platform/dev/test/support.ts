@@ -1,8 +1,12 @@
 import { describe, it } from '@jest/globals';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { defineService, defineSystem, defineTopic, EMULATOR_CREDENTIALS } from '@flotilla/model';
+import { defineService, defineSystem, defineTopic, EMULATOR_CREDENTIALS, type System } from '@flotilla/model';
+import { startStack, type Stack, type StackOptions } from '../src/index.js';
 
 /** Absolute path of a fixture service entry point. */
 export function fixture(name: string): string {
@@ -38,6 +42,29 @@ export const testSystem = defineSystem({
   ],
   topics: [defineTopic({ name: 'things', events: ['thing.created', 'thing.deleted'] })],
 });
+
+/**
+ * `startStack` as the tests run it: every service is the echo fixture, on ephemeral ports, with a new
+ * temporary state directory (the caller removes it), and `options` on top.
+ */
+export async function startFixtureStack(
+  system: System,
+  options: Partial<StackOptions> = {},
+): Promise<{ stack: Stack; stateDir: string }> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'flotilla-dev-'));
+  const stack = await startStack({
+    system,
+    stateDir,
+    emulatorPort: 0,
+    gatewayPort: 0,
+    traceSinkPort: 0,
+    servicePorts: 'ephemeral',
+    serviceEntry: () => fixture('echo-service.ts'),
+    output: () => undefined,
+    ...options,
+  });
+  return { stack, stateDir };
+}
 
 /** Whether a process id is alive (signal 0 checks without signalling). */
 export function alive(pid: number): boolean {

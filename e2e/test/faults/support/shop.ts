@@ -15,13 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll } from '@jest/globals';
 import { startStack, type RunningService, type Stack } from '@flotilla/dev';
 import { eventually } from '@flotilla/dev/testing';
 import { EMULATOR_CREDENTIALS, HEALTH_PATHS, messagingResources, type QueueResource } from '@flotilla/model';
 import { shop } from '../../../../services/system.js';
 import { Customer, type Order } from './customer.js';
 import { ledgerProblems, readLedger, type DatabaseLocation, type OrderLine } from './ledger.js';
-import type { PostgresServer } from './postgres-server.js';
+import { PostgresServer } from './postgres-server.js';
 import { inParallel, sleep } from './util.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -47,8 +48,11 @@ export interface ServiceLogRecord {
 export interface FaultShopOptions {
   /** The scenario: names the log file. */
   readonly name: string;
-  /** Put the services' databases on this server (the Postgres tier). @default embedded PGlite */
-  readonly postgres?: PostgresServer;
+  /**
+   * Put the services' databases on a PostgreSQL server of the shop's own, started from the binaries in
+   * this directory (see `describePostgresTier`), and stopped with the shop. @default embedded PGlite
+   */
+  readonly postgresBinaries?: string;
 }
 
 export interface SettleOptions {
@@ -71,7 +75,8 @@ export class FaultShop {
     private readonly log: WriteStream,
     /** Every JSON line the services wrote. */
     readonly logs: readonly ServiceLogRecord[],
-    private readonly postgres: PostgresServer | undefined,
+    /** The shop's own PostgreSQL server, on the Postgres tier. */
+    readonly postgres: PostgresServer | undefined,
   ) {
     this.customer = new Customer(stack.gatewayUrl);
     this.sqs = new SQSClient({
@@ -87,7 +92,10 @@ export class FaultShop {
     mkdirSync(logDir, { recursive: true });
     const logFile = join(logDir, `${options.name}.log`);
     const log = createWriteStream(logFile);
-    options.postgres?.onLine((line) => log.write(`${line}\n`));
+    const postgres = options.postgresBinaries
+      ? await PostgresServer.start(options.postgresBinaries)
+      : undefined;
+    postgres?.onLine((line) => log.write(`${line}\n`));
     const records: ServiceLogRecord[] = [];
     const stack = await startStack({
       system: shop,
@@ -99,7 +107,7 @@ export class FaultShop {
       traceSinkPort: 0,
       color: false,
       gatewayReadinessIntervalMs: 500,
-      ...(options.postgres ? { postgres: { url: options.postgres.url } } : {}),
+      ...(postgres ? { postgres: { url: postgres.url } } : {}),
       output: (line) => log.write(`${line}\n`),
       onServiceLine: (service, line, process) => {
         if (!line.startsWith('{')) return;
@@ -111,10 +119,11 @@ export class FaultShop {
       },
     }).catch(async (err: Error) => {
       log.end();
+      await postgres?.stop();
       await rm(root, { recursive: true, force: true });
       throw new Error(`${err.message} (stack log: ${logFile})`);
     });
-    const started = new FaultShop(stack, root, logFile, log, records, options.postgres);
+    const started = new FaultShop(stack, root, logFile, log, records, postgres);
     await started.recordInitialStock();
     return started;
   }
@@ -336,7 +345,24 @@ export class FaultShop {
   async stop(): Promise<void> {
     this.sqs.destroy();
     await this.stack.stop();
+    await this.postgres?.stop();
     await new Promise((resolve) => this.log.end(resolve));
     await rm(this.root, { recursive: true, force: true });
   }
+}
+
+/**
+ * Starts the shop before the tests of the enclosing `describe` and stops it after them. Returns the shop
+ * (once `beforeAll` has run).
+ */
+export function useFaultShop(options: FaultShopOptions): () => FaultShop {
+  let shop: FaultShop | undefined;
+  beforeAll(async () => {
+    shop = await FaultShop.start(options);
+  }, 180_000);
+  afterAll(async () => shop?.stop(), 60_000);
+  return () => {
+    if (!shop) throw new Error(`the shop of ${options.name} did not start (see beforeAll's failure)`);
+    return shop;
+  };
 }
