@@ -16,6 +16,7 @@ const workspaces = [
   'platform/model',
   'platform/runtime',
   'platform/dev',
+  'platform/deploy',
   'charts-ts',
   'services/contracts',
   'services/inventory',

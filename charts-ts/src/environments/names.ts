@@ -18,6 +18,12 @@ export const LABEL = {
 /** `app.kubernetes.io/managed-by` of everything Flotilla synthesizes. */
 export const MANAGED_BY = 'flotilla';
 
+/**
+ * `app.kubernetes.io/component` of a service's own objects (its Deployment, Service, ServiceAccount,
+ * autoscalers, disruption budget). `flotilla deploy` applies them after the platform objects they use.
+ */
+export const SERVICE_COMPONENT = 'service';
+
 /** The OpenTelemetry collector every service exports to (one per system, in the system namespace). */
 export const OTEL_COLLECTOR = {
   /** Name of the collector's Deployment, Service and ServiceAccount, and its `app.kubernetes.io/name`. */

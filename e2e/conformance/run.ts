@@ -1,0 +1,367 @@
+/**
+ * `make conformance`: every environment's `dist/<env>/` applied by `flotilla deploy` to a real
+ * kube-apiserver (built from the Go module, with etcd), and what the server must refuse, refused.
+ *
+ * For each environment a fresh API server (its own etcd prefix: an empty cluster) gets the add-ons' CRDs,
+ * then `flotilla deploy dist/<env> --no-wait` (strict field validation); every object must be accepted.
+ * Then, against the same server: an unknown field, a privileged pod in the namespace (Pod Security
+ * Admission, `restricted` as the charts label it) and a custom resource missing a required field must be
+ * rejected, each named with the server's reason; and pruning lists, then deletes, what left `dist/`.
+ * Ends with `conformance: N passed, N failed`; exits non-zero on any failure.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import {
+  APPLYSET,
+  applySetFor,
+  connect,
+  countByKind,
+  describe as describeRef,
+  loadManifests,
+  refOf,
+  type Cluster,
+  type KubeObject,
+} from '@flotilla/deploy';
+import { installAddonCrds } from './addons.js';
+import { generateCertificates, type RunCertificates } from './certs.js';
+import { startApiServer, startEtcd, writeKubeconfig, type RunningServer } from './servers.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+const dist = join(repo, 'dist');
+
+interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+const checks: Check[] = [];
+
+function check(name: string, ok: boolean, detail: string): void {
+  checks.push({ name, ok, detail });
+  process.stdout.write(
+    `${ok ? 'PASS' : 'FAIL'} ${name}${detail ? `\n     ${detail.split('\n').join('\n     ')}` : ''}\n`,
+  );
+}
+
+/** The tools, built or reused by build-tools.sh; a build that cannot happen fails here, loudly. */
+function tools(): { apiserver: string; etcd: string; versions: string } {
+  const result = spawnSync('bash', [join(here, 'build-tools.sh')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    throw new Error('the conformance tools are not available (build-tools.sh said why above)');
+  const found = new Map(
+    result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '))
+      .map(([name, version, path]) => [name!, { version: version!, path: path! }]),
+  );
+  const apiserver = found.get('kube-apiserver');
+  const etcd = found.get('etcd');
+  if (!apiserver || !etcd) throw new Error(`build-tools.sh did not name both tools:\n${result.stdout}`);
+  return {
+    apiserver: apiserver.path,
+    etcd: etcd.path,
+    versions: `kube-apiserver ${apiserver.version}, etcd ${etcd.version}`,
+  };
+}
+
+interface DeployRun {
+  readonly status: number;
+  readonly output: string;
+}
+
+/** Runs the deploy command exactly as `make deploy` does, against the run's kubeconfig. */
+function runDeploy(kubeconfig: string, dir: string, ...flags: string[]): DeployRun {
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--conditions=flotilla-source',
+      '--import',
+      'tsx',
+      join(repo, 'platform/deploy/src/cli.ts'),
+      'deploy',
+      dir,
+      ...flags,
+    ],
+    { cwd: repo, env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8', timeout: 300_000 },
+  );
+  return { status: result.status ?? -1, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
+}
+
+/** The environments `make synth` wrote. */
+function environments(): string[] {
+  return readdirSync(dist)
+    .filter((name) => statSync(join(dist, name)).isDirectory())
+    .sort();
+}
+
+/** The objects the server holds as members of an environment's ApplySet, read back after the deploy. */
+async function membersOnServer(
+  cluster: Cluster,
+  manifests: readonly KubeObject[],
+  environment: string,
+): Promise<KubeObject[]> {
+  const system =
+    manifests.find((o) => o.metadata.labels?.['app.kubernetes.io/part-of'])?.metadata.labels?.[
+      'app.kubernetes.io/part-of'
+    ] ?? '';
+  const namespaces = [...new Set(manifests.map((o) => o.metadata.namespace).filter((n): n is string => !!n))];
+  const counts = new Map<string, number>();
+  for (const ns of namespaces) counts.set(ns, manifests.filter((o) => o.metadata.namespace === ns).length);
+  const parentNs = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? 'default';
+  const set = applySetFor(system, environment, parentNs);
+  const kinds = new Map(
+    manifests.map((o) => refOf(o)).map((r) => [`${r.kind}.${r.group}`, { group: r.group, kind: r.kind }]),
+  );
+  const found: KubeObject[] = [];
+  for (const gk of kinds.values()) {
+    const scope = await cluster.scopeOf(gk);
+    const selector = `${APPLYSET.partOf}=${set.id}`;
+    if (scope === 'Cluster') found.push(...(await cluster.list(gk, selector)));
+    else for (const ns of namespaces) found.push(...(await cluster.list(gk, selector, ns)));
+  }
+  return found;
+}
+
+/** Objects the server must refuse, with the words its refusal must contain. */
+function refusals(manifests: readonly KubeObject[]): { object: KubeObject; expect: RegExp; what: string }[] {
+  const deployment = manifests.find(
+    (o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'service',
+  );
+  const namespace = manifests.find((o) => o.kind === 'Namespace');
+  const serviceAccount = manifests.find(
+    (o) => o.kind === 'ServiceAccount' && o.metadata.namespace === namespace?.metadata.name,
+  );
+  if (!deployment || !namespace || !serviceAccount)
+    throw new Error(
+      'the environment has no service Deployment, Namespace or ServiceAccount to build the negative tests from',
+    );
+  const labels = {
+    'app.kubernetes.io/part-of': deployment.metadata.labels?.['app.kubernetes.io/part-of'] ?? 'shop',
+  };
+  const ns = namespace.metadata.name;
+  const withUnknownField = structuredClone(deployment) as KubeObject & {
+    spec: { template: { spec: { containers: Record<string, unknown>[] } } };
+  };
+  withUnknownField.spec.template.spec.containers[0]!.imagePullPolicyy = 'Always';
+  const unknown: KubeObject = {
+    ...withUnknownField,
+    metadata: { name: 'conformance-unknown-field', namespace: ns, labels },
+  };
+  const privileged: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'conformance-privileged', namespace: ns, labels },
+    spec: {
+      serviceAccountName: serviceAccount.metadata.name,
+      automountServiceAccountToken: false,
+      containers: [{ name: 'root', image: 'busybox:1.37', securityContext: { privileged: true } }],
+    },
+  };
+  const missingRequired: KubeObject = {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: { name: 'conformance-missing-target', namespace: ns, labels },
+    // KEDA's CRD requires spec.scaleTargetRef (and triggers); both left out.
+    spec: { minReplicaCount: 1 },
+  };
+  const scaledObject = manifests.find((o) => o.kind === 'ScaledObject');
+  if (!scaledObject)
+    throw new Error('the environment has no ScaledObject to build the custom-resource negative test from');
+  const crWithUnknownField: KubeObject = {
+    ...scaledObject,
+    metadata: { name: 'conformance-cr-unknown-field', namespace: ns, labels },
+    spec: { ...(scaledObject.spec as object), pollingIntervall: 5 },
+  };
+  return [
+    {
+      object: unknown,
+      expect: /imagePullPolicyy: field not declared in schema/,
+      what: 'an unknown field is rejected',
+    },
+    // A structural CRD schema prunes unknown fields on write; the apply must fail instead.
+    {
+      object: crWithUnknownField,
+      expect: /spec\.pollingIntervall: field not declared in schema|unknown field "spec\.pollingIntervall"/,
+      what: 'an unknown field in a custom resource is rejected, not silently pruned',
+    },
+    {
+      object: privileged,
+      expect: /violates PodSecurity "restricted:/,
+      what: `a privileged pod in namespace ${ns} is rejected by Pod Security Admission`,
+    },
+    {
+      object: missingRequired,
+      expect: /spec\.scaleTargetRef: Required value/,
+      what: 'a custom resource missing a required field is rejected (CRD schema)',
+    },
+  ];
+}
+
+async function conformEnvironment(
+  environment: string,
+  bin: { apiserver: string; etcd: string },
+  work: string,
+  certs: RunCertificates,
+  etcd: RunningServer,
+): Promise<void> {
+  const started = Date.now();
+  const server = await startApiServer(bin.apiserver, work, certs, etcd, `/${environment}`);
+  try {
+    const kubeconfig = writeKubeconfig(join(work, `kubeconfig-${environment}`), server, certs);
+    process.env.KUBECONFIG = kubeconfig;
+    const cluster = connect();
+    process.stdout.write(
+      `\n== ${environment}: a fresh kube-apiserver at ${server.url} (ready in ${Math.round((Date.now() - started) / 1000)}s)\n`,
+    );
+
+    const crds = await installAddonCrds(cluster, repo);
+    check(
+      `${environment}: the add-ons' CRDs are accepted and established`,
+      crds.problems.length === 0,
+      `${crds.installed.length} established` + crds.problems.map((p) => `\n${p.file}: ${p.reason}`).join(''),
+    );
+
+    const dir = join(dist, environment);
+    const manifests = loadManifests(dir).map((m) => m.object);
+    const deployed = runDeploy(kubeconfig, dir, '--no-wait');
+    const summary = deployed.output
+      .split('\n')
+      .filter((l) => /^(applied \d+ objects|deploy failed|warning:| {2}\S)/.test(l))
+      .join('\n');
+    check(
+      `${environment}: flotilla deploy ${relativeDist(dir)} --no-wait applies every object`,
+      deployed.status === 0,
+      summary,
+    );
+
+    const members = await membersOnServer(cluster, manifests, environment);
+    check(
+      `${environment}: the server holds every object, labelled as the environment's ApplySet members`,
+      members.length === manifests.length,
+      `${members.length} of ${manifests.length} on the server: ${countByKind(members)}`,
+    );
+
+    const namespaces = manifests.filter((o) => o.kind === 'Namespace');
+    for (const ns of namespaces) {
+      const live = await cluster.get({ group: '', kind: 'Namespace', name: ns.metadata.name });
+      const enforce = live?.metadata.labels?.['pod-security.kubernetes.io/enforce'];
+      check(
+        `${environment}: namespace ${ns.metadata.name} enforces Pod Security "${enforce}"`,
+        enforce === 'restricted',
+        '',
+      );
+    }
+
+    // Every refusal through the deploy command, in one run: it must fail and name each object and reason.
+    const refused = refusals(manifests);
+    const badDir = join(work, `refusals-${environment}`, 'refusals');
+    mkdirSync(badDir, { recursive: true });
+    writeFileSync(join(badDir, 'bad.k8s.yaml'), refused.map((r) => stringify(r.object)).join('---\n'));
+    const bad = runDeploy(kubeconfig, badDir, '--no-wait');
+    for (const { object, expect, what } of refused) {
+      const name = describeRef(refOf(object));
+      const reported = bad.output.split('\n').find((l) => l.startsWith(`  ${name}: `)) ?? '';
+      check(
+        `${environment}: ${what}`,
+        bad.status === 1 && expect.test(reported),
+        reported.trim() || `not reported (exit ${bad.status}):\n${bad.output.slice(-1500)}`,
+      );
+    }
+
+    if (environment === 'local') await conformPrune(kubeconfig, dir, work, cluster);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Pruning through the deploy command: without --prune the leftovers are listed and kept; with it, deleted. */
+async function conformPrune(kubeconfig: string, dir: string, work: string, cluster: Cluster): Promise<void> {
+  const copy = join(work, 'prune', 'local');
+  cpSync(dir, copy, { recursive: true });
+  const removed = readdirSync(copy).filter((f) => f.startsWith('40-'));
+  for (const file of removed) rmSync(join(copy, file));
+  const gone = removed.flatMap((f) =>
+    loadManifests(dir)
+      .filter((m) => m.file === f)
+      .map((m) => refOf(m.object)),
+  );
+  const exists = async (): Promise<number> => {
+    let n = 0;
+    for (const ref of gone) if (await cluster.get(ref)) n += 1;
+    return n;
+  };
+  const listed = runDeploy(kubeconfig, copy, '--no-wait');
+  const names = gone.map(describeRef);
+  check(
+    `local: without --prune, the ${gone.length} objects no longer in dist are listed and kept`,
+    listed.status === 0 &&
+      names.every((n) => listed.output.includes(n)) &&
+      listed.output.includes('--prune') &&
+      (await exists()) === gone.length,
+    names.join(', '),
+  );
+  const pruned = runDeploy(kubeconfig, copy, '--no-wait', '--prune');
+  check(
+    `local: with --prune they are deleted, and nothing else`,
+    pruned.status === 0 &&
+      (await exists()) === 0 &&
+      (
+        await membersOnServer(
+          cluster,
+          loadManifests(copy).map((m) => m.object),
+          'local',
+        )
+      ).length === loadManifests(copy).length,
+    pruned.output
+      .split('\n')
+      .filter((l) => l.startsWith('pruned'))
+      .join('\n'),
+  );
+}
+
+function relativeDist(dir: string): string {
+  return dir.slice(repo.length + 1);
+}
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const bin = tools();
+  process.stdout.write(`conformance: ${bin.versions}\n`);
+  const work = mkdtempSync(join(tmpdir(), 'flotilla-conformance-'));
+  let etcd: RunningServer | undefined;
+  let failedToRun: unknown;
+  try {
+    const certs = generateCertificates(work);
+    etcd = await startEtcd(bin.etcd, work, certs);
+    for (const environment of environments()) await conformEnvironment(environment, bin, work, certs, etcd);
+  } catch (error) {
+    failedToRun = error;
+  } finally {
+    await etcd?.stop();
+  }
+  if (failedToRun) {
+    process.stderr.write(
+      `conformance could not run: ${failedToRun instanceof Error ? failedToRun.message : String(failedToRun)}\n(logs in ${work})\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const failed = checks.filter((c) => !c.ok).length;
+  if (!failed) rmSync(work, { recursive: true, force: true });
+  else process.stdout.write(`\nserver logs: ${work}\n`);
+  process.stdout.write(
+    `\nconformance: ${checks.length - failed} passed, ${failed} failed (${Math.round((Date.now() - began) / 1000)}s)\n`,
+  );
+  process.exitCode = failed ? 1 : 0;
+}
+
+await main();
