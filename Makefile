@@ -49,11 +49,13 @@ synth: deps ## Write every environment's manifests to dist/<env>/ (cdk8s; byte-i
 bench: build ## Benchmarks (HTTP, start-up, messaging, synth) against same-run baselines; a few minutes; see e2e/bench
 	$(TS_RUN) e2e/bench/run.ts $(SUITES)
 
-deploy: synth ## Apply dist/$(ENV)/ to the current kubectl context: make deploy ENV=dev (kind: ENV=local)
-	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<local|dev|prod> (applies dist/<env>/ to kubectl's current context)"; exit 2; }
-	@test -d "dist/$(ENV)" || { echo "no dist/$(ENV)/: environments are $$(ls dist | tr '\n' ' ')"; exit 2; }
-	@command -v kubectl >/dev/null || { echo "make deploy needs kubectl and a cluster context"; exit 2; }
-	kubectl apply --server-side -f dist/$(ENV)/
+deploy: synth ## Apply dist/$(ENV)/ with flotilla deploy: make deploy ENV=dev [DEPLOY_FLAGS="--dry-run --prune ..."]
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<local|dev|prod> [DEPLOY_FLAGS=...] (applies dist/<env>/ to the current kubeconfig context)"; exit 2; }
+	$(TS_RUN) platform/deploy/src/cli.ts deploy dist/$(ENV) $(DEPLOY_FLAGS)
+
+.PHONY: conformance
+conformance: synth ## Apply every dist/<env>/ to a real kube-apiserver + etcd (built once from Go modules, cached) and check refusals
+	$(TS_RUN) e2e/conformance/run.ts
 
 dlq: deps ## List dead-letter queues: depth and sample messages (local stack from .dev/stack.json, or AWS)
 	$(TS_RUN) platform/runtime/src/messaging/dlq-cli.ts list

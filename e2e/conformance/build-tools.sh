@@ -48,7 +48,7 @@ build() {
   tmp="$(mktemp -d "$cache/$tool/.build.XXXXXX")"
   started=$SECONDS
   echo "conformance: building $tool $version from the Go module proxy (a cold build takes many minutes)" >&2
-  if ! (cd "$tools" && go build -mod=readonly -trimpath -ldflags "-s -w $ldflags" -o "$tmp/$tool" "$pkg") >&2; then
+  if ! (cd "$tools" && go build -mod=readonly -trimpath -buildvcs=false -ldflags "-s -w $ldflags" -o "$tmp/$tool" "$pkg") >&2; then
     rm -rf "$tmp"
     fail "could not build $tool $version (the Go output above says why). It is built from the Go module proxy: check that 'go mod download' reaches it (GOPROXY=$(go env GOPROXY)), or put a $tool $version binary at $dir/$tool"
   fi

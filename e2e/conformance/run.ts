@@ -232,6 +232,7 @@ async function conformEnvironment(
 
     const dir = join(dist, environment);
     const manifests = loadManifests(dir).map((m) => m.object);
+    if (environment === 'local') await conformFirstDryRun(kubeconfig, dir, cluster, manifests);
     const deployed = runDeploy(kubeconfig, dir, '--no-wait');
     const summary = deployed.output
       .split('\n')
@@ -241,6 +242,15 @@ async function conformEnvironment(
       `${environment}: flotilla deploy ${relativeDist(dir)} --no-wait applies every object`,
       deployed.status === 0,
       summary,
+    );
+
+    const again = runDeploy(kubeconfig, dir, '--dry-run');
+    check(
+      `${environment}: flotilla deploy --dry-run after the deploy validates every object on the server`,
+      again.status === 0 &&
+        again.output.includes(`validated ${manifests.length} objects`) &&
+        !again.output.includes('skipped'),
+      again.output.split('\n').find((l) => l.startsWith('validated')) ?? again.output.slice(-1500),
     );
 
     const members = await membersOnServer(cluster, manifests, environment);
@@ -283,6 +293,28 @@ async function conformEnvironment(
   }
 }
 
+/** A dry run on an empty cluster stores nothing, and says which objects it could not check (their namespace is new). */
+async function conformFirstDryRun(
+  kubeconfig: string,
+  dir: string,
+  cluster: Cluster,
+  manifests: readonly KubeObject[],
+): Promise<void> {
+  const run = runDeploy(kubeconfig, dir, '--dry-run');
+  const namespaces = manifests.filter((o) => o.kind === 'Namespace');
+  let stored = 0;
+  for (const ns of namespaces)
+    if (await cluster.get({ group: '', kind: 'Namespace', name: ns.metadata.name })) stored += 1;
+  // The summary's lines (`skipped Kind ns/name: why`), not the progress lines (`skipped   Kind ...`).
+  const skipped = run.output.split('\n').filter((l) => /^skipped \S/.test(l)).length;
+  check(
+    `${relativeDist(dir)}: a first --dry-run stores nothing and names what it could not check`,
+    run.status === 0 && stored === 0 && skipped > 0,
+    `${run.output.split('\n').find((l) => l.startsWith('validated')) ?? ''}; ${skipped} skipped (their namespace is new)` +
+      (run.status === 0 ? '' : `\nexit ${run.status}:\n${run.output.slice(-2000)}`),
+  );
+}
+
 /** Pruning through the deploy command: without --prune the leftovers are listed and kept; with it, deleted. */
 async function conformPrune(kubeconfig: string, dir: string, work: string, cluster: Cluster): Promise<void> {
   const copy = join(work, 'prune', 'local');
@@ -308,6 +340,19 @@ async function conformPrune(kubeconfig: string, dir: string, work: string, clust
       listed.output.includes('--prune') &&
       (await exists()) === gone.length,
     names.join(', '),
+  );
+  const dry = runDeploy(kubeconfig, copy, '--dry-run', '--prune');
+  check(
+    'local: --dry-run --prune says what it would delete and deletes nothing',
+    dry.status === 0 &&
+      dry.output.includes(`would prune ${gone.length} objects`) &&
+      (await exists()) === gone.length,
+    dry.status === 0
+      ? dry.output
+          .split('\n')
+          .filter((l) => /^would prune \d/.test(l))
+          .join('')
+      : `exit ${dry.status}:\n${dry.output.slice(-2000)}`,
   );
   const pruned = runDeploy(kubeconfig, copy, '--no-wait', '--prune');
   check(

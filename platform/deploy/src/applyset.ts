@@ -44,14 +44,21 @@ export interface ApplySet {
 
 /**
  * The ApplySet of a system's environment, its parent a Secret `flotilla-<system>-<env>` in `namespace`.
- * The id is kubectl's: `applyset-` + base64url(sha256(`<name>.<namespace>.<kind>.<group>`)) + `-v1`.
  */
 export function applySetFor(system: string, environment: string, namespace: string): ApplySet {
   const parent = { group: '', kind: 'Secret', name: `flotilla-${system}-${environment}`, namespace };
+  return { id: applySetId(parent), parent };
+}
+
+/**
+ * kubectl's ApplySet id of a parent: `applyset-` + base64url(sha256(`<name>.<namespace>.<kind>.<group>`))
+ * + `-v1`, so kubectl and other ApplySet tools recognise the set.
+ */
+export function applySetId(parent: ObjectRef): string {
   const hash = createHash('sha256')
-    .update([parent.name, parent.namespace, parent.kind, parent.group].join('.'))
+    .update([parent.name, parent.namespace ?? '', parent.kind, parent.group].join('.'))
     .digest('base64url');
-  return { id: `applyset-${hash}-v1`, parent };
+  return `applyset-${hash}-v1`;
 }
 
 /** What a parent records: the group-kinds and namespaces to look in for members. */

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect, ContextError } from './cluster.js';
 import { deploy, type DeployOptions } from './deploy.js';
-import { ManifestError } from './manifests.js';
+import { loadManifests, ManifestError } from './manifests.js';
 import { progressFor } from './progress.js';
 import { summary } from './report.js';
 import { ApplySetError } from './applyset.js';
@@ -86,8 +86,10 @@ export function parseDuration(text: string): number {
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     const command = parseCommand(argv);
+    // Bad manifests are reported before the cluster is even looked for.
+    const manifests = loadManifests(command.options.dir);
     const cluster = connect(command.context !== undefined ? { context: command.context } : {});
-    const result = await deploy(cluster, command.options, progressFor(process.stdout));
+    const result = await deploy(cluster, command.options, progressFor(process.stdout), manifests);
     const lines = summary(result, command.options.dryRun ?? false);
     for (const text of lines)
       (result.failures.length && text.startsWith('  ') ? process.stderr : process.stdout).write(`${text}\n`);

@@ -253,15 +253,15 @@ export class KubeCluster implements Cluster {
     const version = await this.preferredVersion(ref.group);
     if (!version) return false;
     const path = await this.pathOf(header(ref, version), 'delete');
-    const body = JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' });
+    // The server reads DeleteOptions from the body when there is one, so dryRun goes there (not the query).
+    const body = JSON.stringify({
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      propagationPolicy: 'Background',
+      ...(options.dryRun ? { dryRun: ['All'] } : {}),
+    });
     try {
-      await this.call(
-        HttpMethod.DELETE,
-        path,
-        options.dryRun ? { dryRun: 'All' } : {},
-        body,
-        'application/json',
-      );
+      await this.call(HttpMethod.DELETE, path, {}, body, 'application/json');
       return true;
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return false;
@@ -340,22 +340,40 @@ export class KubeCluster implements Cluster {
     }
     await this.api.config.authMethods.default?.applySecurityAuthentication(ctx);
     for (const middleware of this.api.config.middleware) ctx = await middleware.pre(ctx).toPromise();
-    let response;
-    try {
-      response = await this.api.config.httpApi.send(ctx).toPromise();
-    } catch (error) {
-      throw new ApiError(
-        0,
-        undefined,
-        `cannot reach the API server at ${this.server}: ${(error as Error).message}`,
-      );
+    // 429 is the server asking to come back later (API priority and fairness, or a new CRD's storage
+    // still initializing): retry as its Retry-After says, for a bounded time.
+    const deadline = Date.now() + RETRY_FOR_MS;
+    for (;;) {
+      let response;
+      try {
+        response = await this.api.config.httpApi.send(ctx).toPromise();
+      } catch (error) {
+        throw new ApiError(
+          0,
+          undefined,
+          `cannot reach the API server at ${this.server}: ${(error as Error).message}`,
+        );
+      }
+      const text = await response.body.text();
+      if (response.httpStatusCode >= 200 && response.httpStatusCode < 300) {
+        return { status: response.httpStatusCode, headers: response.headers, body: text };
+      }
+      const wait = retryAfterMs(response.headers['retry-after']);
+      if (response.httpStatusCode !== 429 || Date.now() + wait > deadline) {
+        throw errorFromResponse(response.httpStatusCode, text);
+      }
+      await new Promise((done) => setTimeout(done, wait));
     }
-    const text = await response.body.text();
-    if (response.httpStatusCode >= 200 && response.httpStatusCode < 300) {
-      return { status: response.httpStatusCode, headers: response.headers, body: text };
-    }
-    throw errorFromResponse(response.httpStatusCode, text);
   }
+}
+
+/** How long one request is retried while the server answers 429 Too Many Requests. */
+const RETRY_FOR_MS = 30_000;
+
+/** A Retry-After header (seconds) in milliseconds, at least 100 ms and at most 5 s; 1 s when absent. */
+function retryAfterMs(header: string | undefined): number {
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && header ? Math.min(5_000, Math.max(100, seconds * 1_000)) : 1_000;
 }
 
 function header(ref: ObjectRef, apiVersion: string): KubeObject {
@@ -375,11 +393,7 @@ export function errorFromResponse(status: number, body: string): ApiError {
     parsed = undefined;
   }
   if (parsed?.kind === 'Status' && parsed.message) return new ApiError(status, parsed.reason, parsed.message);
-  return new ApiError(
-    status,
-    undefined,
-    `HTTP ${status}${body.trim() ? `: ${body.trim().slice(0, 500)}` : ''}`,
-  );
+  return new ApiError(status, undefined, body.trim().slice(0, 2000) || 'no message');
 }
 
 function toApiError(error: unknown): ApiError {

@@ -79,16 +79,16 @@ export interface DeployResult {
 }
 
 /**
- * Deploys `options.dir` to `cluster`, reporting progress per object.
+ * Deploys `options.dir` (its manifests, read beforehand or here) to `cluster`, reporting progress per object.
  * @throws ManifestError when the manifests cannot be read (nothing is applied then)
  */
 export async function deploy(
   cluster: Cluster,
   options: DeployOptions,
   progress: Progress,
+  manifests: readonly Manifest[] = loadManifests(options.dir),
 ): Promise<DeployResult> {
-  const run = new DeployRun(cluster, options, progress);
-  return run.execute();
+  return new DeployRun(cluster, options, progress).execute(manifests);
 }
 
 class DeployRun {
@@ -99,6 +99,9 @@ class DeployRun {
   private readonly dryRun: boolean;
   private readonly timeoutMs: number;
   private readonly pollMs: number;
+  /** Namespaces the manifests create, and whether each exists yet (asked once, for dry runs). */
+  private namespacesHere = new Set<string>();
+  private readonly namespaceExists = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly cluster: Cluster,
@@ -110,15 +113,18 @@ class DeployRun {
     this.pollMs = options.pollMs ?? 2_000;
   }
 
-  async execute(): Promise<DeployResult> {
+  async execute(read: readonly Manifest[]): Promise<DeployResult> {
     const environment = basename(resolve(this.options.dir));
-    const manifests = await this.withNamespaces(loadManifests(this.options.dir));
+    const manifests = await this.withNamespaces(read);
     const system = systemOf(manifests, this.options.dir);
     const set = applySetFor(system, environment, parentNamespace(manifests, this.cluster.defaultNamespace));
     const wanted = manifests.map((m) => refOf(m.object));
     const previous = inventoryFromParent(set, await this.cluster.get(set.parent, 'v1'));
     const tracked = unionOf(previous, inventoryOf(wanted));
     const definedHere = crdKinds(manifests);
+    this.namespacesHere = new Set(
+      manifests.filter((m) => phaseOf(m.object) === 'namespaces').map((m) => m.object.metadata.name),
+    );
 
     this.progress.note(
       `${this.dryRun ? 'dry run: ' : ''}deploying ${manifests.length} objects of ${system}/${environment} to context ` +
@@ -161,7 +167,7 @@ class DeployRun {
   }
 
   /** Namespaced objects that name no namespace get the context's, as kubectl does; scope from the server or a CRD here. */
-  private async withNamespaces(manifests: Manifest[]): Promise<Manifest[]> {
+  private async withNamespaces(manifests: readonly Manifest[]): Promise<Manifest[]> {
     const scopes = crdScopes(manifests);
     const out: Manifest[] = [];
     for (const m of manifests) {
@@ -194,15 +200,10 @@ class DeployRun {
     const ref = refOf(object);
     const name = describe(ref);
     this.progress.update(name, line('applying', name));
-    const gk = groupKindString(ref);
-    if (
-      this.dryRun &&
-      definedHere.has(gk) &&
-      !(await this.cluster.scopeOf(ref, object.apiVersion).catch(() => undefined))
-    ) {
-      const reason = `its CRD is created by this deploy, so a dry run cannot check it`;
-      this.skipped.push({ ref, reason });
-      this.progress.update(name, line('skipped', name, reason));
+    const unchecked = this.dryRun ? await this.uncheckable(object, definedHere) : undefined;
+    if (unchecked) {
+      this.skipped.push({ ref, reason: unchecked });
+      this.progress.update(name, line('skipped', name, unchecked));
       return;
     }
     try {
@@ -215,10 +216,44 @@ class DeployRun {
     }
   }
 
+  /**
+   * Why a dry run cannot check an object, if it cannot: a dry run stores nothing, so an object whose CRD or
+   * namespace this same deploy creates would be refused for a reason a real deploy does not have.
+   */
+  private async uncheckable(
+    object: KubeObject,
+    definedHere: ReadonlySet<string>,
+  ): Promise<string | undefined> {
+    const ref = refOf(object);
+    if (
+      definedHere.has(groupKindString(ref)) &&
+      !(await this.cluster.scopeOf(ref, object.apiVersion).catch(() => undefined))
+    ) {
+      return 'its CRD is created by this deploy, so a dry run cannot check it';
+    }
+    const namespace = object.metadata.namespace;
+    if (namespace && this.namespacesHere.has(namespace)) {
+      let exists = this.namespaceExists.get(namespace);
+      if (exists === undefined) {
+        exists = this.cluster.get({ group: '', kind: 'Namespace', name: namespace }, 'v1').then(
+          (ns) => ns !== undefined,
+          () => true,
+        );
+        this.namespaceExists.set(namespace, exists);
+      }
+      if (!(await exists))
+        return `its namespace ${namespace} is created by this deploy, so a dry run cannot check it`;
+    }
+    return undefined;
+  }
+
   /** Writes the ApplySet parent; false (and a failure) when the server refused it. */
   private async writeParent(set: ApplySet, inventory: ApplySetInventory): Promise<boolean> {
+    const parent = parentObject(set, inventory, { [LABEL.managedBy]: 'flotilla' });
+    // A first dry run: the parent's namespace does not exist yet, and nothing can be pruned anyway.
+    if (this.dryRun && (await this.uncheckable(parent, new Set()))) return false;
     try {
-      await this.cluster.apply(parentObject(set, inventory, { [LABEL.managedBy]: 'flotilla' }), {
+      await this.cluster.apply(parent, {
         dryRun: this.dryRun,
       });
       return true;
