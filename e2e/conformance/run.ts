@@ -16,10 +16,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import {
-  APPLYSET,
-  applySetFor,
+  applySetOf,
   connect,
   countByKind,
+  findMembers,
+  inventoryOf,
   describe as describeRef,
   loadManifests,
   refOf,
@@ -104,31 +105,10 @@ function environments(): string[] {
 }
 
 /** The objects the server holds as members of an environment's ApplySet, read back after the deploy. */
-async function membersOnServer(
-  cluster: Cluster,
-  manifests: readonly KubeObject[],
-  environment: string,
-): Promise<KubeObject[]> {
-  const system =
-    manifests.find((o) => o.metadata.labels?.['app.kubernetes.io/part-of'])?.metadata.labels?.[
-      'app.kubernetes.io/part-of'
-    ] ?? '';
-  const namespaces = [...new Set(manifests.map((o) => o.metadata.namespace).filter((n): n is string => !!n))];
-  const counts = new Map<string, number>();
-  for (const ns of namespaces) counts.set(ns, manifests.filter((o) => o.metadata.namespace === ns).length);
-  const parentNs = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? 'default';
-  const set = applySetFor(system, environment, parentNs);
-  const kinds = new Map(
-    manifests.map((o) => refOf(o)).map((r) => [`${r.kind}.${r.group}`, { group: r.group, kind: r.kind }]),
-  );
-  const found: KubeObject[] = [];
-  for (const gk of kinds.values()) {
-    const scope = await cluster.scopeOf(gk);
-    const selector = `${APPLYSET.partOf}=${set.id}`;
-    if (scope === 'Cluster') found.push(...(await cluster.list(gk, selector)));
-    else for (const ns of namespaces) found.push(...(await cluster.list(gk, selector, ns)));
-  }
-  return found;
+function membersOnServer(cluster: Cluster, dir: string): Promise<KubeObject[]> {
+  const manifests = loadManifests(dir);
+  const { set } = applySetOf(manifests, dir, cluster.defaultNamespace);
+  return findMembers(cluster, set, inventoryOf(manifests.map((m) => refOf(m.object))));
 }
 
 /** Objects the server must refuse, with the words its refusal must contain. */
@@ -253,7 +233,7 @@ async function conformEnvironment(
       again.output.split('\n').find((l) => l.startsWith('validated')) ?? again.output.slice(-1500),
     );
 
-    const members = await membersOnServer(cluster, manifests, environment);
+    const members = await membersOnServer(cluster, dir);
     check(
       `${environment}: the server holds every object, labelled as the environment's ApplySet members`,
       members.length === manifests.length,
@@ -287,7 +267,10 @@ async function conformEnvironment(
       );
     }
 
-    if (environment === 'local') await conformPrune(kubeconfig, dir, work, cluster);
+    if (environment === 'local') {
+      conformWaiting(kubeconfig, dir, manifests);
+      await conformPrune(kubeconfig, dir, work, cluster);
+    }
   } finally {
     await server.stop();
   }
@@ -312,6 +295,23 @@ async function conformFirstDryRun(
     run.status === 0 && stored === 0 && skipped > 0,
     `${run.output.split('\n').find((l) => l.startsWith('validated')) ?? ''}; ${skipped} skipped (their namespace is new)` +
       (run.status === 0 ? '' : `\nexit ${run.status}:\n${run.output.slice(-2000)}`),
+  );
+}
+
+/**
+ * Waiting: no controller runs here, so no Deployment ever becomes available; a deploy that waits must
+ * give up at its timeout and name every workload it waited for, with its last status.
+ */
+function conformWaiting(kubeconfig: string, dir: string, manifests: readonly KubeObject[]): void {
+  const workloads = manifests
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
+    .map((o) => describeRef(refOf(o)));
+  const run = runDeploy(kubeconfig, dir, '--timeout', '6s');
+  const reported = run.output.split('\n').filter((l) => /^ {2}\S.*: not ready after 6s: /.test(l));
+  check(
+    `local: waiting gives up after --timeout and names each of the ${workloads.length} workloads with its status`,
+    run.status === 1 && workloads.every((w) => reported.some((l) => l.startsWith(`  ${w}: `))),
+    reported.slice(0, 2).join('\n') || run.output.slice(-1500),
   );
 }
 
@@ -359,13 +359,7 @@ async function conformPrune(kubeconfig: string, dir: string, work: string, clust
     `local: with --prune they are deleted, and nothing else`,
     pruned.status === 0 &&
       (await exists()) === 0 &&
-      (
-        await membersOnServer(
-          cluster,
-          loadManifests(copy).map((m) => m.object),
-          'local',
-        )
-      ).length === loadManifests(copy).length,
+      (await membersOnServer(cluster, copy)).length === loadManifests(copy).length,
     pruned.output
       .split('\n')
       .filter((l) => l.startsWith('pruned'))

@@ -28,6 +28,7 @@ import {
   groupOf,
   refKey,
   refOf,
+  type GroupKind,
   type KubeObject,
   type ObjectRef,
 } from './objects.js';
@@ -116,8 +117,7 @@ class DeployRun {
   async execute(read: readonly Manifest[]): Promise<DeployResult> {
     const environment = basename(resolve(this.options.dir));
     const manifests = await this.withNamespaces(read);
-    const system = systemOf(manifests, this.options.dir);
-    const set = applySetFor(system, environment, parentNamespace(manifests, this.cluster.defaultNamespace));
+    const { system, set } = applySetOf(manifests, this.options.dir, this.cluster.defaultNamespace);
     const wanted = manifests.map((m) => refOf(m.object));
     const previous = inventoryFromParent(set, await this.cluster.get(set.parent, 'v1'));
     const tracked = unionOf(previous, inventoryOf(wanted));
@@ -357,27 +357,11 @@ class DeployRun {
     return { candidates, pruned };
   }
 
-  /** Every object in the cluster carrying the set's member label, in the kinds and namespaces it tracks. */
-  private async members(set: ApplySet, tracked: ApplySetInventory): Promise<KubeObject[]> {
-    const selector = `${APPLYSET.partOf}=${set.id}`;
-    const found: KubeObject[] = [];
-    for (const gk of tracked.groupKinds) {
-      try {
-        const scope = await this.cluster.scopeOf(gk);
-        if (scope === 'Cluster') found.push(...(await this.cluster.list(gk, selector)));
-        if (scope === 'Namespaced') {
-          for (const namespace of tracked.namespaces)
-            found.push(...(await this.cluster.list(gk, selector, namespace)));
-        }
-      } catch (error) {
-        this.fail(
-          { ...gk, name: '*' },
-          `cannot list them to find what to prune: ${reasonOf(error)}`,
-          'failed',
-        );
-      }
-    }
-    return found;
+  /** The set's members in the cluster; a kind that cannot be listed is a failure (and stops pruning). */
+  private members(set: ApplySet, tracked: ApplySetInventory): Promise<KubeObject[]> {
+    return findMembers(this.cluster, set, tracked, (gk, error) =>
+      this.fail({ ...gk, name: '*' }, `cannot list them to find what to prune: ${reasonOf(error)}`, 'failed'),
+    );
   }
 
   private fail(ref: ObjectRef, reason: string, status: string): void {
@@ -390,6 +374,52 @@ class DeployRun {
 /** One progress line: a status word, the object, and a detail. */
 function line(status: string, name: string, detail?: string): string {
   return `${status.padEnd(9)} ${name}${detail ? `  ${detail}` : ''}`;
+}
+
+/**
+ * The ApplySet an environment's manifests are deployed as: the system is their one
+ * `app.kubernetes.io/part-of`, the environment the folder's name, and the parent lives in the namespace
+ * holding most of the objects. @throws ManifestError when the manifests name no system, or several
+ */
+export function applySetOf(
+  manifests: readonly Manifest[],
+  dir: string,
+  defaultNamespace: string,
+): { system: string; set: ApplySet } {
+  const system = systemOf(manifests, dir);
+  return {
+    system,
+    set: applySetFor(system, basename(resolve(dir)), parentNamespace(manifests, defaultNamespace)),
+  };
+}
+
+/**
+ * Every object in the cluster carrying the set's member label, in the kinds and namespaces an inventory
+ * names. A kind that cannot be listed goes to `onError` (default: the error is thrown).
+ */
+export async function findMembers(
+  cluster: Cluster,
+  set: ApplySet,
+  inventory: ApplySetInventory,
+  onError: (gk: GroupKind, error: unknown) => void = (_gk, error) => {
+    throw error;
+  },
+): Promise<KubeObject[]> {
+  const selector = `${APPLYSET.partOf}=${set.id}`;
+  const found: KubeObject[] = [];
+  for (const gk of inventory.groupKinds) {
+    try {
+      const scope = await cluster.scopeOf(gk);
+      if (scope === 'Cluster') found.push(...(await cluster.list(gk, selector)));
+      if (scope === 'Namespaced') {
+        for (const namespace of inventory.namespaces)
+          found.push(...(await cluster.list(gk, selector, namespace)));
+      }
+    } catch (error) {
+      onError(gk, error);
+    }
+  }
+  return found;
 }
 
 /** The system the manifests belong to: their one `app.kubernetes.io/part-of`. */

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { jest } from '@jest/globals';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContextError, loadKubeConfig } from '../src/cluster.js';
-import { parseCommand, parseDuration, UsageError } from '../src/cli.js';
+import { main, parseCommand, parseDuration, UsageError } from '../src/cli.js';
 import { loadManifests, ManifestError } from '../src/manifests.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
@@ -126,20 +126,19 @@ describe('bad input', () => {
     expect(() => parseDuration('soon')).toThrow(/--timeout "soon" is not a duration/);
   });
 
-  it('exits 2 with one line naming the problem when run on a missing environment', () => {
-    const result = spawnSync(
-      process.execPath,
-      [
-        '--conditions=flotilla-source',
-        '--import',
-        'tsx',
-        join(repo, 'platform/deploy/src/cli.ts'),
-        'deploy',
-        join(repo, 'dist', 'nope'),
-      ],
-      { cwd: repo, encoding: 'utf8', env: { ...process.env, KUBECONFIG: join(work, 'none') } },
+  it('exits 2 with one line naming the problem when run on a missing environment', async () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(await main(['deploy', join(repo, 'dist', 'nope')])).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toMatch(
+      /^flotilla deploy: no manifests folder \S*dist\/nope: run `make synth`[^\n]*\n$/,
     );
-    expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/^flotilla deploy: no manifests folder \S*dist\/nope: run `make synth`/);
   });
 });
