@@ -111,6 +111,16 @@ function membersOnServer(cluster: Cluster, dir: string): Promise<KubeObject[]> {
   return findMembers(cluster, set, inventoryOf(manifests.map((m) => refOf(m.object))));
 }
 
+/** A service Deployment whose pod template runs a privileged container. */
+function privilegedWorkload(manifests: readonly KubeObject[]): KubeObject {
+  const deployment = manifests.find((o) => o.kind === 'Deployment')!;
+  const copy = structuredClone(deployment) as KubeObject & {
+    spec: { template: { spec: { containers: { securityContext?: object }[] } } };
+  };
+  copy.spec.template.spec.containers[0]!.securityContext = { privileged: true };
+  return { ...copy, metadata: { ...copy.metadata, name: 'conformance-privileged-workload' } };
+}
+
 /** Objects the server must refuse, with the words its refusal must contain. */
 function refusals(manifests: readonly KubeObject[]): { object: KubeObject; expect: RegExp; what: string }[] {
   const deployment = manifests.find(
@@ -223,6 +233,13 @@ async function conformEnvironment(
       deployed.status === 0,
       summary,
     );
+    // A Pod Security warning on a workload means its pods would be refused when a controller creates them.
+    const warnings = deployed.output.split('\n').filter((l) => l.startsWith('warning: '));
+    check(
+      `${environment}: no object draws a warning from the server (Pod Security "restricted", deprecated APIs)`,
+      warnings.length === 0,
+      warnings.join('\n'),
+    );
 
     const again = runDeploy(kubeconfig, dir, '--dry-run');
     check(
@@ -255,8 +272,20 @@ async function conformEnvironment(
     const refused = refusals(manifests);
     const badDir = join(work, `refusals-${environment}`, 'refusals');
     mkdirSync(badDir, { recursive: true });
-    writeFileSync(join(badDir, 'bad.k8s.yaml'), refused.map((r) => stringify(r.object)).join('---\n'));
+    // Pod Security admits a workload whose pods it would refuse, with a warning deploy must pass on.
+    const warned = privilegedWorkload(manifests);
+    writeFileSync(
+      join(badDir, 'bad.k8s.yaml'),
+      [...refused.map((r) => r.object), warned].map((o) => stringify(o)).join('---\n'),
+    );
     const bad = runDeploy(kubeconfig, badDir, '--no-wait');
+    const warning =
+      bad.output.split('\n').find((l) => l.startsWith(`warning: ${describeRef(refOf(warned))}: `)) ?? '';
+    check(
+      `${environment}: a Deployment whose pods Pod Security would refuse is stored, with the server's warning shown`,
+      /would violate PodSecurity "restricted:/.test(warning),
+      warning || bad.output.slice(-1500),
+    );
     for (const { object, expect, what } of refused) {
       const name = describeRef(refOf(object));
       const reported = bad.output.split('\n').find((l) => l.startsWith(`  ${name}: `)) ?? '';
