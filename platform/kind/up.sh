@@ -3,7 +3,9 @@
 # service images, load them into the nodes, and apply the synthesized manifests of the `local` environment.
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
-need docker kind kubectl
+need docker kind kubectl node
+versions=$(addon_versions)
+eval "$versions"
 
 if ! kind get clusters | grep -qx "$CLUSTER_NAME"; then
   kind create cluster --name "$CLUSTER_NAME" --config "$(dirname "$0")/cluster.yaml" --wait 120s
