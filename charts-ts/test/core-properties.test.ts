@@ -226,6 +226,7 @@ describe.each(environmentCases)('environment %s', (name, env) => {
       const blocks = (spec(own).ingress ?? []).flatMap((r: any) =>
         (r.from ?? []).filter((peer: any) => peer.ipBlock).map((peer: any) => peer.ipBlock.cidr),
       );
+      if (env.platform === 'eks') expect(blocks).not.toContain(env.vpcCidr);
       const albSubnets =
         env.platform === 'eks' ? (env as any).alb.subnets.map((subnet: any) => subnet.cidr) : [];
       expect(blocks.sort()).toEqual(s.routes.length > 0 ? [...albSubnets].sort() : []);
