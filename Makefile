@@ -15,7 +15,7 @@ export PATH := $(NODE_LINE_BIN):$(PATH)
 endif
 NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
 
-.PHONY: help node deps build test lint format clean dev dev-reset synth graph kind-up kind-e2e kind-down dlq redrive deploy
+.PHONY: help node deps build test lint format clean dev dev-reset synth graph kind-up kind-e2e kind-down dlq redrive deploy checkov
 TS_RUN := node --conditions=flotilla-source --import tsx
 
 help: ## List the targets
@@ -35,9 +35,13 @@ build: deps ## Type-check and compile every workspace (tsc -b), then type-check 
 	npx tsc -b
 	npx tsc -p e2e/bench/tsconfig.json
 
-test: deps build ## Type-check, check generated docs, run every test (Postgres tier: FLOTILLA_TEST_PG_URL)
+test: deps build ## Type-check, check generated docs, run every test (Postgres tier: FLOTILLA_TEST_PG_URL), Checkov on dist/
 	$(TS_RUN) scripts/graph.ts --check
 	NODE_OPTIONS="$(NODE_OPTIONS_TEST)" npx jest $(JEST_ARGS)
+	bash scripts/checkov.sh
+
+checkov: ## Checkov on dist/ (skip list with reasons: .checkov.yaml; installs Checkov into ~/.cache/flotilla once)
+	bash scripts/checkov.sh
 
 graph: deps ## Write docs/system.md (Mermaid diagram of the system) from services/system.ts
 	$(TS_RUN) scripts/graph.ts

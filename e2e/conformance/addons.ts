@@ -1,23 +1,16 @@
 /**
  * The CustomResourceDefinitions of the add-ons the charts use, installed into the conformance API server
- * before any environment is applied (on a real cluster the add-ons' own charts install them).
+ * before any environment is applied (on a real cluster the add-ons' own charts install them): the CRD
+ * files of exactly the pinned versions, from the add-on table of `@flotilla/charts`.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { crdReadiness, loadManifests, reasonOf, type Cluster, type KubeObject } from '@flotilla/deploy';
+import { relative } from 'node:path';
+import { allCrdFiles } from '@flotilla/charts';
+import { crdReadiness, loadManifestFile, reasonOf, type Cluster, type KubeObject } from '@flotilla/deploy';
 
-/**
- * Folders of CRD files, one per add-on. Today these are the files vendored under `charts-ts/crds/`;
- * the add-on table (issue 12) replaces this one function with the CRDs of exactly the pinned versions.
- */
-export function addonCrdFolders(repo: string): string[] {
-  const root = join(repo, 'charts-ts', 'crds');
-  return readdirSync(root)
-    .map((name) => join(root, name))
-    .filter((path) => statSync(path).isDirectory())
-    .sort();
+/** Every CRD file of every pinned add-on (the add-on table's). */
+export function addonCrdFiles(): string[] {
+  return allCrdFiles();
 }
-
 /** One CRD that the server did not accept or establish. */
 export interface CrdProblem {
   readonly file: string;
@@ -36,9 +29,9 @@ export async function installAddonCrds(
   const installed: string[] = [];
   const problems: CrdProblem[] = [];
   const applied: { file: string; object: KubeObject }[] = [];
-  for (const folder of addonCrdFolders(repo)) {
-    for (const { object, file } of loadManifests(folder)) {
-      const where = relative(repo, join(folder, file));
+  for (const path of addonCrdFiles()) {
+    for (const { object } of loadManifestFile(path)) {
+      const where = relative(repo, path);
       try {
         await cluster.apply(object);
         applied.push({ file: where, object });

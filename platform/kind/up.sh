@@ -4,7 +4,9 @@
 # with `make deploy` (flotilla deploy).
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
-need docker kind kubectl
+need docker kind kubectl node
+versions=$(addon_versions)
+eval "$versions"
 
 if ! kind get clusters | grep -qx "$CLUSTER_NAME"; then
   kind create cluster --name "$CLUSTER_NAME" --config "$(dirname "$0")/cluster.yaml" --wait 120s

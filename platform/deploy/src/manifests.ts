@@ -65,6 +65,16 @@ export function loadManifests(dir: string): Manifest[] {
   return manifests;
 }
 
+/**
+ * The objects of one manifest file. @throws ManifestError naming every problem in it
+ */
+export function loadManifestFile(path: string): Manifest[] {
+  const problems: string[] = [];
+  const manifests = readFile(path, problems);
+  if (problems.length) throw new ManifestError(`${path}: ${problems.length} problem(s)`, problems);
+  return manifests;
+}
+
 function readFile(path: string, problems: string[]): Manifest[] {
   const file = basename(path);
   const out: Manifest[] = [];
