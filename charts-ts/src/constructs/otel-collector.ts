@@ -15,13 +15,7 @@ import { LABEL, OTEL_COLLECTOR } from '../environments/names.js';
 import type { FlotillaEnvironment } from '../environments/types.js';
 import type { PolicyDocument } from './identity.js';
 import { LOG_RETENTION_DAYS, logGroupArn } from './logging.js';
-
-/**
- * Collector image: the contrib distribution, which carries awsxray, awsemf, k8sattributes and
- * resourcedetection. Pinned to the collector version of opentelemetry-collector Helm chart 0.182.0.
- * @see https://github.com/open-telemetry/opentelemetry-collector-releases
- */
-export const COLLECTOR_IMAGE = 'otel/opentelemetry-collector-contrib:0.165.0';
+import { COLLECTOR_IMAGE } from './collector-distribution.js';
 
 /** UID of the contrib image's user. */
 const COLLECTOR_UID = 10001;
