@@ -71,7 +71,7 @@ export const COLLECTOR_COMPONENTS: readonly CollectorComponent[] = [
   },
   {
     kind: 'processors',
-    type: 'k8sattributes',
+    type: 'k8s_attributes',
     module: `${CONTRIB}/processor/k8sattributesprocessor`,
     line: 'contrib',
     stability: 'stable',
@@ -145,7 +145,7 @@ export const COLLECTOR_IMAGE = `otel/opentelemetry-collector-contrib:${COLLECTOR
 /** Name of the binary the builder writes. */
 export const COLLECTOR_BINARY = 'otelcol-flotilla';
 
-/** Every module version the distribution pins, components and configuration providers. */
+/** Every module version the distribution pins: components, configuration providers, and the collector core (`otelcol`; `service` carries its own telemetry, OCB's default). */
 export function distributionModules(
   components: readonly CollectorComponent[] = COLLECTOR_COMPONENTS,
 ): { module: string; version: string }[] {
@@ -153,6 +153,7 @@ export function distributionModules(
     ...components.map((c) => ({ module: c.module, version: componentVersion(c) })),
     ...CONFMAP_PROVIDERS.map((module) => ({ module, version: COLLECTOR_RELEASE.core.stable })),
     { module: `${CORE}/otelcol`, version: COLLECTOR_RELEASE.core.beta },
+    { module: `${CORE}/service`, version: COLLECTOR_RELEASE.core.beta },
   ];
 }
 
