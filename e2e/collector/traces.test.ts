@@ -1,0 +1,207 @@
+/**
+ * A real order through the shop (`startStack`, as `make dev` runs it) exporting to the built collector,
+ * run on an emitted configuration with only loopback overrides (printed by each test):
+ *
+ * - `dist/prod`'s configuration with moto's server as X-Ray and CloudWatch Logs: the order's trace is read
+ *   back from X-Ray (GetTraceSummaries, BatchGetTraces) as one trace across the services, and the EMF
+ *   metrics land in the configured log group with the declared dimensions only;
+ * - `dist/local`'s configuration with its debug exporter: the collector receives and passes on the spans
+ *   of every service in the order's trace.
+ *
+ * The X-Ray round trip needs the awsxray and awsemf exporters in the build; where the module proxy does
+ * not serve their modules it is skipped, by name (FLOTILLA_REQUIRE_FULL_COLLECTOR=1 makes that a failure).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { fileURLToPath } from 'node:url';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { XRayClient } from '@aws-sdk/client-xray';
+import { eventually, startMoto, type Moto } from '@flotilla/dev/testing';
+import { cachedCollectorBuild } from '../src/collector/build.js';
+import {
+  emfDimensionSets,
+  readEmfLogGroup,
+  readTrace,
+  xrayTraceId,
+  type SegmentDocument,
+} from '../src/collector/aws-readers.js';
+import { emittedCollectorConfigs, restrictTo } from '../src/collector/configs.js';
+import { printedSpans } from '../src/collector/debug-output.js';
+import { loopbackOverrides } from '../src/collector/loopback.js';
+import { startCollector, type RunningCollector } from '../src/collector/run.js';
+import { newTraceId, placePaidOrder, startShop, type ShopUnderTest } from '../src/collector/shop-order.js';
+
+const build = cachedCollectorBuild();
+const distDir = fileURLToPath(new URL('../../dist/', import.meta.url));
+const emitted = new Map(emittedCollectorConfigs(distDir).map((e) => [e.env, e]));
+/** The services an order goes through: gateway -> orders -> inventory; orders -> SNS/SQS -> payments -> ... -> notifications. */
+const ORDER_SERVICES = ['inventory', 'notifications', 'orders', 'payments'];
+
+const awsExporters = ['exporters/awsxray', 'exporters/awsemf'];
+const lacking = awsExporters.filter((id) => !build.components.includes(id));
+const requireFull = process.env.FLOTILLA_REQUIRE_FULL_COLLECTOR === '1';
+const describeRoundTrip = lacking.length === 0 || requireFull ? describe : describe.skip;
+const roundTripTitle =
+  lacking.length === 0
+    ? 'dist/prod collector config -> moto X-Ray and CloudWatch Logs'
+    : `dist/prod collector config -> moto X-Ray and CloudWatch Logs (SKIPPED: this build lacks ${lacking.join(', ')}; see build.json)`;
+
+describeRoundTrip(roundTripTitle, () => {
+  const { config: prodConfig } = emitted.get('prod')!;
+  const awsemf = (prodConfig.exporters as Record<string, Record<string, unknown>>).awsemf!;
+  let moto: Moto;
+  let collector: RunningCollector;
+  let shop: ShopUnderTest;
+  let traceId: string;
+  const started = new Date(Date.now() - 60_000);
+
+  beforeAll(async () => {
+    if (lacking.length > 0)
+      throw new Error(
+        `FLOTILLA_REQUIRE_FULL_COLLECTOR=1, but the collector build lacks ${lacking.join(', ')}`,
+      );
+    moto = await startMoto({ region: String(awsemf.region) });
+    const { config: base, changes } = restrictTo(prodConfig, build.components);
+    const overrides = await loopbackOverrides({ base, awsEndpoint: moto.endpoint });
+    process.stdout.write(
+      `collector on dist/prod's config; overridden for this test:\n  ${[...overrides.described, ...changes].join('\n  ')}\n`,
+    );
+    collector = await startCollector({
+      binary: build.binary,
+      configs: [base, overrides.config],
+      healthUrl: overrides.healthUrl,
+      env: {
+        AWS_ACCESS_KEY_ID: moto.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: moto.credentials.secretAccessKey,
+        AWS_REGION: moto.region,
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
+    });
+    shop = await startShop(overrides.otlpHttpUrl);
+    traceId = newTraceId();
+    await placePaidOrder(shop.stack, traceId);
+    await shop.stop(); // the services' SDKs flush their spans and metrics on shutdown
+  }, 180_000);
+
+  afterAll(async () => {
+    await shop?.stop();
+    await collector?.stop();
+    await moto?.stop();
+  }, 60_000);
+
+  const clients = () => {
+    const common = { endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials };
+    return { xray: new XRayClient(common), logs: new CloudWatchLogsClient(common) };
+  };
+
+  it('X-Ray holds the order as one trace across the services, with X-Ray ids', async () => {
+    const id = xrayTraceId(traceId);
+    const { listed, segments } = await eventually(
+      `trace ${id} in X-Ray with a segment of every service`,
+      async () => {
+        const trace = await readTrace(clients().xray, id, {
+          start: started,
+          end: new Date(Date.now() + 60_000),
+        });
+        const names = new Set(trace.segments.filter((s) => s.type !== 'subsegment').map((s) => s.name));
+        return ORDER_SERVICES.every((s) => names.has(s)) ? trace : undefined;
+      },
+      60_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- collector output ---\n${collector.output().slice(-6000)}`);
+    });
+    expect(listed).toBe(true);
+    for (const s of segments) expect(s.trace_id ?? id).toBe(id);
+    expect(segments.every((s) => /^[0-9a-f]{16}$/.test(s.id))).toBe(true);
+    // One trace: every parent is a segment or subsegment of the trace, except the caller's span the
+    // order's first segment continues (the test's own traceparent).
+    const ids = new Set(segments.map((s) => s.id));
+    const orphans = segments.filter(
+      (s: SegmentDocument) => s.parent_id !== undefined && !ids.has(s.parent_id),
+    );
+    expect(orphans.map((s) => s.name)).toEqual(['orders']);
+  });
+
+  it('the EMF metrics land in the configured log group, with the declared dimensions only', async () => {
+    const group = String(awsemf.log_group_name);
+    const { records, retentionInDays } = await eventually(
+      `EMF records in ${group}`,
+      async () => {
+        const read = await readEmfLogGroup(clients().logs, group);
+        return read.records.some((r) => r.record._aws !== undefined) ? read : undefined;
+      },
+      60_000,
+    );
+    const emf = records.filter((r) => r.record._aws !== undefined);
+    for (const { record } of emf)
+      for (const directive of record._aws!.CloudWatchMetrics ?? [])
+        expect(directive.Namespace).toBe(awsemf.namespace);
+    const sets = emfDimensionSets(emf);
+    process.stdout.write(`EMF dimension sets in ${group}: ${JSON.stringify(sets)}\n`);
+    const declarations = awsemf.metric_declarations as { dimensions: string[][] }[] | undefined;
+    if (declarations !== undefined) {
+      // Issue 12's bounded dimensions: exactly what the configuration declares, nothing per pod or host.
+      const declared = new Set(
+        declarations.flatMap((d) => d.dimensions.map((set) => [...set].sort().join(','))),
+      );
+      for (const set of sets) expect(declared).toContain(set.join(','));
+    } else {
+      // Today's configuration declares none: awsemf turns attributes into dimensions. At least every
+      // dimension is a key of its record, as EMF requires.
+      for (const { record } of emf)
+        for (const directive of record._aws!.CloudWatchMetrics ?? [])
+          for (const dims of directive.Dimensions)
+            for (const d of dims) expect(Object.keys(record)).toContain(d);
+    }
+    if (awsemf.log_retention !== undefined) expect(retentionInDays).toBe(awsemf.log_retention);
+    const stream = String(awsemf.log_stream_name);
+    if (!stream.includes('{')) expect([...new Set(records.map((r) => r.stream))]).toEqual([stream]);
+  });
+});
+
+describe('dist/local collector config -> debug exporter', () => {
+  let collector: RunningCollector;
+  let shop: ShopUnderTest | undefined;
+  let traceId: string;
+
+  beforeAll(async () => {
+    const { config: base, changes } = restrictTo(emitted.get('local')!.config, build.components);
+    const overrides = await loopbackOverrides({ base, detailedDebug: true });
+    process.stdout.write(
+      `collector on dist/local's config; overridden for this test:\n  ${[...overrides.described, ...changes].join('\n  ')}\n`,
+    );
+    collector = await startCollector({
+      binary: build.binary,
+      configs: [base, overrides.config],
+      healthUrl: overrides.healthUrl,
+    });
+    shop = await startShop(overrides.otlpHttpUrl);
+    traceId = newTraceId();
+    await placePaidOrder(shop.stack, traceId);
+    await shop.stop();
+  }, 180_000);
+
+  afterAll(async () => {
+    await shop?.stop();
+    await collector?.stop();
+  }, 60_000);
+
+  it("passes on the order's spans from every service it went through, in one trace", async () => {
+    const spans = await eventually(
+      `spans of trace ${traceId} from ${ORDER_SERVICES.join(', ')} in the debug exporter's output`,
+      async () => {
+        const ofTrace = printedSpans(collector.output()).filter((s) => s.traceId === traceId);
+        const services = new Set(ofTrace.map((s) => s.service));
+        return ORDER_SERVICES.every((s) => services.has(s)) ? ofTrace : undefined;
+      },
+      30_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- collector output ---\n${collector.output().slice(-6000)}`);
+    });
+    expect(collector.output()).not.toMatch(/deprecated/i); // the emitted config uses no deprecated name
+    const server = spans.find((s) => s.service === 'orders' && s.kind.includes('Server'));
+    expect(server?.name).toBe('POST /api/orders');
+    const ids = new Set(spans.map((s) => s.spanId));
+    const orphans = spans.filter((s) => s.parentId !== '' && !ids.has(s.parentId));
+    expect(orphans.map((s) => `${s.service} ${s.name}`)).toEqual(['orders POST /api/orders']);
+  });
+});
