@@ -83,7 +83,7 @@ collector-check: deps ## Build the collector (cached), validate every emitted co
 	@command -v go >/dev/null || { echo "make collector-check needs Go (1.26 or newer) to build the collector"; exit 2; }
 	$(TS_RUN) e2e/src/collector/cli.ts build
 	scripts/moto.sh >/dev/null
-	FLOTILLA_MOTO_SERVER="$$(scripts/moto.sh)" NODE_OPTIONS="$(NODE_OPTIONS_TEST)" npx jest --config e2e/collector/jest.config.js
+	FLOTILLA_MOTO_SERVER="$$(scripts/moto.sh)" NODE_OPTIONS="$(NODE_OPTIONS_TEST)" npx jest --config e2e/collector/jest.config.js --verbose
 
 lint: deps ## ESLint and Prettier
 	npx eslint .

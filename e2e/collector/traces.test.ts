@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { XRayClient } from '@aws-sdk/client-xray';
 import { eventually, startMoto, type Moto } from '@flotilla/dev/testing';
+import { messagingResources, type RuntimeEnvironment } from '@flotilla/model';
+import { shop as shopSystem } from '../../services/system.js';
 import { cachedCollectorBuild } from '../src/collector/build.js';
 import {
   emfDimensionSets,
@@ -24,11 +26,10 @@ import {
   xrayTraceId,
   type SegmentDocument,
 } from '../src/collector/aws-readers.js';
-import { emittedCollectorConfigs, restrictTo } from '../src/collector/configs.js';
+import { emittedCollectorConfigs } from '../src/collector/configs.js';
 import { printedSpans } from '../src/collector/debug-output.js';
-import { loopbackOverrides } from '../src/collector/loopback.js';
-import { startCollector, type RunningCollector } from '../src/collector/run.js';
-import { newTraceId, placePaidOrder, startShop, type ShopUnderTest } from '../src/collector/shop-order.js';
+import type { RunningCollector } from '../src/collector/run.js';
+import { orderThroughShop, startOnEmittedConfig } from '../src/collector/scenario.js';
 
 const build = cachedCollectorBuild();
 const distDir = fileURLToPath(new URL('../../dist/', import.meta.url));
@@ -50,8 +51,9 @@ describeRoundTrip(roundTripTitle, () => {
   const awsemf = (prodConfig.exporters as Record<string, Record<string, unknown>>).awsemf!;
   let moto: Moto;
   let collector: RunningCollector;
-  let shop: ShopUnderTest;
+  let otlpHttpUrl: string;
   let traceId: string;
+  let environment: RuntimeEnvironment;
   const started = new Date(Date.now() - 60_000);
 
   beforeAll(async () => {
@@ -60,33 +62,37 @@ describeRoundTrip(roundTripTitle, () => {
         `FLOTILLA_REQUIRE_FULL_COLLECTOR=1, but the collector build lacks ${lacking.join(', ')}`,
       );
     moto = await startMoto({ region: String(awsemf.region) });
-    const { config: base, changes } = restrictTo(prodConfig, build.components);
-    const overrides = await loopbackOverrides({ base, awsEndpoint: moto.endpoint });
-    process.stdout.write(
-      `collector on dist/prod's config; overridden for this test:\n  ${[...overrides.described, ...changes].join('\n  ')}\n`,
-    );
-    collector = await startCollector({
-      binary: build.binary,
-      configs: [base, overrides.config],
-      healthUrl: overrides.healthUrl,
+    ({ collector, otlpHttpUrl } = await startOnEmittedConfig({
+      build,
+      emitted: emitted.get('prod')!,
+      awsEndpoint: moto.endpoint,
       env: {
         AWS_ACCESS_KEY_ID: moto.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: moto.credentials.secretAccessKey,
         AWS_REGION: moto.region,
         AWS_EC2_METADATA_DISABLED: 'true',
       },
-    });
-    shop = await startShop(overrides.otlpHttpUrl);
-    traceId = newTraceId();
-    await placePaidOrder(shop.stack, traceId);
-    await shop.stop(); // the services' SDKs flush their spans and metrics on shutdown
+    }));
+    ({ traceId, environment } = await orderThroughShop(otlpHttpUrl));
   }, 180_000);
 
   afterAll(async () => {
-    await shop?.stop();
     await collector?.stop();
     await moto?.stop();
   }, 60_000);
+
+  /**
+   * The service a segment (not subsegment) stands for: X-Ray names a server span's segment after its
+   * service (service.name), and a consumer span's after the span, `process <queue>`.
+   */
+  const serviceOf = (segment: SegmentDocument): string | undefined => {
+    if (segment.type === 'subsegment') return undefined;
+    const queues = messagingResources(shopSystem, environment).queues;
+    return (
+      shopSystem.services.find((s) => s.name === segment.name)?.name ??
+      queues.find((q) => segment.name === `process ${q.name}`)?.service
+    );
+  };
 
   const clients = () => {
     const common = { endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials };
@@ -102,8 +108,8 @@ describeRoundTrip(roundTripTitle, () => {
           start: started,
           end: new Date(Date.now() + 60_000),
         });
-        const names = new Set(trace.segments.filter((s) => s.type !== 'subsegment').map((s) => s.name));
-        return ORDER_SERVICES.every((s) => names.has(s)) ? trace : undefined;
+        const services = new Set(trace.segments.map(serviceOf));
+        return ORDER_SERVICES.every((s) => services.has(s)) ? trace : undefined;
       },
       60_000,
     ).catch((err: Error) => {
@@ -154,34 +160,28 @@ describeRoundTrip(roundTripTitle, () => {
     }
     if (awsemf.log_retention !== undefined) expect(retentionInDays).toBe(awsemf.log_retention);
     const stream = String(awsemf.log_stream_name);
+    process.stdout.write(
+      `EMF log streams for ${stream}: ${JSON.stringify([...new Set(records.map((r) => r.stream))])}\n`,
+    );
     if (!stream.includes('{')) expect([...new Set(records.map((r) => r.stream))]).toEqual([stream]);
   });
 });
 
 describe('dist/local collector config -> debug exporter', () => {
   let collector: RunningCollector;
-  let shop: ShopUnderTest | undefined;
+  let otlpHttpUrl: string;
   let traceId: string;
 
   beforeAll(async () => {
-    const { config: base, changes } = restrictTo(emitted.get('local')!.config, build.components);
-    const overrides = await loopbackOverrides({ base, detailedDebug: true });
-    process.stdout.write(
-      `collector on dist/local's config; overridden for this test:\n  ${[...overrides.described, ...changes].join('\n  ')}\n`,
-    );
-    collector = await startCollector({
-      binary: build.binary,
-      configs: [base, overrides.config],
-      healthUrl: overrides.healthUrl,
-    });
-    shop = await startShop(overrides.otlpHttpUrl);
-    traceId = newTraceId();
-    await placePaidOrder(shop.stack, traceId);
-    await shop.stop();
+    ({ collector, otlpHttpUrl } = await startOnEmittedConfig({
+      build,
+      emitted: emitted.get('local')!,
+      detailedDebug: true,
+    }));
+    ({ traceId } = await orderThroughShop(otlpHttpUrl));
   }, 180_000);
 
   afterAll(async () => {
-    await shop?.stop();
     await collector?.stop();
   }, 60_000);
 
