@@ -205,3 +205,41 @@ describe('dist/local collector config -> debug exporter', () => {
     expect(orphans.map((s) => `${s.service} ${s.name}`)).toEqual(['orders POST /api/orders']);
   });
 });
+
+// Where the build lacks awsemf, dist/prod's metrics pipeline still runs up to its exporter: the metrics of
+// the order get the bounded status class the EMF dimensions are declared on.
+const describeProdMetrics = build.components.includes('exporters/awsemf') ? describe.skip : describe;
+describeProdMetrics('dist/prod collector config, less awsemf -> debug exporter', () => {
+  let collector: RunningCollector;
+
+  beforeAll(async () => {
+    let otlpHttpUrl: string;
+    ({ collector, otlpHttpUrl } = await startOnEmittedConfig({
+      build,
+      emitted: emitted.get('prod')!,
+      detailedDebug: true,
+    }));
+    await orderThroughShop(otlpHttpUrl);
+  }, 180_000);
+
+  afterAll(async () => {
+    await collector?.stop();
+  }, 60_000);
+
+  it('the request duration metric carries http.response.status_class, not only the status code', async () => {
+    await eventually(
+      "http.server.request.duration with a status class in the debug exporter's output",
+      async () => {
+        const out = collector.output();
+        return /Name: http\.server\.request\.duration/.test(out) &&
+          /-> http\.response\.status_class: Str\(2xx\)/.test(out)
+          ? true
+          : undefined;
+      },
+      30_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- collector output ---\n${collector.output().slice(-6000)}`);
+    });
+    expect(collector.output()).not.toMatch(/-> http\.response\.status_class: Str\((?![2-5]xx\))/);
+  });
+});
