@@ -77,6 +77,16 @@ kind-e2e: ## Place an order through the kind cluster's ingress and wait for PAID
 kind-down: ## Delete the kind cluster
 	bash platform/kind/down.sh
 
+# The OpenTelemetry Collector of the charts' distribution, built with the Collector Builder (Go) into
+# ~/.cache/flotilla/otelcol/<version>/ once, then its checks: validate every dist/<env>/ collector config,
+# and carry an order's trace through it (moto's server, from PyPI into ~/.cache/flotilla/moto/, as X-Ray).
+.PHONY: collector-check
+collector-check: deps ## Build the collector (cached), validate every emitted config, send an order's trace through it
+	@command -v go >/dev/null || { echo "make collector-check needs Go (1.26 or newer) to build the collector"; exit 2; }
+	$(TS_RUN) e2e/src/collector/cli.ts build
+	scripts/moto.sh >/dev/null
+	FLOTILLA_MOTO_SERVER="$$(scripts/moto.sh)" NODE_OPTIONS="$(NODE_OPTIONS_TEST)" npx jest --config e2e/collector/jest.config.js --verbose
+
 lint: deps ## ESLint and Prettier
 	npx eslint .
 	npx prettier --check .

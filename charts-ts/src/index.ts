@@ -31,3 +31,4 @@ export * from './constructs/microservice.js';
 export * from './constructs/namespace.js';
 export * from './constructs/network-policies.js';
 export * from './constructs/otel-collector.js';
+export * from './constructs/collector-distribution.js';

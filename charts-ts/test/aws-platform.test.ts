@@ -39,13 +39,13 @@ describe.each(environmentCases)('OTel collector in %s', (name, env) => {
     expect(config.receivers.otlp.protocols.http.endpoint).toBe('0.0.0.0:4318');
   });
 
-  it('runs traces and metrics through memory_limiter, k8sattributes, resourcedetection and batch', () => {
+  it('runs traces and metrics through memory_limiter, k8s_attributes, resourcedetection and batch', () => {
     for (const p of ['traces', 'metrics']) {
       // On EKS metrics also get their bounded status class before the batch.
       const statusClass = p === 'metrics' && env.platform === 'eks' ? ['transform/status_class'] : [];
       expect(config.service.pipelines[p].processors).toEqual([
         'memory_limiter',
-        'k8sattributes',
+        'k8s_attributes',
         'resourcedetection',
         ...statusClass,
         'batch',

@@ -15,13 +15,7 @@ import { LABEL, OTEL_COLLECTOR } from '../environments/names.js';
 import type { FlotillaEnvironment } from '../environments/types.js';
 import type { PolicyDocument } from './identity.js';
 import { LOG_RETENTION_DAYS, logGroupArn } from './logging.js';
-
-/**
- * Collector image: the contrib distribution, which carries awsxray, awsemf, k8sattributes and
- * resourcedetection. Pinned to the collector version of opentelemetry-collector Helm chart 0.182.0.
- * @see https://github.com/open-telemetry/opentelemetry-collector-releases
- */
-export const COLLECTOR_IMAGE = 'otel/opentelemetry-collector-contrib:0.165.0';
+import { COLLECTOR_IMAGE } from './collector-distribution.js';
 
 /** UID of the contrib image's user. */
 const COLLECTOR_UID = 10001;
@@ -118,7 +112,7 @@ function statusClassStatements(): string[] {
 /** The collector configuration of an environment (what goes into the ConfigMap). */
 export function collectorConfig(system: System, env: FlotillaEnvironment): Record<string, unknown> {
   const eks = env.platform === 'eks';
-  const processors = ['memory_limiter', 'k8sattributes', 'resourcedetection', 'batch'];
+  const processors = ['memory_limiter', 'k8s_attributes', 'resourcedetection', 'batch'];
   const metricProcessors = eks ? [...processors.slice(0, -1), STATUS_CLASS_PROCESSOR, 'batch'] : processors;
   return {
     receivers: {
@@ -133,7 +127,8 @@ export function collectorConfig(system: System, env: FlotillaEnvironment): Recor
     processors: {
       // First in every pipeline: refuse data before the process runs out of memory.
       memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 25 },
-      k8sattributes: {
+      // Named k8s_attributes since 0.161.0; the old name `k8sattributes` is a deprecated alias.
+      k8s_attributes: {
         auth_type: 'serviceAccount',
         extract: {
           metadata: [
