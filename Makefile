@@ -15,7 +15,7 @@ export PATH := $(NODE_LINE_BIN):$(PATH)
 endif
 NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
 
-.PHONY: help node deps build test lint format clean dev dev-reset synth graph kind-up kind-e2e kind-down dlq redrive deploy
+.PHONY: help node deps build test lint format clean dev dev-reset synth graph kind-up kind-e2e kind-down dlq redrive deploy checkov
 TS_RUN := node --conditions=flotilla-source --import tsx
 
 help: ## List the targets
@@ -35,9 +35,13 @@ build: deps ## Type-check and compile every workspace (tsc -b), then type-check 
 	npx tsc -b
 	npx tsc -p e2e/bench/tsconfig.json
 
-test: deps build ## Type-check, check generated docs, run every test (Postgres tier: FLOTILLA_TEST_PG_URL)
+test: deps build ## Type-check, check generated docs, run every test (Postgres tier: FLOTILLA_TEST_PG_URL), Checkov on dist/
 	$(TS_RUN) scripts/graph.ts --check
 	NODE_OPTIONS="$(NODE_OPTIONS_TEST)" npx jest $(JEST_ARGS)
+	bash scripts/checkov.sh
+
+checkov: ## Checkov on dist/ (skip list with reasons: .checkov.yaml; installs Checkov into ~/.cache/flotilla once)
+	bash scripts/checkov.sh
 
 graph: deps ## Write docs/system.md (Mermaid diagram of the system) from services/system.ts
 	$(TS_RUN) scripts/graph.ts
@@ -49,11 +53,13 @@ synth: deps ## Write every environment's manifests to dist/<env>/ (cdk8s; byte-i
 bench: build ## Benchmarks (HTTP, start-up, messaging, synth) against same-run baselines; a few minutes; see e2e/bench
 	$(TS_RUN) e2e/bench/run.ts $(SUITES)
 
-deploy: synth ## Apply dist/$(ENV)/ to the current kubectl context: make deploy ENV=dev (kind: ENV=local)
-	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<local|dev|prod> (applies dist/<env>/ to kubectl's current context)"; exit 2; }
-	@test -d "dist/$(ENV)" || { echo "no dist/$(ENV)/: environments are $$(ls dist | tr '\n' ' ')"; exit 2; }
-	@command -v kubectl >/dev/null || { echo "make deploy needs kubectl and a cluster context"; exit 2; }
-	kubectl apply --server-side -f dist/$(ENV)/
+deploy: synth ## Apply dist/$(ENV)/ with flotilla deploy: make deploy ENV=dev [DEPLOY_FLAGS="--dry-run --prune ..."]
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<local|dev|prod> [DEPLOY_FLAGS=...] (applies dist/<env>/ to the current kubeconfig context)"; exit 2; }
+	$(TS_RUN) platform/deploy/src/cli.ts deploy dist/$(ENV) $(DEPLOY_FLAGS)
+
+.PHONY: conformance
+conformance: synth ## Apply every dist/<env>/ to a real kube-apiserver + etcd (built once from Go modules, cached) and check refusals
+	$(TS_RUN) e2e/conformance/run.ts
 
 dlq: deps ## List dead-letter queues: depth and sample messages (local stack from .dev/stack.json, or AWS)
 	$(TS_RUN) platform/runtime/src/messaging/dlq-cli.ts list
@@ -70,6 +76,16 @@ kind-e2e: ## Place an order through the kind cluster's ingress and wait for PAID
 
 kind-down: ## Delete the kind cluster
 	bash platform/kind/down.sh
+
+# The OpenTelemetry Collector of the charts' distribution, built with the Collector Builder (Go) into
+# ~/.cache/flotilla/otelcol/<version>/ once, then its checks: validate every dist/<env>/ collector config,
+# and carry an order's trace through it (moto's server, from PyPI into ~/.cache/flotilla/moto/, as X-Ray).
+.PHONY: collector-check
+collector-check: deps ## Build the collector (cached), validate every emitted config, send an order's trace through it
+	@command -v go >/dev/null || { echo "make collector-check needs Go (1.26 or newer) to build the collector"; exit 2; }
+	$(TS_RUN) e2e/src/collector/cli.ts build
+	scripts/moto.sh >/dev/null
+	FLOTILLA_MOTO_SERVER="$$(scripts/moto.sh)" NODE_OPTIONS="$(NODE_OPTIONS_TEST)" npx jest --config e2e/collector/jest.config.js --verbose
 
 lint: deps ## ESLint and Prettier
 	npx eslint .

@@ -2,7 +2,7 @@
 // (type-checking is `tsc -b`'s job, so the transform stays fast). Workspace packages resolve to their
 // sources through the "flotilla-source" export condition, so tests never need a build first.
 /** @type {import('jest').Config} */
-const base = {
+export const base = {
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
   testEnvironmentOptions: { customExportConditions: ['flotilla-source', 'node', 'node-addons'] },
@@ -16,6 +16,7 @@ const workspaces = [
   'platform/model',
   'platform/runtime',
   'platform/dev',
+  'platform/deploy',
   'charts-ts',
   'services/contracts',
   'services/inventory',

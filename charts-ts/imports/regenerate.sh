@@ -25,9 +25,8 @@ group eks crds/ack/eks.services.k8s.aws_podidentityassociations.yaml
 group keda crds/keda/keda.sh_scaledobjects.yaml crds/keda/keda.sh_triggerauthentications.yaml
 group argo crds/argo-cd/application-crd.yaml crds/argo-cd/appproject-crd.yaml
 group eso crds/external-secrets/external-secrets.io_externalsecrets.yaml
-group mcs crds/cloud-map-mcs/multicluster.x-k8s.io_serviceexports.yaml
 for f in sqs.services.k8s.aws sns.services.k8s.aws iam.services.k8s.aws eks.services.k8s.aws keda.sh argoproj.io \
-  external-secrets.io multicluster.x-k8s.io; do
+  external-secrets.io; do
   test -s "imports/$f.ts" || { echo "cdk8s import did not write imports/$f.ts" >&2; exit 1; }
 done
 sed -i "s/^import { ApiObject, ApiObjectMetadata, GroupVersionKind } from 'cdk8s';/import { ApiObject, type ApiObjectMetadata, type GroupVersionKind } from 'cdk8s';/" imports/*.ts

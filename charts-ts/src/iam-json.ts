@@ -4,10 +4,12 @@
  * The charts emit them as ACK resources (`platform-resources.ts`); `iamPolicyFiles` writes the same
  * documents as plain JSON under `dist/<env>/iam/` for teams that manage IAM with Terraform or CDK.
  */
-import { messagingResources, type System } from '@flotilla/model';
-import { EXTERNAL_SECRETS, secretReaderPolicy } from './constructs/database.js';
+import { messagingResources, queueArn, topicArn, topicName, type System } from '@flotilla/model';
+import { addon } from './addons/index.js';
+import { EXTERNAL_DNS, externalDnsPolicy } from './constructs/cloudmap.js';
+import { databaseSecretId, EXTERNAL_SECRETS, secretReaderPolicy } from './constructs/database.js';
 import { servicePolicy, trustPolicy, type PolicyDocument } from './constructs/identity.js';
-import { LOG_SHIPPER, logShipperPolicy } from './constructs/logging.js';
+import { LOG_SHIPPER, logGroupArn, logShipperPolicy } from './constructs/logging.js';
 import { collectorPolicy } from './constructs/otel-collector.js';
 import { iamRoleArn, iamRoleName, OTEL_COLLECTOR, serviceAccountName } from './environments/names.js';
 import type { EksEnvironment, FlotillaEnvironment } from './environments/types.js';
@@ -16,7 +18,7 @@ import type { EksEnvironment, FlotillaEnvironment } from './environments/types.j
  * Where KEDA's Helm add-on runs, and the ServiceAccount of its operator (which polls queue depth): the
  * chart's default operator ServiceAccount name.
  */
-export const KEDA = { namespace: 'keda', serviceAccount: 'keda-operator' } as const;
+export const KEDA = { namespace: addon('keda').namespace, serviceAccount: 'keda-operator' } as const;
 
 /** Keys (in {@link identityPlan}) of the platform components' identities; a service's key is its name. */
 export const PLATFORM_IDENTITY = {
@@ -24,6 +26,7 @@ export const PLATFORM_IDENTITY = {
   logShipper: 'log-shipper',
   keda: 'keda-operator',
   externalSecrets: 'external-secrets',
+  externalDns: 'external-dns',
 } as const;
 
 /** The ServiceAccount annotation IRSA reads the role ARN from. @see https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html */
@@ -131,7 +134,63 @@ export function identityPlan(system: System, env: EksEnvironment): IdentityGrant
     secretReaderPolicy(system, env),
     `Flotilla ${system.name}: database secrets`,
   );
+  grant(
+    PLATFORM_IDENTITY.externalDns,
+    EXTERNAL_DNS.namespace,
+    EXTERNAL_DNS.serviceAccount,
+    externalDnsPolicy(system, env),
+    `Flotilla ${system.name}: Cloud Map registration of its pods`,
+  );
   return out;
+}
+
+/** Name of the managed policy that bounds every role of an environment: `<system>-<env>-boundary`. */
+export function boundaryPolicyName(system: string, env: Pick<EksEnvironment, 'name'>): string {
+  return iamRoleName(system, env, 'boundary');
+}
+
+/** ARN of the boundary policy (IAM ARNs are deterministic). */
+export function boundaryPolicyArn(system: string, env: Pick<EksEnvironment, 'name' | 'accountId'>): string {
+  return `arn:aws:iam::${env.accountId}:policy/${boundaryPolicyName(system, env)}`;
+}
+
+/**
+ * The permissions boundary of every role of an environment: each action any identity of the plan uses,
+ * on the system's own resources only (its `<system>-<env>-` queues and topics, its `/flotilla/<system>/
+ * <env>/` log groups, its `<system>/<env>/` secrets; `*` where the service has no resource-level
+ * permissions). A policy attached to a role later, by hand or by a compromised ACK resource, can add
+ * nothing outside it. Its size does not grow with the number of services.
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+ */
+export function boundaryPolicy(system: System, env: EksEnvironment): PolicyDocument {
+  const rt = env.runtime;
+  const own = (name: string) => `${name.slice(0, name.lastIndexOf('*'))}*`;
+  const resources: Record<string, string[]> = {
+    sqs: [own(queueArn(rt, topicName(system.name, rt, '*')))],
+    sns: [own(topicArn(rt, topicName(system.name, rt, '*')))],
+    logs: [logGroupArn(env, `/flotilla/${system.name}/${env.name}/*`)],
+    secretsmanager: [
+      `arn:aws:secretsmanager:${env.region}:${env.accountId}:secret:${databaseSecretId(system.name, env, '*')}`,
+    ],
+  };
+  const actions = new Map<string, Set<string>>();
+  for (const grant of identityPlan(system, env))
+    for (const statement of grant.policy.Statement)
+      for (const action of statement.Action) {
+        const service = action.split(':')[0]!;
+        const set = actions.get(service) ?? new Set<string>();
+        set.add(action);
+        actions.set(service, set);
+      }
+  return {
+    Version: '2012-10-17',
+    Statement: [...actions.keys()].sort().map((service) => ({
+      Sid: `Bound${service.replace(/[^a-z0-9]/gi, '')}`,
+      Effect: 'Allow' as const,
+      Action: [...actions.get(service)!].sort(),
+      Resource: resources[service] ?? ['*'],
+    })),
+  };
 }
 
 /**
@@ -184,6 +243,11 @@ export function iamPolicyFiles(system: System, environment: FlotillaEnvironment)
     files[`iam/${grant.key}.trust.json`] = `${JSON.stringify(trust, null, 2)}\n`;
     lines.push(`| ${grant.key} | ${grant.roleName} | ${grant.namespace}/${grant.serviceAccount} |`);
   }
+  files['iam/boundary.policy.json'] = `${JSON.stringify(boundaryPolicy(system, environment), null, 2)}\n`;
+  lines.push(
+    '',
+    `Every role has the permissions boundary \`${boundaryPolicyName(system.name, environment)}\` (\`boundary.policy.json\`).`,
+  );
   files['iam/README.md'] = `${lines.join('\n')}\n`;
   return files;
 }

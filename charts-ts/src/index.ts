@@ -14,6 +14,7 @@ export {
 export { buildEnvironmentCharts, type EnvironmentChart } from './system-chart.js';
 export { addPlatformResources, type PlatformResourcesContext } from './platform-resources.js';
 export * from './environments/index.js';
+export * from './addons/index.js';
 export * from './labels.js';
 export * from './shutdown.js';
 export * from './iam-json.js';
@@ -30,3 +31,4 @@ export * from './constructs/microservice.js';
 export * from './constructs/namespace.js';
 export * from './constructs/network-policies.js';
 export * from './constructs/otel-collector.js';
+export * from './constructs/collector-distribution.js';

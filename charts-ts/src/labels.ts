@@ -2,7 +2,7 @@
  * The recommended `app.kubernetes.io/*` labels of a service's objects, and the subset its selectors use.
  * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/
  */
-import { LABEL, MANAGED_BY } from './environments/names.js';
+import { LABEL, MANAGED_BY, SERVICE_COMPONENT } from './environments/names.js';
 
 /** What identifies one service's objects. */
 export interface ServiceLabelInput {
@@ -29,7 +29,7 @@ export function serviceLabels(input: ServiceLabelInput): Record<string, string> 
   return {
     ...selectorLabels(input.system, input.service),
     [LABEL.version]: input.version,
-    [LABEL.component]: input.component ?? 'service',
+    [LABEL.component]: input.component ?? SERVICE_COMPONENT,
     [LABEL.partOf]: input.system,
     [LABEL.managedBy]: MANAGED_BY,
   };

@@ -14,7 +14,7 @@ import { environments as allEnvironments } from './environments/index.js';
 import type { FlotillaEnvironment } from './environments/types.js';
 import { validateEnvironment } from './environments/validate.js';
 import { buildEnvironmentCharts } from './system-chart.js';
-import { argoCdCharts } from './constructs/argocd.js';
+import { argoCdCharts, kindsOf } from './constructs/argocd.js';
 import { iamPolicyFiles } from './iam-json.js';
 import { App } from 'cdk8s';
 
@@ -42,8 +42,14 @@ export function renderDocuments(
       const docs = chart.toJson();
       if (docs.length > 0) files.set(file, docs);
     }
+    // The system's AppProject allows exactly the kinds these files render.
+    const renderedKinds = kindsOf([...files.values()].flat() as Parameters<typeof kindsOf>[0]);
     // GitOps (argocd/): a subfolder, so `kubectl apply -f dist/<env>` skips it.
-    for (const { file, chart } of argoCdCharts(new App(), { system: model, environment: env })) {
+    for (const { file, chart } of argoCdCharts(new App(), {
+      system: model,
+      environment: env,
+      renderedKinds,
+    })) {
       files.set(file, chart.toJson());
     }
     out.set(env.name, files);

@@ -23,7 +23,7 @@ describe.each(environmentCases)('Argo CD apps of %s', (name, env) => {
   it('has one Application per platform file and per service, each syncing exactly one rendered file', () => {
     const files = [...rendered.get(name)!.keys()].filter((f) => !f.includes('/'));
     const included = apps
-      .filter((a) => spec(a).source.directory)
+      .filter((a) => spec(a).source?.directory)
       .map((a) => spec(a).source.directory.include);
     expect(included.sort()).toEqual(files.sort());
     for (const s of shop.services) {
@@ -51,7 +51,7 @@ describe.each(environmentCases)('Argo CD apps of %s', (name, env) => {
       expect(wave(byName('platform'))).toBeLessThan(w);
       expect(w).toBeLessThan(wave(byName('ingress')));
     }
-    const addons = apps.filter((a) => spec(a).source.chart);
+    const addons = apps.filter((a) => spec(a).source?.chart || spec(a).sources);
     for (const a of addons) expect(wave(a)).toBeLessThan(wave(byName('namespace')));
     // The platform file holds the queues and identities on EKS.
     if (env.platform === 'eks') {
@@ -84,16 +84,21 @@ describe.each(environmentCases)('Argo CD apps of %s', (name, env) => {
   });
 });
 
+/** The Helm sources of an Application (`source` or `sources`). */
+const helmSources = (o: K8sObject): any[] =>
+  [(o.spec as any).source, ...((o.spec as any).sources ?? [])].filter((s) => s?.chart);
+
 describe('Argo CD add-ons on EKS', () => {
-  const apps = manifests.get('prod')!.filter((o) => o.kind === 'Application' && (o.spec as any).source.chart);
+  const apps = manifests.get('prod')!.filter((o) => o.kind === 'Application' && helmSources(o).length > 0);
 
   it('installs every add-on the platform needs from a pinned Helm chart', () => {
-    const charts = apps.map((a) => (a.spec as any).source.chart).sort();
+    const charts = apps.flatMap((a) => helmSources(a).map((s) => s.chart)).sort();
     expect(charts).toEqual(
       [
         'aws-for-fluent-bit',
         'aws-load-balancer-controller',
         'eks-chart',
+        'external-dns',
         'external-secrets',
         'iam-chart',
         'keda',
@@ -102,20 +107,20 @@ describe('Argo CD add-ons on EKS', () => {
         'sqs-chart',
       ].sort(),
     );
-    for (const a of apps) expect((a.spec as any).source.targetRevision).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const s of apps.flatMap(helmSources)) expect(s.targetRevision).toMatch(/^\d+\.\d+\.\d+$/);
     expect(apps.every((a) => wave(a) === SYNC_WAVE.addons)).toBe(true);
   });
 
   it('keeps add-ons out of kind and out of the system project', () => {
     expect(
-      manifests.get('local')!.filter((o) => o.kind === 'Application' && (o.spec as any).source.chart),
+      manifests.get('local')!.filter((o) => o.kind === 'Application' && helmSources(o).length > 0),
     ).toEqual([]);
     expect(apps.every((a) => (a.spec as any).project === 'shop-prod-addons')).toBe(true);
     expect(helmAddons(shop, prod).map((a) => a.name)).toContain('aws-for-fluent-bit');
   });
 
   it('ships service logs to one CloudWatch group per service', () => {
-    const fluent = apps.find((a) => (a.spec as any).source.chart === 'aws-for-fluent-bit')!;
+    const fluent = apps.find((a) => (a.spec as any).source?.chart === 'aws-for-fluent-bit')!;
     const values = (fluent.spec as any).source.helm.valuesObject;
     expect(values.cloudWatchLogs.logGroupTemplate).toBe(
       "/flotilla/shop/prod/$kubernetes['labels']['app.kubernetes.io/name']",

@@ -6,7 +6,7 @@ import { loadManifests } from './support/manifests.js';
 const manifests = loadManifests(shop);
 const validator = crdValidator();
 
-describe('custom resources against their vendored CRDs', () => {
+describe('custom resources against the CRDs of the pinned add-ons', () => {
   it.each([...manifests.keys()])('every custom resource of %s validates', (env) => {
     const custom = manifests.get(env)!.filter((o) => validator.isCustomResource(o));
     expect(custom.length).toBeGreaterThan(0);
@@ -14,7 +14,7 @@ describe('custom resources against their vendored CRDs', () => {
     expect(problems).toEqual([]);
   });
 
-  it('validates the ACK, ALB, KEDA, Argo CD, external-secrets and Cloud Map kinds on EKS', () => {
+  it('validates the ACK, ALB, KEDA, Argo CD and external-secrets kinds on EKS', () => {
     const kinds = new Set(
       manifests
         .get('prod')!
@@ -30,7 +30,6 @@ describe('custom resources against their vendored CRDs', () => {
       'eks.services.k8s.aws/v1alpha1:PodIdentityAssociation',
       'external-secrets.io/v1:ExternalSecret',
       'external-secrets.io/v1:ClusterSecretStore',
-      'multicluster.x-k8s.io/v1alpha1:ServiceExport',
       'elbv2.k8s.aws/v1beta1:IngressClassParams',
       'keda.sh/v1alpha1:ScaledObject',
       'argoproj.io/v1alpha1:Application',
@@ -67,9 +66,11 @@ describe('the CRD validator catches broken objects', () => {
     expect(problems.join('\n')).toMatch(/must have required property 'queueName'/);
   });
 
-  it('rejects a kind no vendored CRD defines', () => {
+  it('rejects a kind no CRD of a pinned add-on defines', () => {
     const problems = validator.validate({ ...queue, kind: 'Queues' });
-    expect(problems.join('\n')).toMatch(/no vendored CRD defines sqs.services.k8s.aws\/v1alpha1:Queues/);
+    expect(problems.join('\n')).toMatch(
+      /no CRD of a pinned add-on defines sqs.services.k8s.aws\/v1alpha1:Queues/,
+    );
   });
 
   it('validates deep inside large upstream schemas (Argo CD Application)', () => {

@@ -5,7 +5,13 @@ import { servicePolicy, WorkloadIdentity, type PolicyDocument } from '../src/con
 import { iamRoleArn } from '../src/environments/names.js';
 import { dev, prod } from '../src/environments/index.js';
 import type { EksEnvironment } from '../src/environments/types.js';
-import { iamPolicyFiles, identityPlan, kedaOperatorPolicy, roleArnAnnotations } from '../src/iam-json.js';
+import {
+  boundaryPolicyName,
+  iamPolicyFiles,
+  identityPlan,
+  kedaOperatorPolicy,
+  roleArnAnnotations,
+} from '../src/iam-json.js';
 import { local } from '../src/environments/index.js';
 import { loadManifests } from './support/manifests.js';
 
@@ -46,14 +52,15 @@ describe.each([
     );
   });
 
-  it('uses a wildcard resource only where AWS has no resource-level permission (X-Ray, Cloud Map discovery)', () => {
+  it('uses a wildcard resource only where AWS has no resource-level permission, or narrowed by a condition', () => {
     for (const grant of identityPlan(shop, env)) {
       for (const st of grant.policy.Statement) {
         if (!st.Resource.some((r) => r === '*' || r.endsWith(':*:*'))) continue;
+        // Conditions narrow Cloud Map discovery to one namespace, and ExternalDNS's writes to its tag.
+        if (st.Condition) continue;
         expect(`${grant.key}: ${st.Action.join(',')}`).toMatch(
-          /: (xray:[A-Za-z]+,?)+$|: servicediscovery:DiscoverInstances$/,
+          /: (xray:[A-Za-z]+,?)+$|^external-dns: servicediscovery:ListNamespaces,servicediscovery:ListServices$/,
         );
-        if (st.Action[0] === 'servicediscovery:DiscoverInstances') expect(st.Condition).toBeDefined();
       }
     }
   });
@@ -76,7 +83,10 @@ describe.each([
     const policies = objects.filter((o) => o.kind === 'Policy' && o.apiVersion.startsWith('iam.'));
     const roles = objects.filter((o) => o.kind === 'Role' && o.apiVersion.startsWith('iam.'));
     const assocs = objects.filter((o) => o.kind === 'PodIdentityAssociation');
-    expect(policies.map((p) => p.metadata.name).sort()).toEqual(plan.map((g) => g.roleName).sort());
+    // One per identity, and the permissions boundary every role gets.
+    expect(policies.map((p) => p.metadata.name).sort()).toEqual(
+      [...plan.map((g) => g.roleName), boundaryPolicyName('shop', env)].sort(),
+    );
     for (const grant of plan) {
       const policy = policies.find((p) => p.metadata.name === grant.roleName)!;
       expect(JSON.parse((policy.spec as any).policyDocument)).toEqual(grant.policy);

@@ -42,19 +42,21 @@ function roleHolders(): RoleHolder[] {
     const arn = sa.metadata.annotations?.[ROLE_ARN];
     if (arn) out.push({ namespace: sa.metadata.namespace!, serviceAccount: sa.metadata.name, roleArn: arn });
   }
-  for (const app of objects.filter((o) => o.kind === 'Application' && (o.spec as any).source.chart)) {
+  for (const app of objects.filter((o) => o.kind === 'Application')) {
     const spec = app.spec as any;
-    const values = spec.source.helm.valuesObject ?? {};
-    const namespace = spec.destination.namespace;
-    const annotated = values.serviceAccount?.annotations?.[ROLE_ARN];
-    if (annotated) out.push({ namespace, serviceAccount: values.serviceAccount.name, roleArn: annotated });
-    const keda = values.podIdentity?.aws?.irsa;
-    if (spec.source.chart === 'keda' && keda?.enabled && keda.roleArn)
-      out.push({
-        namespace,
-        serviceAccount: values.serviceAccount?.operator?.name ?? 'keda-operator',
-        roleArn: keda.roleArn,
-      });
+    for (const source of [spec.source, ...(spec.sources ?? [])].filter((s) => s?.chart)) {
+      const values = source.helm.valuesObject ?? {};
+      const namespace = spec.destination.namespace;
+      const annotated = values.serviceAccount?.annotations?.[ROLE_ARN];
+      if (annotated) out.push({ namespace, serviceAccount: values.serviceAccount.name, roleArn: annotated });
+      const keda = values.podIdentity?.aws?.irsa;
+      if (source.chart === 'keda' && keda?.enabled && keda.roleArn)
+        out.push({
+          namespace,
+          serviceAccount: values.serviceAccount?.operator?.name ?? 'keda-operator',
+          roleArn: keda.roleArn,
+        });
+    }
   }
   return out;
 }
@@ -126,7 +128,7 @@ describe('IRSA (prod with identity: irsa)', () => {
 
   it("emits no Pod Identity association, and KEDA's operator gets its role through the chart's IRSA values", () => {
     expect(objects.filter((o) => o.kind === 'PodIdentityAssociation')).toEqual([]);
-    const keda = objects.find((o) => o.kind === 'Application' && (o.spec as any).source.chart === 'keda')!;
+    const keda = objects.find((o) => o.kind === 'Application' && (o.spec as any).source?.chart === 'keda')!;
     const grant = identityPlan(shop, irsa).find((g) => g.namespace === 'keda')!;
     expect((keda.spec as any).source.helm.valuesObject.podIdentity.aws.irsa).toEqual({
       enabled: true,

@@ -39,12 +39,15 @@ describe.each(environmentCases)('OTel collector in %s', (name, env) => {
     expect(config.receivers.otlp.protocols.http.endpoint).toBe('0.0.0.0:4318');
   });
 
-  it('runs traces and metrics through memory_limiter, k8sattributes, resourcedetection and batch', () => {
+  it('runs traces and metrics through memory_limiter, k8s_attributes, resourcedetection and batch', () => {
     for (const p of ['traces', 'metrics']) {
+      // On EKS metrics also get their bounded status class before the batch.
+      const statusClass = p === 'metrics' && env.platform === 'eks' ? ['transform/status_class'] : [];
       expect(config.service.pipelines[p].processors).toEqual([
         'memory_limiter',
-        'k8sattributes',
+        'k8s_attributes',
         'resourcedetection',
+        ...statusClass,
         'batch',
       ]);
       for (const proc of config.service.pipelines[p].processors)
@@ -132,16 +135,18 @@ describe('databases', () => {
 });
 
 describe('Cloud Map', () => {
-  it('exports every service where discovery is cloudmap (prod), and none elsewhere', () => {
-    const exports = (env: string) =>
+  it('registers every service where discovery is cloudmap (prod), and none elsewhere', () => {
+    const registered = (env: string) =>
       manifests
         .get(env)!
-        .filter((o) => o.kind === 'ServiceExport')
-        .map((o) => o.metadata.name);
+        .filter(
+          (o) => o.kind === 'Service' && o.metadata.annotations?.['external-dns.kubernetes.io/hostname'],
+        )
+        .map((o) => o.metadata.labels!['app.kubernetes.io/name']);
     expect(prod.runtime.discovery.method).toBe('cloudmap');
-    expect(exports('prod').sort()).toEqual(shop.services.map((s) => s.name).sort());
-    expect(exports('dev')).toEqual([]);
-    expect(exports('local')).toEqual([]);
+    expect(registered('prod').sort()).toEqual(shop.services.map((s) => s.name).sort());
+    expect(registered('dev')).toEqual([]);
+    expect(registered('local')).toEqual([]);
   });
 });
 

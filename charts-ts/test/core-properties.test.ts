@@ -27,8 +27,12 @@ describe.each(environmentCases)('environment %s', (name, env) => {
   it("every Service selector matches exactly one workload's pod labels, and that workload serves its port", () => {
     for (const s of allServices.filter((x) => spec(x).selector)) {
       const selected = workloads.filter((d) => matches(spec(s).selector, spec(d).template.metadata.labels));
+      // A Service is named like its workload; a Cloud Map registration Service names it in its label.
+      const workload = s.metadata.annotations?.['external-dns.kubernetes.io/hostname']
+        ? s.metadata.labels!['app.kubernetes.io/name']
+        : s.metadata.name;
       expect(`${s.metadata.name}: ${selected.map((d) => d.metadata.name).join(',')}`).toBe(
-        `${s.metadata.name}: ${s.metadata.name}`,
+        `${s.metadata.name}: ${workload}`,
       );
       const containerPorts = spec(selected[0]!).template.spec.containers.flatMap((c: any) => c.ports ?? []);
       for (const port of spec(s).ports) {
@@ -122,8 +126,9 @@ describe.each(environmentCases)('environment %s', (name, env) => {
           readOnlyRootFilesystem: true,
           capabilities: { drop: ['ALL'] },
         });
+        // Out of the Service long before a restart: liveness tolerates more failures than readiness.
         expect(c.readinessProbe).toBeDefined();
-        expect(c.livenessProbe).toEqual({ ...c.readinessProbe, failureThreshold: 6 });
+        expect(c.livenessProbe.failureThreshold).toBeGreaterThan(c.readinessProbe.failureThreshold ?? 3);
         expect(c.resources.limits.memory).toBeDefined();
       }
     }
@@ -214,6 +219,18 @@ describe.each(environmentCases)('environment %s', (name, env) => {
     expect(declared.length).toBeGreaterThan(0);
     expect([...ingressPairs].sort()).toEqual(declared);
     expect([...egressPairs].sort()).toEqual(declared);
+    // Address-based sources: on EKS only the ALB's own subnets, and only to public services. With the
+    // VPC CNI pods get VPC addresses, so a wider block (the VPC CIDR) would let every pod in.
+    for (const s of shop.services) {
+      const own = policies.find((p) => p.metadata.name === s.name)!;
+      const blocks = (spec(own).ingress ?? []).flatMap((r: any) =>
+        (r.from ?? []).filter((peer: any) => peer.ipBlock).map((peer: any) => peer.ipBlock.cidr),
+      );
+      if (env.platform === 'eks') expect(blocks).not.toContain(env.vpcCidr);
+      const albSubnets =
+        env.platform === 'eks' ? (env as any).alb.subnets.map((subnet: any) => subnet.cidr) : [];
+      expect(blocks.sort()).toEqual(s.routes.length > 0 ? [...albSubnets].sort() : []);
+    }
     const deny = policies.find((p) => p.metadata.name === 'default-deny')!;
     expect(spec(deny)).toEqual({
       podSelector: {},

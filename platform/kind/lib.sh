@@ -4,11 +4,12 @@ set -euo pipefail
 CLUSTER_NAME="${KIND_CLUSTER_NAME:-flotilla}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DIST="${REPO_ROOT}/dist/local"
-# ingress-nginx's manifest for kind, pinned. https://kind.sigs.k8s.io/docs/user/ingress/
-INGRESS_NGINX_VERSION="${INGRESS_NGINX_VERSION:-controller-v1.12.1}"
-METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.7.2}"
-# KEDA scales the queue consumers (ScaledObject); the same version as charts-ts/crds/keda.
-KEDA_VERSION="${KEDA_VERSION:-2.21.0}"
+
+# The add-ons' versions (ingress-nginx, metrics-server, KEDA) come from the add-on table
+# (charts-ts/src/addons/table.ts), printed as shell assignments; `make kind-up` installed node_modules.
+addon_versions() {
+  (cd "$REPO_ROOT" && node --conditions=flotilla-source --import tsx charts-ts/src/addons/kind-env.ts)
+}
 
 need() {
   local missing=()

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # make kind-up: create the kind cluster, install the ingress controller and metrics-server, build the
-# service images, load them into the nodes, and apply the synthesized manifests of the `local` environment.
+# service images, load them into the nodes, and deploy the synthesized manifests of the `local` environment
+# with `make deploy` (flotilla deploy).
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
-need docker kind kubectl
+need docker kind kubectl node
+versions=$(addon_versions)
+eval "$versions"
 
 if ! kind get clusters | grep -qx "$CLUSTER_NAME"; then
   kind create cluster --name "$CLUSTER_NAME" --config "$(dirname "$0")/cluster.yaml" --wait 120s
@@ -31,11 +34,7 @@ for image in $(images_in_manifests); do
 done
 
 echo "== manifests from ${DIST}"
-# Namespaces and CRD-free objects first, then the rest; server-side apply like Argo CD.
-kubectl apply --server-side -f "$DIST"
-kubectl get deployments -A -l app.kubernetes.io/part-of \
-  -o jsonpath='{range .items[*]}{.metadata.namespace}{" "}{.metadata.name}{"\n"}{end}' |
-  while read -r namespace name; do
-    kubectl -n "$namespace" rollout status "deployment/$name" --timeout=300s
-  done
+# flotilla deploy (make deploy): server-side apply in dependency order, then it waits until every
+# Deployment and StatefulSet is available, showing each one's progress.
+make -C "$REPO_ROOT" --no-print-directory deploy ENV=local DEPLOY_FLAGS="--context kind-${CLUSTER_NAME} --timeout 5m"
 echo "kind cluster '${CLUSTER_NAME}' is up: the shop answers on http://localhost/api/orders"

@@ -9,6 +9,7 @@
  * @see https://external-secrets.io/latest/provider/aws-secrets-manager/
  */
 import { createHash } from 'node:crypto';
+import { addon } from '../addons/index.js';
 import { DATABASE_SECRET_KEY, databaseSecretName, type System } from '@flotilla/model';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
@@ -36,7 +37,7 @@ export const SECRET_STORE_NAME = 'aws-secrets-manager';
 
 /** Where external-secrets runs (its Helm add-on) and the ServiceAccount of its controller. */
 export const EXTERNAL_SECRETS = {
-  namespace: 'external-secrets',
+  namespace: addon('external-secrets').namespace,
   serviceAccount: 'external-secrets',
 } as const;
 

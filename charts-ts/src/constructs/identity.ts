@@ -101,10 +101,15 @@ export function servicePolicy(
 
 /**
  * Trust policy of a service role assumed through EKS Pod Identity: the `pods.eks.amazonaws.com` service
- * principal with `sts:AssumeRole` and `sts:TagSession` (the agent tags sessions with pod attributes).
+ * principal with `sts:AssumeRole` and `sts:TagSession` (the agent tags sessions with pod attributes), on
+ * behalf of this account's cluster only (`aws:SourceAccount`, `aws:SourceArn`), so no other account's
+ * or cluster's association can use the role (the confused-deputy problem).
  * @see https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
  */
-export function podIdentityTrustPolicy(): object {
+export function podIdentityTrustPolicy(
+  env: Pick<EksEnvironment, 'accountId' | 'region' | 'clusterName'>,
+): object {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -113,6 +118,12 @@ export function podIdentityTrustPolicy(): object {
         Effect: 'Allow',
         Principal: { Service: 'pods.eks.amazonaws.com' },
         Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': env.accountId },
+          ArnEquals: {
+            'aws:SourceArn': `arn:aws:eks:${env.region}:${env.accountId}:cluster/${env.clusterName}`,
+          },
+        },
       },
     ],
   };
@@ -157,7 +168,7 @@ export function irsaTrustPolicy(
  */
 export function trustPolicy(env: EksEnvironment, namespace: string, serviceAccount: string): object {
   return env.identity === 'pod-identity'
-    ? podIdentityTrustPolicy()
+    ? podIdentityTrustPolicy(env)
     : irsaTrustPolicy(env, namespace, serviceAccount);
 }
 
@@ -180,6 +191,13 @@ export interface WorkloadIdentityProps {
    * @default - `namespace`
    */
   readonly ackNamespace?: string;
+  /**
+   * ARN of the managed policy that bounds the role: whatever a policy later attached to it grants, the
+   * role can never do more than the boundary allows.
+   * @default - no boundary
+   * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+   */
+  readonly permissionsBoundaryArn?: string;
 }
 
 /**
@@ -215,6 +233,7 @@ export class WorkloadIdentity extends Construct {
         // The Policy above, by reference: ACK resolves its ARN once it exists.
         policyRefs: [{ from: { name: props.roleName, namespace: ns } }],
         maxSessionDuration: 3600,
+        ...(props.permissionsBoundaryArn ? { permissionsBoundary: props.permissionsBoundaryArn } : {}),
       },
     });
     if (env.identity !== 'pod-identity') return;

@@ -1,8 +1,12 @@
 /**
  * The front door: each service's public routes as path rules (pathType Prefix).
- * - EKS: the AWS Load Balancer Controller. One IngressClass `alb` with IngressClassParams (scheme, group,
- *   load balancer attributes, TLS policy) and one Ingress per public service; `group.name` merges them
- *   into one shared ALB, so each service still deploys (and is rolled back) on its own.
+ * - EKS: the AWS Load Balancer Controller. One IngressClass `alb` with IngressClassParams, which hold every
+ *   setting of the shared ALB (group, scheme, subnets, target type, certificates, TLS policy, redirect,
+ *   attributes), and one Ingress per public service carrying only what is per service or has no
+ *   IngressClassParams field (listen ports, health check path, target group attributes, WAF). Each
+ *   setting is written once: the controller lets IngressClassParams win over an annotation, so a setting
+ *   in both places would make later edits of the annotation silently ignored. The group merges the
+ *   Ingresses into one ALB, so each service still deploys (and is rolled back) on its own.
  * - kind: the same routes on the local ingress class (ingress-nginx).
  * @see https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/
  */
@@ -10,6 +14,7 @@ import { HEALTH_PATHS, type System } from '@flotilla/model';
 import { ApiObject } from 'cdk8s';
 import { KubeIngress, KubeIngressClass, type HttpIngressPath } from 'cdk8s-plus-34/lib/imports/k8s.js';
 import { Construct } from 'constructs';
+import { addon, requireMinimumVersion } from '../addons/index.js';
 import { albGroupName } from '../environments/names.js';
 import type { EksEnvironment, FlotillaEnvironment } from '../environments/types.js';
 import { serviceLabels } from '../labels.js';
@@ -47,7 +52,7 @@ export class SystemIngress extends Construct {
           name: service.name,
           namespace: env.namespace,
           labels: serviceLabels({ system: system.name, service: service.name, version: env.image.tag }),
-          ...(env.platform === 'eks' ? { annotations: albAnnotations(system, env) } : {}),
+          ...(env.platform === 'eks' ? { annotations: albAnnotations(env) } : {}),
         },
         spec: {
           ingressClassName: env.platform === 'eks' ? ALB_INGRESS_CLASS : (env.ingressClassName ?? 'nginx'),
@@ -59,33 +64,30 @@ export class SystemIngress extends Construct {
   }
 }
 
-/** Per-Ingress ALB annotations. Listener and load balancer settings live in IngressClassParams. */
-function albAnnotations(system: System, env: EksEnvironment): Record<string, string> {
+/**
+ * Per-Ingress ALB annotations: only settings IngressClassParams has no field for, or that are per
+ * service. Everything else lives in IngressClassParams (`albIngressClass`), once.
+ */
+function albAnnotations(env: EksEnvironment): Record<string, string> {
   const timing = podShutdownTiming(env.runtime);
   const a = 'alb.ingress.kubernetes.io';
   return {
-    [`${a}/group.name`]: albGroupName(system.name, env),
-    [`${a}/scheme`]: env.alb.scheme ?? 'internet-facing',
-    // Pods are targets directly (no NodePort hop); needed for readiness gates and the VPC CIDR rule.
-    [`${a}/target-type`]: 'ip',
     [`${a}/listen-ports`]: '[{"HTTP": 80}, {"HTTPS": 443}]',
-    [`${a}/ssl-redirect`]: '443',
-    [`${a}/certificate-arn`]: env.alb.certificateArns.join(','),
-    [`${a}/ssl-policy`]: env.alb.sslPolicy ?? DEFAULT_SSL_POLICY,
     [`${a}/healthcheck-path`]: HEALTH_PATHS.ready,
     // Shorter than the pod's preStop sleep: the ALB stops sending before the process hears SIGTERM.
     [`${a}/target-group-attributes`]: `deregistration_delay.timeout_seconds=${timing.deregistrationDelaySeconds}`,
-    [`${a}/load-balancer-attributes`]: 'routing.http.drop_invalid_header_fields.enabled=true',
     ...(env.alb.wafv2AclArn ? { [`${a}/wafv2-acl-arn`]: env.alb.wafv2AclArn } : {}),
   };
 }
 
 /**
  * IngressClass `alb` and its IngressClassParams (cluster-scoped). Shared settings of the ALB are set
- * here once, so no Ingress of the group can disagree on them.
+ * here once, so no Ingress of the group can disagree on them. Fields used need controller >= 2.13
+ * (`targetType`; `certificateArn` >= 2.8), which the add-on table's pin satisfies.
  * @see https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/ingress_class/
  */
 function albIngressClass(scope: Construct, system: System, env: EksEnvironment): void {
+  requireMinimumVersion(addon('aws-load-balancer-controller'), '2.13.0', 'IngressClassParams.targetType');
   const paramsName = `${albGroupName(system.name, env)}-alb`;
   new ApiObject(scope, 'IngressClassParams', {
     apiVersion: 'elbv2.k8s.aws/v1beta1',
@@ -94,9 +96,13 @@ function albIngressClass(scope: Construct, system: System, env: EksEnvironment):
     spec: {
       scheme: env.alb.scheme ?? 'internet-facing',
       group: { name: albGroupName(system.name, env) },
+      // The ALB lives in exactly these subnets; NetworkPolicies admit their CIDRs.
+      subnets: { ids: env.alb.subnets.map((s) => s.id) },
+      // Pods are targets directly (no NodePort hop): needed for readiness gates and the subnet rule.
       targetType: 'ip',
       sslPolicy: env.alb.sslPolicy ?? DEFAULT_SSL_POLICY,
       certificateArn: [...env.alb.certificateArns],
+      sslRedirectPort: '443',
       loadBalancerAttributes: [{ key: 'routing.http.drop_invalid_header_fields.enabled', value: 'true' }],
     },
   });

@@ -7,16 +7,40 @@
  * @see https://docs.fluentbit.io/manual/pipeline/outputs/cloudwatch
  */
 import type { System } from '@flotilla/model';
-import { LABEL } from '../environments/names.js';
+import { addon, requireMinimumVersion } from '../addons/index.js';
+import { LABEL, OTEL_COLLECTOR } from '../environments/names.js';
 import type { EksEnvironment, FlotillaEnvironment } from '../environments/types.js';
 import type { PolicyDocument } from './identity.js';
 
 /** Where the log shipper runs: its own namespace (it needs hostPath mounts, which `restricted` forbids). */
 export const LOG_SHIPPER = {
-  namespace: 'amazon-cloudwatch',
+  namespace: addon('aws-for-fluent-bit').namespace,
   /** ServiceAccount the aws-for-fluent-bit chart creates by default. */
   serviceAccount: 'aws-for-fluent-bit',
 } as const;
+
+/**
+ * Days CloudWatch Logs keeps every group Flotilla creates (service logs and the collector's EMF metrics):
+ * without a retention a group keeps its events forever.
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html#SettingLogRetention
+ */
+export const LOG_RETENTION_DAYS = 30;
+
+/**
+ * The first AWS for Fluent Bit release that authenticates with EKS Pod Identity (its credential chain
+ * reads the Pod Identity agent's endpoint).
+ * @see https://github.com/aws/aws-for-fluent-bit/pull/888
+ */
+export const FLUENT_BIT_POD_IDENTITY_VERSION = '2.32.5';
+
+/**
+ * Every workload of the system's namespace whose container logs the shipper tails: the services and
+ * the platform components running there (the collector). Each logs to the group of its
+ * `app.kubernetes.io/name`.
+ */
+export function loggedWorkloads(system: System): string[] {
+  return [...system.services.map((s) => s.name), OTEL_COLLECTOR.name];
+}
 
 /** CloudWatch Logs group of one service: `/flotilla/<system>/<env>/<service>`. */
 export function serviceLogGroup(
@@ -39,12 +63,12 @@ export function logGroupArn(env: Pick<EksEnvironment, 'region' | 'accountId'>, g
 
 /**
  * The shipper's permissions: create and write its groups and streams, and nothing else, on exactly one
- * group per service (plus the fallback group).
+ * group per logged workload (services and the collector, `loggedWorkloads`) plus the fallback group.
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/permissions-reference-cwl.html
  */
 export function logShipperPolicy(system: System, env: EksEnvironment): PolicyDocument {
   const groups = [
-    ...system.services.map((s) => serviceLogGroup(system.name, env, s.name)),
+    ...loggedWorkloads(system).map((name) => serviceLogGroup(system.name, env, name)),
     fallbackLogGroup(system.name, env),
   ];
   return {
@@ -71,7 +95,8 @@ export function logShipperPolicy(system: System, env: EksEnvironment): PolicyDoc
  * Helm values of the aws-for-fluent-bit chart: only the high-performance `cloudWatchLogs` output, one
  * group per service chosen by the pod's `app.kubernetes.io/name` label (record accessor template).
  * `serviceAccountAnnotations` go on the chart's ServiceAccount (`serviceAccount.annotations`): under
- * IRSA the role ARN (`roleArnAnnotations` in `iam-json.ts`).
+ * IRSA the role ARN (`roleArnAnnotations` in `iam-json.ts`). Under Pod Identity the pinned release
+ * must support it (from {@link FLUENT_BIT_POD_IDENTITY_VERSION}): synthesis fails otherwise.
  * @see https://github.com/aws/eks-charts/tree/master/stable/aws-for-fluent-bit
  */
 export function logShipperValues(
@@ -79,6 +104,8 @@ export function logShipperValues(
   env: EksEnvironment,
   serviceAccountAnnotations: Readonly<Record<string, string>> = {},
 ): Record<string, unknown> {
+  if (env.identity === 'pod-identity')
+    requireMinimumVersion(addon('aws-for-fluent-bit'), FLUENT_BIT_POD_IDENTITY_VERSION, 'EKS Pod Identity');
   return {
     serviceAccount: {
       create: true,
@@ -99,7 +126,7 @@ export function logShipperValues(
       logGroupTemplate: serviceLogGroup(system.name, env, `$kubernetes['labels']['${LABEL.name}']`),
       logStreamPrefix: 'pod-',
       autoCreateGroup: true,
-      logRetentionDays: 30,
+      logRetentionDays: LOG_RETENTION_DAYS,
     },
   };
 }

@@ -105,10 +105,10 @@ export class Microservice extends Construct {
       containers: [
         {
           name,
-          image: imageRef(env, service.image),
+          image: imageRef(env, service),
           // kind: images come from `kind load`, never from a registry. EKS: tags are immutable (ECR
-          // tag immutability, never `latest`), so a cached image is the right one and pod starts do
-          // not depend on the registry being reachable.
+          // tag immutability, never `latest`) or the reference carries the digest (`image.digests`), so
+          // a cached image is the right one and pod starts do not depend on the registry.
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
           ports: [{ number: port, name: HTTP_PORT_NAME, protocol: kplus.Protocol.TCP }],
           envVariables: containerEnv(this, system, name, env),

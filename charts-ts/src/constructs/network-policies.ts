@@ -4,8 +4,9 @@
  * - `default-deny`: every pod of the namespace, ingress and egress.
  * - `allow-dns`: every pod may resolve names with CoreDNS (`k8s-app: kube-dns` in kube-system), UDP+TCP 53.
  * - one policy per service: ingress from exactly the services that declare a call to it, and from the
- *   front door for public services (ingress-nginx's namespace in kind; the VPC CIDR on EKS, where the ALB
- *   with target-type `ip` sends from its addresses in the VPC); egress to exactly its declared peers, the
+ *   front door for public services (ingress-nginx's namespace in kind; on EKS the CIDRs of the ALB's own
+ *   subnets, `alb.subnets`, where the ALB with target-type `ip` connects from: not the VPC CIDR, since
+ *   with the VPC CNI every pod has a VPC address and would be let in); egress to exactly its declared peers, the
  *   OTel collector, the messaging emulator and Postgres in kind where it uses them, the EKS Pod Identity
  *   agent, RDS inside the VPC for services with a database, and 0.0.0.0/0 on 443 for AWS APIs on EKS.
  * - one policy per platform component in the namespace (collector, emulator, Postgres).
@@ -101,7 +102,7 @@ export class SystemNetworkPolicies extends Construct {
         podSelector: { matchLabels: selectorLabels(system.name, c.name) },
       }));
       if (from.length) ingress.push({ from, ports: [tcp(service.port)] });
-      if (service.routes.length) ingress.push({ from: [frontDoor(env)], ports: [tcp(service.port)] });
+      if (service.routes.length) ingress.push({ from: frontDoor(env), ports: [tcp(service.port)] });
 
       const egress: NetworkPolicyEgressRule[] = service.calls.map((peer) => ({
         to: [{ podSelector: { matchLabels: selectorLabels(system.name, peer) } }],
@@ -181,14 +182,16 @@ function servicePodsWhere(system: System, test: (s: Service) => boolean): Networ
     .map((s) => ({ podSelector: { matchLabels: selectorLabels(system.name, s.name) } }));
 }
 
-/** Where public traffic comes from: the ingress controller's namespace in kind, the ALB in the VPC on EKS. */
-function frontDoor(env: FlotillaEnvironment): NetworkPolicyPeer {
-  if (env.platform === 'eks') return { ipBlock: { cidr: env.vpcCidr } };
-  return {
-    namespaceSelector: {
-      matchLabels: { 'kubernetes.io/metadata.name': env.ingressNamespace ?? 'ingress-nginx' },
+/** Where public traffic comes from: the ingress controller's namespace in kind, the ALB's subnets on EKS. */
+function frontDoor(env: FlotillaEnvironment): NetworkPolicyPeer[] {
+  if (env.platform === 'eks') return env.alb.subnets.map((subnet) => ({ ipBlock: { cidr: subnet.cidr } }));
+  return [
+    {
+      namespaceSelector: {
+        matchLabels: { 'kubernetes.io/metadata.name': env.ingressNamespace ?? 'ingress-nginx' },
+      },
     },
-  };
+  ];
 }
 
 function podIdentityAgent(): NetworkPolicyEgressRule {

@@ -9,23 +9,13 @@ import type { System } from '@flotilla/model';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { componentLabels } from '../labels.js';
-import {
-  componentContainerSecurityContext,
-  componentPodSecurityContext,
-  componentProbes,
-} from './hardening.js';
+import { componentContainerSecurityContext, componentPodSecurityContext } from './hardening.js';
 import { stringify } from 'yaml';
 import { LABEL, OTEL_COLLECTOR } from '../environments/names.js';
 import type { FlotillaEnvironment } from '../environments/types.js';
 import type { PolicyDocument } from './identity.js';
-import { logGroupArn } from './logging.js';
-
-/**
- * Collector image: the contrib distribution, which carries awsxray, awsemf, k8sattributes and
- * resourcedetection. Pinned to the collector version of opentelemetry-collector Helm chart 0.182.0.
- * @see https://github.com/open-telemetry/opentelemetry-collector-releases
- */
-export const COLLECTOR_IMAGE = 'otel/opentelemetry-collector-contrib:0.165.0';
+import { LOG_RETENTION_DAYS, logGroupArn } from './logging.js';
+import { COLLECTOR_IMAGE } from './collector-distribution.js';
 
 /** UID of the contrib image's user. */
 const COLLECTOR_UID = 10001;
@@ -75,8 +65,10 @@ export function collectorPolicy(
       {
         Sid: 'EmfLogs',
         Effect: 'Allow',
+        // PutRetentionPolicy: awsemf sets `log_retention` on the group it creates.
         Action: [
           'logs:CreateLogGroup',
+          'logs:PutRetentionPolicy',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
           'logs:DescribeLogStreams',
@@ -87,10 +79,41 @@ export function collectorPolicy(
   };
 }
 
+/**
+ * The metrics the services emit that become CloudWatch metrics, and the only dimensions they get: the
+ * service, the route template and the status class — each bounded, so the number of custom metrics is
+ * too (every other attribute, pod uid or host id among them, stays a field of the EMF log event, never a
+ * dimension; EMF allows 30 dimensions at most).
+ * @see https://github.com/open-telemetry/opentelemetry-collector-contrib/tree/main/exporter/awsemfexporter#metric_declaration
+ */
+export const EMF_METRICS = {
+  metricNames: ['^http\\.server\\.request\\.duration$'],
+  dimensions: [
+    ['service.name', 'http.route', 'http.response.status_class'],
+    ['service.name', 'http.response.status_class'],
+  ],
+} as const;
+
+/** Name of the processor that adds `http.response.status_class` (2xx..5xx) from the status code. */
+const STATUS_CLASS_PROCESSOR = 'transform/status_class';
+
+/**
+ * OTTL statements deriving the status class from `http.response.status_code`: a bounded dimension in place
+ * of the code itself.
+ * @see https://github.com/open-telemetry/opentelemetry-collector-contrib/tree/main/processor/transformprocessor
+ */
+function statusClassStatements(): string[] {
+  return [2, 3, 4, 5].map(
+    (c) =>
+      `set(attributes["http.response.status_class"], "${c}xx") where attributes["http.response.status_code"] >= ${c}00 and attributes["http.response.status_code"] < ${c + 1}00`,
+  );
+}
+
 /** The collector configuration of an environment (what goes into the ConfigMap). */
 export function collectorConfig(system: System, env: FlotillaEnvironment): Record<string, unknown> {
   const eks = env.platform === 'eks';
-  const processors = ['memory_limiter', 'k8sattributes', 'resourcedetection', 'batch'];
+  const processors = ['memory_limiter', 'k8s_attributes', 'resourcedetection', 'batch'];
+  const metricProcessors = eks ? [...processors.slice(0, -1), STATUS_CLASS_PROCESSOR, 'batch'] : processors;
   return {
     receivers: {
       otlp: {
@@ -104,7 +127,8 @@ export function collectorConfig(system: System, env: FlotillaEnvironment): Recor
     processors: {
       // First in every pipeline: refuse data before the process runs out of memory.
       memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 25 },
-      k8sattributes: {
+      // Named k8s_attributes since 0.161.0; the old name `k8sattributes` is a deprecated alias.
+      k8s_attributes: {
         auth_type: 'serviceAccount',
         extract: {
           metadata: [
@@ -128,6 +152,13 @@ export function collectorConfig(system: System, env: FlotillaEnvironment): Recor
         override: false,
       },
       batch: { send_batch_size: 512, timeout: '5s' },
+      ...(eks
+        ? {
+            [STATUS_CLASS_PROCESSOR]: {
+              metric_statements: [{ context: 'datapoint', statements: statusClassStatements() }],
+            },
+          }
+        : {}),
     },
     exporters: eks
       ? {
@@ -136,8 +167,18 @@ export function collectorConfig(system: System, env: FlotillaEnvironment): Recor
             region: env.region,
             namespace: metricNamespace(system.name),
             log_group_name: metricsLogGroup(system.name, env),
-            log_stream_name: '{PodName}',
+            // A fixed stream: awsemf's placeholders name attributes only ECS or the collector set.
+            log_stream_name: 'metrics',
+            log_retention: LOG_RETENTION_DAYS,
+            // Resource attributes (service.name) become labels, but only the declared ones dimensions.
             resource_to_telemetry_conversion: { enabled: true },
+            dimension_rollup_option: 'NoDimensionRollup',
+            metric_declarations: [
+              {
+                metric_name_selectors: [...EMF_METRICS.metricNames],
+                dimensions: EMF_METRICS.dimensions.map((set) => [...set]),
+              },
+            ],
           },
         }
       : { debug: { verbosity: 'basic' } },
@@ -146,7 +187,7 @@ export function collectorConfig(system: System, env: FlotillaEnvironment): Recor
       extensions: ['health_check'],
       pipelines: {
         traces: { receivers: ['otlp'], processors, exporters: [eks ? 'awsxray' : 'debug'] },
-        metrics: { receivers: ['otlp'], processors, exporters: [eks ? 'awsemf' : 'debug'] },
+        metrics: { receivers: ['otlp'], processors: metricProcessors, exporters: [eks ? 'awsemf' : 'debug'] },
       },
     },
   };
@@ -269,7 +310,14 @@ export class OtelCollector extends Construct {
                   { name: 'otlp-http', containerPort: OTEL_COLLECTOR.httpPort, protocol: 'TCP' },
                   { name: 'health', containerPort: HEALTH_PORT, protocol: 'TCP' },
                 ],
-                ...componentProbes({ httpGet: { path: '/', port: 'health' }, periodSeconds: 10 }),
+                // Alive: the health_check extension answers. Ready: the OTLP receiver accepts connections
+                // (a collector still starting its pipelines is alive but must not get traffic yet).
+                livenessProbe: {
+                  httpGet: { path: '/', port: 'health' },
+                  periodSeconds: 10,
+                  failureThreshold: 6,
+                },
+                readinessProbe: { tcpSocket: { port: 'otlp-grpc' }, periodSeconds: 5, failureThreshold: 2 },
                 resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
                 securityContext: componentContainerSecurityContext(),
                 volumeMounts: [{ name: 'config', mountPath: '/conf', readOnly: true }],
@@ -278,6 +326,17 @@ export class OtelCollector extends Construct {
             volumes: [{ name: 'config', configMap: { name } }],
           },
         },
+      },
+    });
+    // A node drain evicts one collector at a time, so spans keep flowing to the other replica.
+    new ApiObject(this, 'Disruption', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata,
+      spec: {
+        maxUnavailable: 1,
+        selector: { matchLabels: selector },
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
       },
     });
   }

@@ -18,6 +18,12 @@ export const LABEL = {
 /** `app.kubernetes.io/managed-by` of everything Flotilla synthesizes. */
 export const MANAGED_BY = 'flotilla';
 
+/**
+ * `app.kubernetes.io/component` of a service's own objects (its Deployment, Service, ServiceAccount,
+ * autoscalers, disruption budget). `flotilla deploy` applies them after the platform objects they use.
+ */
+export const SERVICE_COMPONENT = 'service';
+
 /** The OpenTelemetry collector every service exports to (one per system, in the system namespace). */
 export const OTEL_COLLECTOR = {
   /** Name of the collector's Deployment, Service and ServiceAccount, and its `app.kubernetes.io/name`. */
@@ -68,10 +74,17 @@ export function albGroupName(system: string, env: FlotillaEnvironment): string {
   return (env.platform === 'eks' ? env.alb.groupName : undefined) ?? `${system}-${env.name}`;
 }
 
-/** Full image reference of a service in an environment: `<registry>/<image>:<tag>` (no registry in kind). */
-export function imageRef(env: Pick<FlotillaEnvironment, 'image'>, image: string): string {
+/**
+ * Full image reference of a service in an environment: `<registry>/<image>:<tag>` (no registry in kind),
+ * followed by `@<digest>` when the environment pins the service's digest (`image.digests`).
+ */
+export function imageRef(
+  env: Pick<FlotillaEnvironment, 'image'>,
+  service: { readonly name: string; readonly image: string },
+): string {
   const registry = env.image.registry.replace(/\/+$/, '');
-  return `${registry ? `${registry}/` : ''}${image}:${env.image.tag}`;
+  const digest = env.image.digests?.[service.name];
+  return `${registry ? `${registry}/` : ''}${service.image}:${env.image.tag}${digest ? `@${digest}` : ''}`;
 }
 
 /** ARN of an IAM role by name in an EKS environment's account (IAM ARNs are deterministic). */

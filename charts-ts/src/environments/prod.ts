@@ -15,12 +15,18 @@ export const prod: EksEnvironment = eksEnvironment(
     accountId,
     region,
     clusterName: 'flotilla-prod',
+    vpcId: 'vpc-0a1b2c3d4e5f60002',
     vpcCidr: '10.20.0.0/16',
     domain: 'shop.example.com',
     image: { registry: `${accountId}.dkr.ecr.${region}.amazonaws.com/shop`, tag },
     // Replica bounds: each service's own, from the model.
     identity: 'pod-identity',
     alb: {
+      // The public subnets of two zones the ALB lives in (ids and CIDRs from the VPC).
+      subnets: [
+        { id: 'subnet-0a1b2c3d4e5f62001', cidr: '10.20.0.0/24' },
+        { id: 'subnet-0a1b2c3d4e5f62002', cidr: '10.20.1.0/24' },
+      ],
       certificateArns: [
         `arn:aws:acm:${region}:${accountId}:certificate/00000000-0000-4000-8000-000000000002`,
       ],

@@ -22,6 +22,15 @@ export interface ImageSource {
    * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html
    */
   readonly tag: string;
+  /**
+   * Image digests by service name (`sha256:<64 hex>`): a service listed here is deployed as
+   * `<registry>/<image>:<tag>@<digest>`, so the pulled bytes are exactly the ones built, whatever the
+   * registry's tag points at later (the tag stays for people reading the manifest). Services not listed
+   * are deployed by tag.
+   * @default - every service by tag
+   * @see https://kubernetes.io/docs/concepts/containers/images/#image-names
+   */
+  readonly digests?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -124,6 +133,22 @@ export interface AlbSettings {
    * @default 'internet-facing'
    */
   readonly scheme?: 'internet-facing' | 'internal';
+  /**
+   * The subnets the ALB lives in (one per availability zone, at least two), by id and CIDR. The ids pin
+   * the ALB to them (IngressClassParams `subnets`); the CIDRs are the only addresses NetworkPolicies
+   * admit to public services (with target type `ip` the ALB connects from its nodes in these subnets,
+   * and with the VPC CNI every pod has a VPC address, so a wider block would let any pod in).
+   * @see https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/ingress_class/#specsubnets
+   */
+  readonly subnets: readonly AlbSubnet[];
+}
+
+/** A subnet of the ALB. */
+export interface AlbSubnet {
+  /** Subnet id, e.g. `subnet-0123456789abcdef0`. */
+  readonly id: string;
+  /** The subnet's IPv4 CIDR, e.g. `10.20.0.0/24`. */
+  readonly cidr: string;
 }
 
 /** An Amazon EKS cluster. */
@@ -136,9 +161,14 @@ export interface EksEnvironment extends EnvironmentBase {
   /** EKS cluster name (Pod Identity associations and the collector's `eks` resource detection use it). */
   readonly clusterName: string;
   /**
-   * CIDR of the cluster VPC. With target-type `ip` the ALB sends traffic from addresses in the VPC, so
-   * NetworkPolicies allow it on the service port of public services.
-   * @see https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#target-type
+   * Id of the cluster's VPC, given to the AWS Load Balancer Controller so it does not read it from the
+   * instance metadata service (which pods should not reach).
+   * @see https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/configurations/#controller-command-line-flags
+   */
+  readonly vpcId: string;
+  /**
+   * CIDR of the cluster VPC: where services with a database reach it (RDS in the VPC, port 5432).
+   * Public traffic is admitted by `alb.subnets` only.
    */
   readonly vpcCidr: string;
   /** How pods get their AWS identity. */

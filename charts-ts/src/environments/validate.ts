@@ -55,6 +55,13 @@ export function environmentProblems(env: FlotillaEnvironment): string[] {
       `"${k8s}" is not a supported Kubernetes version`,
       `use one of ${SUPPORTED_KUBERNETES_VERSIONS.join(', ')} (the charts are validated against those)`,
     );
+  for (const [service, digest] of Object.entries(env.image.digests ?? {}))
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+      add(
+        `image.digests.${service}`,
+        `"${digest}" is not an image digest`,
+        'use the digest the registry reports for the pushed image, "sha256:" and 64 hex digits',
+      );
   if (env.replicas && env.replicas.min > env.replicas.max)
     add('replicas', `min ${env.replicas.min} is greater than max ${env.replicas.max}`, 'make min <= max');
   if (env.platform === 'eks') {
@@ -98,11 +105,42 @@ export function environmentProblems(env: FlotillaEnvironment): string[] {
           `use the issuer URL exactly as ${describe} prints it, e.g. "https://oidc.eks.${env.region}.amazonaws.com/id/<id>"`,
         );
     }
-    const m = CIDR.exec(env.vpcCidr);
-    if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32)
+    if (!isCidr(env.vpcCidr))
       add('vpcCidr', `"${env.vpcCidr}" is not an IPv4 CIDR`, 'use the VPC CIDR, e.g. "10.0.0.0/16"');
+    if (!/^vpc-[0-9a-f]{8,17}$/.test(env.vpcId))
+      add(
+        'vpcId',
+        `"${env.vpcId}" is not a VPC id`,
+        'use the id of the cluster VPC, e.g. "vpc-0123456789abcdef0"',
+      );
+    if (env.alb.subnets.length < 2)
+      add(
+        'alb.subnets',
+        `lists ${env.alb.subnets.length} subnet(s); an ALB needs subnets in at least two availability zones`,
+        'list the public (or, for an internal ALB, private) subnets the ALB lives in, with id and CIDR',
+      );
+    env.alb.subnets.forEach((subnet, i) => {
+      if (!/^subnet-[0-9a-f]{8,17}$/.test(subnet.id))
+        add(
+          `alb.subnets[${i}].id`,
+          `"${subnet.id}" is not a subnet id`,
+          'use e.g. "subnet-0123456789abcdef0"',
+        );
+      if (!isCidr(subnet.cidr))
+        add(
+          `alb.subnets[${i}].cidr`,
+          `"${subnet.cidr}" is not an IPv4 CIDR`,
+          'use the subnet\'s CIDR, e.g. "10.0.0.0/24"',
+        );
+    });
   }
   return problems;
+}
+
+/** Whether a value is an IPv4 CIDR (four octets up to 255, a prefix length up to 32). */
+function isCidr(value: string): boolean {
+  const m = CIDR.exec(value);
+  return Boolean(m) && !m!.slice(1, 5).some((o) => Number(o) > 255) && Number(m![5]) <= 32;
 }
 
 /** Whether a value is an absolute `https://` URL with a host and no credentials, query or fragment. */

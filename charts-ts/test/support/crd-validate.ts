@@ -1,5 +1,6 @@
 /**
- * Validates custom resources against the openAPIV3Schema of their vendored CRD (charts-ts/crds).
+ * Validates custom resources against the openAPIV3Schema of the CRDs of the add-on table
+ * (`src/addons/table.ts`: exactly the versions the charts install, and no other file of charts-ts/crds).
  *
  * The API server prunes fields a structural schema does not declare, so a typo in a field name would
  * silently disappear on `kubectl apply`. Here an undeclared field is an error instead: every object with
@@ -7,12 +8,11 @@
  * CEL rules (`x-kubernetes-validations`) are not evaluated.
  * @see https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#specifying-a-structural-schema
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
+import { allCrdFiles } from '../../src/addons/index.js';
 
 /** A Kubernetes object as synthesized: at least apiVersion and kind. */
 export interface KubeObject {
@@ -23,18 +23,6 @@ export interface KubeObject {
 }
 
 type JsonSchema = { [key: string]: unknown };
-
-const CRD_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((entry) => {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) return yamlFiles(path);
-      return /\.ya?ml$/.test(entry) ? [path] : [];
-    });
-}
 
 /** Rewrites Kubernetes' OpenAPI extensions into plain JSON Schema that ajv understands. */
 function toJsonSchema(node: unknown): unknown {
@@ -71,9 +59,9 @@ interface CrdVersion {
   readonly schema: JsonSchema;
 }
 
-function loadCrds(dir: string): Map<string, CrdVersion> {
+function loadCrds(files: readonly string[]): Map<string, CrdVersion> {
   const out = new Map<string, CrdVersion>();
-  for (const file of yamlFiles(dir)) {
+  for (const file of files) {
     for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
       const crd = doc.toJS() as {
         kind?: string;
@@ -106,8 +94,9 @@ export class CrdValidator {
   private readonly compiled = new Map<string, ValidateFunction>();
   private readonly ajv: Ajv;
 
-  constructor(dir: string = CRD_DIR) {
-    this.crds = loadCrds(dir);
+  /** @param files CRD files (absolute paths); every CRD file of every pinned add-on by default. */
+  constructor(files: readonly string[] = allCrdFiles()) {
+    this.crds = loadCrds(files);
     this.groups = new Set([...this.crds.values()].map((c) => c.group));
     this.ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
     // ajv-formats is CommonJS; its default export arrives as the module object under NodeNext.
@@ -135,7 +124,9 @@ export class CrdValidator {
     const where = `${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name ?? '<unnamed>'}`;
     const crd = this.crds.get(key);
     if (!crd)
-      return [`${where}: no vendored CRD defines ${key}; add it under charts-ts/crds (see its README)`];
+      return [
+        `${where}: no CRD of a pinned add-on defines ${key}; add the add-on's CRD to charts-ts/src/addons/table.ts (see charts-ts/crds/README.md)`,
+      ];
     let fn = this.compiled.get(key);
     if (!fn) {
       fn = this.ajv.compile(toJsonSchema(crd.schema) as JsonSchema);

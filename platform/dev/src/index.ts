@@ -33,4 +33,5 @@ export {
   type SupervisorEvent,
 } from './supervisor.js';
 export { formatLogLine } from './logs.js';
+export { freePorts, waitUntilReady } from './ports.js';
 export type { StackFile, StackFileService } from './stack-file.js';

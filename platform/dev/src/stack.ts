@@ -50,6 +50,12 @@ export interface StackOptions {
   /** Trace sink (OTLP/HTTP) port; 0 picks a free one. @default FLOTILLA_TRACE_SINK_PORT, else 4318 */
   readonly traceSinkPort?: number;
   /**
+   * Where the services export traces and metrics (OTLP/HTTP base URL), e.g. an OpenTelemetry Collector
+   * under test; the trace sink still runs, but receives nothing.
+   * @default - the stack's trace sink
+   */
+  readonly otlpEndpoint?: string;
+  /**
    * Service ports: the model's, a free port each (`'ephemeral'`, for tests), or explicit overrides.
    * @default 'model'
    */
@@ -250,7 +256,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const env = localEnvironment({
       messagingEndpoint: emulator.endpoint,
-      otlpEndpoint: sink.url,
+      otlpEndpoint: options.otlpEndpoint ?? sink.url,
       dataDir,
       region,
       databases: postgres ? 'server' : 'embedded',

@@ -8,6 +8,8 @@
  *   as if another service sent them;
  * - {@link eventually}: waits for an asynchronous outcome (a consumed event) without fixed sleeps;
  * - {@link quiet}: a log destination that drops the service's log lines.
+ * - {@link startMoto}: moto's server, a second, independent implementation of X-Ray, CloudWatch Logs,
+ *   SQS, SNS and Cloud Map, on a free loopback port (installed by `scripts/moto.sh`).
  *
  * ```ts
  * import { eventually, quiet, startTestStack, type TestStack } from '@flotilla/dev/testing';
@@ -42,6 +44,8 @@ import { createPublisher, type EventSchemas, type Publisher } from '@flotilla/ru
 import { startEmulator } from './emulator.js';
 import { localEnvironment } from './environment.js';
 import { provisionMessaging } from './provision.js';
+
+export { startMoto, type Moto, type MotoOptions } from './moto.js';
 
 /** The messaging and environment of one system, for tests that run its services in-process. */
 export interface TestStack {

@@ -1,18 +1,12 @@
 /** Small helpers of the fault suite. */
-import { createServer, type AddressInfo } from 'node:net';
+import { freePorts } from '@flotilla/dev';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A TCP port of 127.0.0.1 that is free right now. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const [port] = await freePorts(1);
+  return port!;
 }
 
 /** Runs `fn` on every item, at most `concurrency` at a time; resolves with the results in order. */
