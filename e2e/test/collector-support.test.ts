@@ -86,10 +86,10 @@ describe('the emitted collector configurations', () => {
   });
 
   it('lose only what a build lacks, and a pipeline left without exporter exports to debug', () => {
-    const without = all.filter((id) => !['exporters/awsxray', 'processors/resourcedetection'].includes(id));
+    const without = all.filter((id) => !['exporters/awsxray', 'processors/resource_detection'].includes(id));
     const { config, changes } = restrictTo(prod.config, without);
     expect(changes).toEqual([
-      'left out processors.resourcedetection (not in this build)',
+      'left out processors.resource_detection (not in this build)',
       'left out exporters.awsxray (not in this build)',
       'pipeline traces exports to debug instead',
     ]);
@@ -101,7 +101,7 @@ describe('the emitted collector configurations', () => {
       exporters: ['debug'],
     });
     expect(service.pipelines.metrics?.exporters).toEqual(['awsemf']);
-    expect(prod.config.processors).toHaveProperty('resourcedetection'); // the original is untouched
+    expect(prod.config.processors).toHaveProperty('resource_detection'); // the original is untouched
   });
 
   it('are pointed at loopback by overrides of the components they have only', async () => {
@@ -112,7 +112,7 @@ describe('the emitted collector configurations', () => {
       'receivers.otlp.protocols.http.endpoint',
       'extensions.health_check.endpoint',
       'processors.k8s_attributes.passthrough',
-      'processors.resourcedetection.detectors',
+      'processors.resource_detection.detectors',
       'service.telemetry.metrics.level',
       'exporters.awsxray.endpoint',
       'exporters.awsxray.local_mode',
@@ -122,7 +122,7 @@ describe('the emitted collector configurations', () => {
     const local = emitted.find((e) => e.env === 'local')!;
     const { config } = restrictTo(
       local.config,
-      all.filter((id) => id !== 'processors/resourcedetection'),
+      all.filter((id) => id !== 'processors/resource_detection'),
     );
     const localOverrides = await loopbackOverrides({ base: config, awsEndpoint: 'http://127.0.0.1:1' });
     expect(localOverrides.config.processors).toEqual({ k8s_attributes: { passthrough: true } });

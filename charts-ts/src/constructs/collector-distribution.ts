@@ -78,7 +78,7 @@ export const COLLECTOR_COMPONENTS: readonly CollectorComponent[] = [
   },
   {
     kind: 'processors',
-    type: 'resourcedetection',
+    type: 'resource_detection',
     module: `${CONTRIB}/processor/resourcedetectionprocessor`,
     line: 'contrib',
     stability: 'beta',
