@@ -5,8 +5,13 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
-import { COLLECTOR_COMPONENTS } from '@flotilla/charts';
-import { componentId } from '../src/collector/build.js';
+import { COLLECTOR_COMPONENTS, COLLECTOR_REPLACES } from '@flotilla/charts';
+import {
+  componentId,
+  parseModuleGraph,
+  releaseProblems,
+  replacementProblems,
+} from '../src/collector/build.js';
 import { emittedCollectorConfigs, restrictTo } from '../src/collector/configs.js';
 import { printedSpans } from '../src/collector/debug-output.js';
 import { missingByComponent, missingModules } from '../src/collector/go-errors.js';
@@ -170,6 +175,58 @@ Span #0
       ['orders', 'POST /api/orders', 'Server', '1111111111111111'],
       ['orders', 'GET', 'Client', '2222222222222222'],
       ['inventory', 'POST /api/reservations', 'Server', '3333333333333333'],
+    ]);
+  });
+});
+
+describe("the build's module graph", () => {
+  const xray = COLLECTOR_REPLACES.find((r) => r.module === `${C}/internal/aws/xray`)!;
+  // As `go list -m -f '{{.Path}} {{.Version}}{{with .Replace}} {{.Version}}{{end}}' all` printed it here.
+  const LISTED = `flotilla.dev/otelcol-flotilla
+github.com/aws/aws-sdk-go-v2 v1.47.0
+${C}/exporter/awsxrayexporter v0.161.0
+${C}/internal/aws/xray v0.161.0 v0.159.0
+${C}/processor/k8sattributesprocessor v1.0.0
+go.opentelemetry.io/collector/otelcol v0.161.0
+go.opentelemetry.io/collector/pdata v1.67.0
+`;
+  const graph = parseModuleGraph(LISTED);
+  const awsxray = COLLECTOR_COMPONENTS.filter((c) => c.type === 'awsxray');
+
+  it('reads each module with its required and built version', () => {
+    expect(graph.find((m) => m.path === `${C}/internal/aws/xray`)).toEqual({
+      path: `${C}/internal/aws/xray`,
+      version: 'v0.161.0',
+      replacedBy: 'v0.159.0',
+    });
+    expect(graph.find((m) => m.path === 'github.com/aws/aws-sdk-go-v2')).toEqual({
+      path: 'github.com/aws/aws-sdk-go-v2',
+      version: 'v1.47.0',
+    });
+    expect(graph.some((m) => m.path === 'flotilla.dev/otelcol-flotilla')).toBe(false);
+  });
+
+  it('is on one release where a replaced module is required at the release', () => {
+    expect(releaseProblems(graph, awsxray)).toEqual([]);
+    expect(replacementProblems(graph, [xray])).toEqual([]);
+  });
+
+  it('names a collector module off the release', () => {
+    const off = parseModuleGraph(`${LISTED}go.opentelemetry.io/collector/component v1.70.0\n`);
+    expect(releaseProblems(off, awsxray)).toContain(
+      'go.opentelemetry.io/collector/component v1.70.0 is not on release v0.161.0 / v1.67.0',
+    );
+  });
+
+  it('names a replacement that no longer applies, and one not declared', () => {
+    const moved = parseModuleGraph(
+      LISTED.replace(`${C}/internal/aws/xray v0.161.0 v0.159.0`, `${C}/internal/aws/xray v0.162.0`),
+    );
+    expect(replacementProblems(moved, [xray])).toEqual([
+      `COLLECTOR_REPLACES: ${C}/internal/aws/xray v0.161.0 => ${C}/internal/aws/xray v0.159.0 does not apply: the build requires ${C}/internal/aws/xray v0.162.0; update or remove it (charts-ts/src/constructs/collector-distribution.ts)`,
+    ]);
+    expect(replacementProblems(graph, [])).toEqual([
+      `${C}/internal/aws/xray v0.161.0 => v0.159.0 is replaced, but not in COLLECTOR_REPLACES`,
     ]);
   });
 });
