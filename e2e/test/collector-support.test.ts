@@ -12,7 +12,7 @@ import {
   releaseProblems,
   replacementProblems,
 } from '../src/collector/build.js';
-import { emittedCollectorConfigs, restrictTo } from '../src/collector/configs.js';
+import { emittedCollectorConfigs, outsideCluster, restrictTo } from '../src/collector/configs.js';
 import { printedSpans } from '../src/collector/debug-output.js';
 import { missingByComponent, missingModules } from '../src/collector/go-errors.js';
 import { loopbackOverrides } from '../src/collector/loopback.js';
@@ -107,6 +107,19 @@ describe('the emitted collector configurations', () => {
     });
     expect(service.pipelines.metrics?.exporters).toEqual(['awsemf']);
     expect(prod.config.processors).toHaveProperty('resource_detection'); // the original is untouched
+  });
+
+  it('lose only the eks detector outside a Kubernetes pod, and say so', () => {
+    const { config, changes } = outsideCluster(prod.config);
+    expect(changes).toEqual([
+      'left out processors.resource_detection.detectors eks (created only inside a Kubernetes pod)',
+    ]);
+    const detectors = (c: Record<string, unknown>) =>
+      (c.processors as Record<string, { detectors: string[] }>).resource_detection!.detectors;
+    expect(detectors(config)).toEqual(['env', 'ec2']);
+    expect(detectors(prod.config)).toEqual(['env', 'eks', 'ec2']); // the original is untouched
+    const local = emitted.find((e) => e.env === 'local')!;
+    expect(outsideCluster(local.config)).toEqual({ config: local.config, changes: [] });
   });
 
   it('are pointed at loopback by overrides of the components they have only', async () => {
