@@ -1,7 +1,7 @@
 /**
  * Requests a careless or hostile client sends: each one is the client's mistake, so it gets its 4xx
  * problem+json, never a 500, and the service logs no error for it (issue 11: defect 2, what the database
- * cannot store; defect 9, errors carrying a 4xx status).
+ * cannot store; defect 9, errors carrying a 4xx status; and body fields no schema declares).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
@@ -38,6 +38,27 @@ beforeAll(async () => {
   svc.router.post('/orders', validate({ body: Order }), (req, res) => {
     res.status(201).json(req.body);
   });
+  svc.router.post('/lenient', validate({ body: Order, unknownBodyFields: 'strip' }), (req, res) => {
+    res.status(201).json(req.body);
+  });
+  svc.router.post(
+    '/open',
+    validate({
+      body: z.object({
+        sku: z.string(),
+        tags: z.record(z.string(), z.string()),
+        extra: z.looseObject({ a: z.number() }),
+        anything: z.unknown(),
+        kind: z.union([
+          z.object({ type: z.literal('a'), a: z.number() }),
+          z.object({ type: z.literal('b') }),
+        ]),
+      }),
+    }),
+    (req, res) => {
+      res.status(201).json(req.body);
+    },
+  );
   svc.router.get('/dependency-404', () => {
     // What an HTTP library throws for a call this service made: its 404 is not the caller's fault.
     throw Object.assign(new Error('GET https://partner.example/x answered 404'), { status: 404 });
@@ -242,5 +263,50 @@ describe('what PostgreSQL cannot store is refused at the door (defect 2)', () =>
     // %2500 is the text "%00", not a NUL.
     expect((await send('GET', '/items/%2500')).problem).toEqual({ id: '%00', query: {} });
     expectNoErrorLogged();
+  });
+});
+
+describe('body fields no schema declares', () => {
+  const order = { sku: 'SKU-1', items: [{ quantity: 1 }] };
+
+  it('are a 400 naming each one, at any depth', async () => {
+    const answer = await post(
+      '/orders',
+      JSON.stringify({ ...order, status: 'PAID', items: [{ quantity: 1, priceCents: 0 }] }),
+    );
+    expect(answer.status).toBe(400);
+    expect(fieldPaths(answer)).toEqual(['body:status', 'body:items[0].priceCents']);
+    expect(answer.problem.detail).toContain('body.status: unknown field');
+  });
+
+  it('include __proto__ and constructor, which never reach the prototype', async () => {
+    const proto = await post('/orders', '{"sku":"a","__proto__":{"admin":true}}');
+    expect(fieldPaths(proto)).toEqual(['body:__proto__']);
+    const ctor = await post(
+      '/orders',
+      JSON.stringify({ sku: 'a', constructor: { prototype: { admin: true } } }),
+    );
+    expect(fieldPaths(ctor)).toEqual(['body:constructor']);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+
+  it('are dropped silently on a route that opts out with unknownBodyFields: strip', async () => {
+    const answer = await post('/lenient', JSON.stringify({ ...order, status: 'PAID' }));
+    expect(answer.status).toBe(201);
+    expect(answer.problem).toEqual(order);
+  });
+
+  it('are kept where the schema keeps them (records, loose objects, unknown), and checked in unions', async () => {
+    const body = {
+      sku: 'a',
+      tags: { colour: 'red' },
+      extra: { a: 1, b: 2 },
+      anything: { deep: { x: 1 } },
+      kind: { type: 'b' },
+    };
+    const ok = await post('/open', JSON.stringify(body));
+    expect({ status: ok.status, body: ok.problem }).toEqual({ status: 201, body });
+    const unknownInUnion = await post('/open', JSON.stringify({ ...body, kind: { type: 'b', c: 1 } }));
+    expect(fieldPaths(unknownInUnion)).toEqual(['body:kind.c']);
   });
 });

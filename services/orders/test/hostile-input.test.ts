@@ -1,10 +1,14 @@
 /**
+ * Orders a careless or hostile client sends, through orders and the real inventory: refused with a 400 that
+ * names the field, nothing stored, nothing reserved (issue 11).
+ *
  * Strings PostgreSQL cannot store in `text` (NUL, UTF-16 surrogates without their pair) are refused with 400
  * where they enter, never passed on to a database that answers 500 (issue 11, defect 2). On main, five orders
  * with `"sku":"SKU\u0000X"` made inventory answer 500 five times, orders' breaker opened, and the next valid
- * order got 503.
+ * order got 503. Fields no client may set (a status, a total, a price) were silently dropped.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { orderIdForKey } from '../src/place-order.js';
 import { startOrdersWithInventory, type OrdersWithInventory } from './support/orders-with-inventory.js';
 
 let running: OrdersWithInventory;
@@ -27,7 +31,12 @@ const post = (url: string, body: unknown) =>
     // JSON.stringify escapes NUL and lone surrogates (\u0000, \ud800): the JSON itself is well formed.
     body: JSON.stringify(body),
   });
-const place = (body: unknown) => post(`${ordersUrl}/api/orders`, body);
+const place = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${ordersUrl}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 /** The status and the field paths of a problem answer. */
 async function refusal(res: Response): Promise<{ status: number; paths: string[] }> {
@@ -84,5 +93,37 @@ describe('strings the database cannot store', () => {
     }
     const release = await fetch(`${inventoryUrl}/internal/reservations/o%00/release`, { method: 'POST' });
     expect(release.status).toBe(400);
+  });
+});
+
+describe('fields no client sets', () => {
+  const valid = { customerId: 'c', items: [{ sku: 'SKU-RARE', quantity: 1 }] };
+
+  test.each([
+    ['a status', { ...valid, status: 'PAID' }, 'status'],
+    ['a total', { ...valid, totalCents: 0 }, 'totalCents'],
+    [
+      'a price on a line',
+      { ...valid, items: [{ sku: 'SKU-RARE', quantity: 1, priceCents: 0 }] },
+      'items[0].priceCents',
+    ],
+  ])('an order with %s is a 400 naming it; no order stored, no stock reserved', async (name, body, path) => {
+    const before = await running.available('SKU-RARE');
+    const key = `unknown-field-${name.replaceAll(' ', '-')}`;
+    expect(await refusal(await place(body, { 'idempotency-key': key }))).toEqual({
+      status: 400,
+      paths: [path],
+    });
+    expect((await fetch(`${ordersUrl}/api/orders/${orderIdForKey(key)}`)).status).toBe(404);
+    expect(await running.available('SKU-RARE')).toBe(before);
+  });
+
+  test('inventory refuses a reservation with a field it does not know', async () => {
+    const res = await post(`${inventoryUrl}/internal/reservations`, {
+      orderId: 'o-unknown-field',
+      items: [{ sku: 'SKU-RARE', quantity: 1 }],
+      priceCents: 0,
+    });
+    expect(await refusal(res)).toEqual({ status: 400, paths: ['priceCents'] });
   });
 });
