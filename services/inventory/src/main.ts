@@ -55,7 +55,7 @@ export async function main(options: MainOptions = {}) {
   // Registered after the database's stop phase, so it stops (and its sweep in flight ends) before that closes.
   svc.lifecycle.onStop('reservation-expiry', () => expiry?.stop());
   const listening = await svc.start();
-  return { svc, database, listening, expiry: () => expiry };
+  return { svc, database, listening };
 }
 
 if (isEntryPoint(import.meta.url)) await main();

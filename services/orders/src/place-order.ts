@@ -104,7 +104,8 @@ export async function placeOrder(
   if (claimed.kind === 'held') {
     throw claimed.requestHash === hash ? inProgress(idempotencyKey) : keyReused(idempotencyKey, orderId);
   }
-  if (claimed.tookOver) deps.log.warn({ orderId }, 'took over the claim of a request that did not finish');
+  if (claimed.tookOver)
+    deps.log.warn({ orderId }, 'took over the key from an earlier request that did not store its order');
   return { order: await place(deps, orderId, input, claimed.claim), replayed: false };
 }
 

@@ -105,6 +105,34 @@ describe.each(testEngines())('orders: the reserve step under lost answers [$name
     );
   }, 60_000);
 
+  test('a request that outlives its reservation (30 s) stores no order: the worker gave the stock back', async () => {
+    const before = await available('SKU-RARE');
+    const ordersBefore = await storedOrders();
+    const held = proxy.hold('reservation-answer');
+    const answer = place(running.orders.listening.url, RARE);
+    await held.reached;
+    const id = proxy.reservations[0]!.reservationId;
+    // The request counts as gone 30 s after it began; the test skips the wait.
+    await running.orders.database.db
+      .updateTable('open_reservations')
+      .set({ next_attempt_at: new Date() })
+      .where('id', '=', id)
+      .execute();
+    // The worker takes it now (or has, at its last look), while inventory's answer is still on its way.
+    await running.orders.releaser()!.drain();
+    expect(proxy.releaseAnswers).toEqual([200]);
+    expect(await available('SKU-RARE')).toBe(before);
+    held.letGo();
+
+    expect(await answer).toMatchObject({
+      status: 503,
+      body: { type: 'urn:shop:problem:order-timed-out' },
+    });
+    expect(await available('SKU-RARE')).toBe(before);
+    expect(await storedOrders()).toBe(ordersBefore);
+    expect(await openReservations()).toEqual([]);
+  }, 60_000);
+
   test('orders crashes between the reservation and its compensation: the next start releases it', async () => {
     const before = await available('SKU-RARE');
     await running.orders.svc.stop();
