@@ -1,5 +1,6 @@
 /** Ad-hoc queues (each with a DLQ and redrive policy) and small helpers for the consumer tests. */
 import {
+  CreateQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -33,6 +34,34 @@ export function makeQueue(
     },
   });
   return { url: q.queueUrl, dlqUrl: dlq.queueUrl };
+}
+
+/**
+ * A queue and its DLQ (redrive policy with `maxReceiveCount`) created through the SQS API, so it works on
+ * any backend; {@link makeQueue} is the same on fauxqs's server object, for the fauxqs-only tests.
+ */
+export async function createTestQueue(
+  sqs: SQSClient,
+  options: { maxReceiveCount?: number; visibility?: number } = {},
+): Promise<TestQueue> {
+  const name = `q${++counter}`;
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const dlqArn = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const q = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(options.visibility ?? 30),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn.Attributes!.QueueArn,
+          maxReceiveCount: options.maxReceiveCount ?? 5,
+        }),
+      },
+    }),
+  );
+  return { url: q.QueueUrl!, dlqUrl: dlq.QueueUrl! };
 }
 
 export function envelope(type: string, data: unknown): EventEnvelope {
