@@ -11,10 +11,13 @@ import { PeerNoInstancesError } from './errors.js';
 /** Settings of Cloud Map discovery. */
 export interface CloudMapOptions {
   /**
-   * The Cloud Map client. Pass one to set the endpoint, region or credentials. For an emulator or a fake at
-   * a custom `endpoint`, also set `disableHostPrefix: true`: the SDK otherwise prefixes the host of
+   * The Cloud Map client. Pass one to set the endpoint, region or credentials. For an emulator at a custom
+   * `endpoint`, also set `disableHostPrefix: true`: the SDK otherwise prefixes the host of
    * DiscoverInstances with `data-`.
-   * @default - a client for the default region and credentials chain, 1 s timeouts, 2 attempts
+   * @default - a client for the default region and credentials chain, 1 s timeouts, 2 attempts; when the
+   * SDK's endpoint variables name an endpoint (`AWS_ENDPOINT_URL_SERVICEDISCOVERY`, `AWS_ENDPOINT_URL`),
+   * requests go to exactly that URL (host prefix off)
+   * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
    */
   readonly client?: ServiceDiscoveryClient;
   /**
@@ -65,6 +68,7 @@ export class CloudMapResolver implements PeerResolver {
         // A hung Cloud Map must not stall calls; the stale cache or the DNS fallback covers a failure.
         maxAttempts: 2,
         requestHandler: { connectionTimeout: 1000, requestTimeout: 1000 },
+        disableHostPrefix: configuredEndpoint(process.env),
       });
     this.ttlMs = options.ttlMs ?? 10_000;
     this.maxStaleMs = options.maxStaleMs ?? 300_000;
@@ -151,6 +155,17 @@ export class CloudMapResolver implements PeerResolver {
       return fallback;
     }
   }
+}
+
+/**
+ * Whether the SDK will send Cloud Map requests to an endpoint its configuration names (an emulator such as
+ * moto, or a VPC endpoint) rather than AWS's regional one. The request must then go to exactly that URL:
+ * with its host prefixed by `data-`, as the SDK does for DiscoverInstances, it would not resolve.
+ * The SDK reads these variables from the process environment, so this does too.
+ */
+function configuredEndpoint(env: NodeJS.ProcessEnv): boolean {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return false;
+  return Boolean(env.AWS_ENDPOINT_URL_SERVICEDISCOVERY || env.AWS_ENDPOINT_URL);
 }
 
 function isServiceNotFound(err: unknown): boolean {
