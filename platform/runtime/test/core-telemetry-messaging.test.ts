@@ -6,9 +6,10 @@
  * each message in its own trace, linking the batch call to the traces it joins.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
+import { EMULATOR_CREDENTIALS } from '@flotilla/model';
 import { baseEnv, startChildService, type ChildService } from './support/child-service.js';
+import { createTestQueue } from './support/messaging-queues.js';
+import { emulatorClients, startMessagingEmulator, type EmulatorClients } from './support/messaging-stack.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
 
 /** SQS calls a consumer makes to poll and to look after its messages, not to move them. */
@@ -22,30 +23,18 @@ const HOUSEKEEPING = [
 const CONSUMER = 5;
 
 let receiver: OtlpReceiver;
-let fauxqs: Awaited<ReturnType<typeof startFauxqs>>;
+let emulator: Awaited<ReturnType<typeof startMessagingEmulator>>;
+let clients: EmulatorClients;
 let svc: ChildService & { url: string };
-let sqs: SQSClient;
+let queueName: string;
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
-  fauxqs = await startFauxqs({ port: 0, logger: false });
-  const endpoint = `http://127.0.0.1:${fauxqs.port}`;
-  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-  sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials });
-  const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'jobs-dlq' }))).QueueUrl!;
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }),
-  );
-  const queue = (
-    await sqs.send(
-      new CreateQueueCommand({
-        QueueName: 'jobs',
-        Attributes: {
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: 5 }),
-        },
-      }),
-    )
-  ).QueueUrl!;
+  emulator = await startMessagingEmulator();
+  clients = emulatorClients(emulator.endpoint);
+  const queue = await createTestQueue(clients.sqs);
+  queueName = queue.url.split('/').pop()!;
+  const { endpoint } = emulator;
   svc = await startChildService(
     'messaging-service.ts',
     baseEnv({
@@ -61,11 +50,11 @@ beforeAll(async () => {
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_SQS: endpoint,
       AWS_ENDPOINT_URL_SNS: endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      CONSUME_JOBS_QUEUE_URL: queue,
-      CONSUME_JOBS_DLQ_URL: dlq,
-      FIXTURE_QUEUE_URL: queue,
+      AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+      CONSUME_JOBS_QUEUE_URL: queue.url,
+      CONSUME_JOBS_DLQ_URL: queue.dlqUrl,
+      FIXTURE_QUEUE_URL: queue.url,
       FIXTURE_SLOW_MS: '1500',
     }),
     { preload: true },
@@ -74,8 +63,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await svc?.kill();
-  sqs?.destroy();
-  await fauxqs?.stop();
+  clients?.sqs.destroy();
+  clients?.sns.destroy();
+  await emulator?.server.stop();
   await receiver?.close();
 });
 
@@ -109,7 +99,7 @@ describe('telemetry of a consuming service', () => {
     for (const job of [a, b]) {
       const processed = spans.find((s) => s.traceId === job.traceId && s.kind === CONSUMER);
       // the handling continues the message's own trace, from the span that wrote it
-      expect(processed?.name).toBe('process jobs');
+      expect(processed?.name).toBe(`process ${queueName}`);
       expect(processed?.parentSpanId).toBe(job.spanId);
     }
     const batch = spans.find(

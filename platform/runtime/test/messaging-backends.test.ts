@@ -4,13 +4,7 @@
  * test is declared with {@link awsBehaviour} naming that emulator and why, so jest expects it to fail
  * there (and reports it when the emulator is fixed) instead of silently skipping it.
  */
-import {
-  DeleteMessageBatchCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, expect, test } from '@jest/globals';
 import type { QueueResource } from '@flotilla/model';
 import { sql } from 'kysely';
@@ -20,6 +14,7 @@ import {
   createPublisher,
   listDeadLetters,
   NonRetryableError,
+  PublishError,
   redrive,
   type Consumer,
   type ConsumerOptions,
@@ -31,11 +26,13 @@ import { receiveAll as receiveEvents, snsSqsPublish } from './support/db-outbox-
 import {
   createTestQueue,
   depth,
+  drainQueue,
   envelope,
   receiveAll,
   sendEvent,
   sendRaw,
   silentLog,
+  takeMessages,
   until,
   type TestQueue,
 } from './support/messaging-queues.js';
@@ -82,40 +79,9 @@ describeEachBackend('messaging', (kind) => {
     if (!q) throw new Error(`no queue ${service}/${key}`);
     return q;
   };
-  const remove = async (url: string, messages: readonly Message[]): Promise<void> => {
-    for (let i = 0; i < messages.length; i += 10) {
-      const chunk = messages.slice(i, i + 10);
-      await stack.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: url,
-          Entries: chunk.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
-        }),
-      );
-    }
-  };
-  /** Receives `count` messages of `url` (or what came in `timeoutMs`) and deletes them: tests share queues. */
-  const take = async (url: string, count: number, timeoutMs?: number): Promise<Message[]> => {
-    const got = await receiveAll(stack.sqs, url, count, timeoutMs);
-    await remove(url, got);
-    return got;
-  };
-  /** Everything in `url` now (short polls until one comes back empty), deleted. */
-  const drain = async (url: string): Promise<Message[]> => {
-    const out: Message[] = [];
-    for (;;) {
-      const r = await stack.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: url,
-          MaxNumberOfMessages: 10,
-          MessageAttributeNames: ['All'],
-          WaitTimeSeconds: 0,
-        }),
-      );
-      if (!r.Messages?.length) return out;
-      await remove(url, r.Messages);
-      out.push(...r.Messages);
-    }
-  };
+  const take = (url: string, count: number, timeoutMs?: number) =>
+    takeMessages(stack.sqs, url, count, timeoutMs);
+  const drain = (url: string) => drainQueue(stack.sqs, url);
   const ids = (messages: readonly Message[]) =>
     messages.map((m) => (JSON.parse(m.Body!) as EventEnvelope).id).sort();
   const publisher = () =>
@@ -168,9 +134,11 @@ describeEachBackend('messaging', (kind) => {
       time: paid.time,
       data: { orderId: 'o-1' },
     });
+    expect(paid.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/); // UUIDv7
     const attributes = shipping[0]!.MessageAttributes!;
     expect(attributes.type?.StringValue).toBe('order.paid');
     expect(attributes['x-request-id']?.StringValue).toBe('req-1');
+    expect(Object.keys(attributes).length).toBeLessThanOrEqual(10);
   });
 
   test('send batches concurrent commands to a queue and delivers each once', async () => {
@@ -181,6 +149,8 @@ describeEachBackend('messaging', (kind) => {
     const got = await take(queue('worker', 'jobs').url, 25);
     expect(ids(got)).toEqual(sent.map((e) => e.id).sort());
     expect(await drain(queue('worker', 'jobs').url)).toEqual([]);
+    // the schema's default was applied before the event left
+    expect((JSON.parse(got[0]!.Body!) as EventEnvelope<{ ms: number }>).data.ms).toBe(0);
   });
 
   // SQS accepts only #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF in a message; a batch
@@ -202,7 +172,13 @@ describeEachBackend('messaging', (kind) => {
       const [a, bad, c, paid] = result.envelopes;
       expect([...result.succeeded].sort()).toEqual([a!.id, c!.id, paid!.id].sort());
       expect(result.failed).toEqual([
-        expect.objectContaining({ id: bad!.id, code: 'InvalidMessageContents', senderFault: true }),
+        expect.objectContaining({
+          id: bad!.id,
+          code: 'InvalidMessageContents',
+          senderFault: true,
+          attempts: 1,
+          destination: queue('worker', 'jobs').url,
+        }),
       ]);
       const got = await take(queue('worker', 'jobs').url, 2);
       expect(ids(got)).toEqual([a!.id, c!.id].sort());
@@ -221,7 +197,9 @@ describeEachBackend('messaging', (kind) => {
     ]);
     expect(ok.status).toBe('fulfilled');
     expect(tooBig.status).toBe('rejected');
-    expect(String((tooBig as PromiseRejectedResult).reason)).toMatch(/order\.paid/);
+    const err = (tooBig as PromiseRejectedResult).reason as PublishError;
+    expect(err).toBeInstanceOf(PublishError);
+    expect(err.message).toMatch(/order\.paid.*msg-test-orders/);
     const shipping = await take(queue('shipping', 'orders').url, 1);
     expect(ids(shipping)).toEqual([(ok as PromiseFulfilledResult<EventEnvelope>).value.id]);
     expect(await drain(queue('shipping', 'orders').url)).toEqual([]);

@@ -1,6 +1,7 @@
 /** Ad-hoc queues (each with a DLQ and redrive policy) and small helpers for the consumer tests. */
 import {
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -122,6 +123,54 @@ export async function receiveAll(
     out.push(...(r.Messages ?? []));
   }
   return out;
+}
+
+/** Deletes received messages (tests share queues: what one test read must not reach the next). */
+export async function deleteMessages(
+  sqs: SQSClient,
+  url: string,
+  messages: readonly Message[],
+): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: messages
+          .slice(i, i + 10)
+          .map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+  }
+}
+
+/** {@link receiveAll}, then deletes what arrived. */
+export async function takeMessages(
+  sqs: SQSClient,
+  url: string,
+  count: number,
+  timeoutMs?: number,
+): Promise<Message[]> {
+  const got = await receiveAll(sqs, url, count, timeoutMs);
+  await deleteMessages(sqs, url, got);
+  return got;
+}
+
+/** Everything visible in `url` now (short polls until one comes back empty), deleted. */
+export async function drainQueue(sqs: SQSClient, url: string): Promise<Message[]> {
+  const out: Message[] = [];
+  for (;;) {
+    const r = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        WaitTimeSeconds: 0,
+      }),
+    );
+    if (!r.Messages?.length) return out;
+    await deleteMessages(sqs, url, r.Messages);
+    out.push(...r.Messages);
+  }
 }
 
 export const silentLog = pino({ level: 'silent' });
