@@ -4,6 +4,8 @@
  */
 import { ENV } from '@flotilla/model';
 import { z } from 'zod';
+import { DEFAULT_DATABASE_TIMEOUTS } from '../database/timeouts.js';
+import { DATABASE_TIMEOUT_VARS } from './database.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/#general-sdk-configuration */
@@ -186,6 +188,22 @@ export const baseConfigShape = {
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE: defaultedInt('a span count', 512, 1),
   /** Interval between metric exports. @default 60000 */
   OTEL_METRIC_EXPORT_INTERVAL: defaultedInt('a duration in milliseconds', 60000, 1),
+  // The service database's deadlines (see config/database.ts).
+  /** @default 5000 @see https://node-postgres.com/apis/pool */
+  [DATABASE_TIMEOUT_VARS.connectMs]: defaultedInt(
+    'a duration in milliseconds',
+    DEFAULT_DATABASE_TIMEOUTS.connectMs,
+  ),
+  /** 0: none. @default 10000 @see https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT */
+  [DATABASE_TIMEOUT_VARS.statementMs]: defaultedInt(
+    'a duration in milliseconds',
+    DEFAULT_DATABASE_TIMEOUTS.statementMs,
+  ),
+  /** 0: none. @default 30000 @see https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-IDLE-IN-TRANSACTION-SESSION-TIMEOUT */
+  [DATABASE_TIMEOUT_VARS.idleInTransactionMs]: defaultedInt(
+    'a duration in milliseconds',
+    DEFAULT_DATABASE_TIMEOUTS.idleInTransactionMs,
+  ),
 } as const;
 
 function parseResourceAttributes(raw: string | undefined): Record<string, string> {

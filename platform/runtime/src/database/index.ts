@@ -6,7 +6,8 @@ export {
   type TransactionOptions,
 } from './database.js';
 export { MigrationError, type Migration, type MigrationReport, type MigrationScope } from './migrations.js';
-export { PGliteDialect } from './pglite-dialect.js';
+export { PGliteDialect, PGliteSessionTimeoutError, type PGliteDialectOptions } from './pglite-dialect.js';
+export { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from './timeouts.js';
 export {
   createPgliteDataDir,
   defaultPgliteTemplateDir,
