@@ -131,15 +131,18 @@ describe('database deadlines', () => {
     const base = { SERVICE_NAME: 'orders', PORT: '0', FLOTILLA_ENVIRONMENT: 'test' };
     expect(loadConfig(undefined, base).database).toEqual({
       timeouts: { connectMs: 5000, statementMs: 10_000, idleInTransactionMs: 30_000 },
+      retention: { inboxHours: 360, outboxSentHours: 24, outboxDeadLetterHours: 336 },
     });
     expect(
       loadConfig(undefined, {
         ...base,
         DATABASE_CONNECT_TIMEOUT_MS: '1500',
         DATABASE_STATEMENT_TIMEOUT_MS: '0',
+        INBOX_RETENTION_HOURS: '48',
       }).database,
     ).toMatchObject({
       timeouts: { connectMs: 1500, statementMs: 0, idleInTransactionMs: 30_000 },
+      retention: { inboxHours: 48 },
     });
     let error: unknown;
     try {

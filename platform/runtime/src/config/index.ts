@@ -9,4 +9,4 @@ export {
 } from './load.js';
 export { ConfigError, type ConfigIssue } from './errors.js';
 export { baseConfigShape } from './schema.js';
-export { DATABASE_TIMEOUT_VARS, type DatabaseConfig } from './database.js';
+export { DATABASE_TIMEOUT_VARS, RETENTION_VARS, type DatabaseConfig } from './database.js';

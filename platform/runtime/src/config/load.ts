@@ -1,6 +1,6 @@
 import { ENV } from '@flotilla/model';
 import { z } from 'zod';
-import { databaseConfigOf, DATABASE_TIMEOUT_VARS, type DatabaseConfig } from './database.js';
+import { databaseConfigOf, DATABASE_TIMEOUT_VARS, RETENTION_VARS, type DatabaseConfig } from './database.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { baseConfigShape, type InstrumentationName } from './schema.js';
 
@@ -83,7 +83,7 @@ export interface BaseConfig {
     readonly nodeName: string | undefined;
   };
   readonly telemetry: TelemetryConfig;
-  /** Deadlines of the service database's calls (`DATABASE_*_TIMEOUT_MS`). */
+  /** Deadlines of the service database's calls and retention of the kit's tables (`DATABASE_*`, `*_RETENTION_HOURS`). */
   readonly database: DatabaseConfig;
 }
 
@@ -163,7 +163,7 @@ function toBaseConfig(v: z.output<z.ZodObject<typeof baseConfigShape>>): BaseCon
  * @throws ConfigError naming each invalid variable
  */
 export function loadDatabaseConfig(env: Env): DatabaseConfig {
-  const names = Object.values(DATABASE_TIMEOUT_VARS);
+  const names = [...Object.values(DATABASE_TIMEOUT_VARS), ...Object.values(RETENTION_VARS)];
   const shape = Object.fromEntries(names.map((name) => [name, baseConfigShape[name]]));
   const result = z.object(shape).safeParse(env);
   if (!result.success) throw new ConfigError(issuesOf(result.error, env));
