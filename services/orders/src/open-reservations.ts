@@ -19,6 +19,7 @@
 import {
   captureTrace,
   resumeTrace,
+  startPeriodicTask,
   type Database,
   type Logger,
   type PeerClient,
@@ -193,10 +194,8 @@ export interface Releaser {
  */
 export function startReleaser(options: ReleaserOptions): Releaser {
   const { database } = options;
-  let inFlight: Promise<number> | undefined;
-  let stopped = false;
 
-  async function round(): Promise<number> {
+  async function round(stopping: () => boolean): Promise<number> {
     let tried = 0;
     for (;;) {
       const due = database.db
@@ -220,29 +219,15 @@ export function startReleaser(options: ReleaserOptions): Releaser {
         ),
       );
       tried += claimed.length;
-      if (claimed.length < BATCH || stopped) return tried;
+      if (claimed.length < BATCH || stopping()) return tried;
     }
   }
 
-  async function drain(): Promise<number> {
-    while (inFlight) await inFlight.catch(() => undefined);
-    inFlight = round().finally(() => (inFlight = undefined));
-    return inFlight;
-  }
-  const timer = setInterval(() => {
-    if (stopped || inFlight) return;
-    drain().catch((err: unknown) =>
-      options.log.error({ err }, 'releasing open reservations failed; retrying at the next look'),
-    );
-  }, options.intervalMs ?? 1000);
-  timer.unref();
-
-  return {
-    drain,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await inFlight?.catch(() => undefined);
-    },
-  };
+  const task = startPeriodicTask({
+    name: 'releasing open reservations',
+    intervalMs: options.intervalMs ?? 1000,
+    round,
+    log: options.log,
+  });
+  return { drain: task.runNow, stop: task.stop };
 }

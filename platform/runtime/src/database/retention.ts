@@ -5,7 +5,8 @@
  * idempotent, so replicas need no coordination).
  */
 import { sql, type Kysely } from 'kysely';
-import { errorMessage, type Logger } from '../kit.js';
+import type { Logger } from '../kit.js';
+import { startPeriodicTask } from '../lifecycle/periodic.js';
 import type { Database } from './database.js';
 
 const HOUR_MS = 3_600_000;
@@ -49,7 +50,7 @@ export interface RetentionReport {
 }
 
 export interface Retention {
-  /** One round now (a round already running is awaited instead). */
+  /** One round now, after the round in flight if there is one. */
   runOnce(): Promise<RetentionReport>;
   /** Stops the timer and waits for the round in flight. Idempotent. */
   stop(): Promise<void>;
@@ -123,15 +124,12 @@ export function startRetention<DB>(
     },
   ];
 
-  let stopped = false;
-  let inFlight: Promise<RetentionReport> | undefined;
-
-  async function round(): Promise<RetentionReport> {
+  async function round(stopping: () => boolean): Promise<RetentionReport> {
     const report: Record<keyof RetentionReport, number> = { inbox: 0, outboxSent: 0, outboxDeadLetters: 0 };
     for (const target of targets) {
       if (target.hours === 0) continue;
       for (;;) {
-        if (stopped) break;
+        if (stopping()) break;
         const deleted = await target.deleteBatch(db, target.hours, batchSize);
         report[target.kind] += deleted;
         if (deleted < batchSize) break;
@@ -142,28 +140,6 @@ export function startRetention<DB>(
     return report;
   }
 
-  function runOnce(): Promise<RetentionReport> {
-    inFlight ??= round().finally(() => (inFlight = undefined));
-    return inFlight;
-  }
-
-  const timer = setInterval(() => {
-    runOnce().catch((error: unknown) =>
-      log.warn({ err: errorMessage(error) }, 'retention round failed; it runs again at the next interval'),
-    );
-  }, intervalMs);
-  timer.unref();
-
-  let stopping: Promise<void> | undefined;
-  return {
-    runOnce,
-    stop() {
-      stopping ??= (async () => {
-        stopped = true;
-        clearInterval(timer);
-        await inFlight?.catch(() => undefined);
-      })();
-      return stopping;
-    },
-  };
+  const task = startPeriodicTask({ name: 'retention round', intervalMs, round, log });
+  return { runOnce: task.runNow, stop: task.stop };
 }
