@@ -1,6 +1,7 @@
 /**
- * Bare Express 5 serving GET /api/items/:id: the baseline of the HTTP benchmark. ETag and X-Powered-By are
- * off, as in the kit, so both sides send the same response and the difference is the kit's own work.
+ * Bare Express 5 serving GET /api/items/:id and POST /api/items (express.json, the body validated with zod,
+ * 400 problem+json when invalid): the baseline of the HTTP benchmark. ETag and X-Powered-By are off, as in
+ * the kit, so both sides send the same response and the difference is the kit's own work.
  * With BARE_ON_KIT_SERVER=1 the app runs on the kit's `createHttpServer` (requests born with Express's
  * prototypes) instead of `app.listen`: Express with the kit's server fix and none of its observability,
  * the baseline that isolates what tracing, logging and metrics cost. The runtime is imported only then:
@@ -12,7 +13,7 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { tellParent } from '../lib/child.js';
 import { acceptProfilingRequests } from '../lib/profiler.js';
-import { ITEM_ROUTE, itemBody } from './item.js';
+import { createdItem, invalidBodyProblem, ITEM_ROUTE, itemBody, ITEMS_ROUTE, NewItem } from './item.js';
 
 acceptProfilingRequests();
 const app = express();
@@ -20,6 +21,14 @@ app.disable('x-powered-by');
 app.set('etag', false);
 app.get(ITEM_ROUTE, (req, res) => {
   res.json(itemBody(String(req.params.id)));
+});
+app.post(ITEMS_ROUTE, express.json({ limit: '100kb' }), (req, res) => {
+  const parsed = NewItem.safeParse(req.body);
+  if (!parsed.success) {
+    res.status(400).type('application/problem+json').json(invalidBodyProblem(parsed.error));
+    return;
+  }
+  res.status(201).json(createdItem(parsed.data));
 });
 
 // createServer(app) is what app.listen does.
