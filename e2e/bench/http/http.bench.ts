@@ -101,7 +101,11 @@ function spec(s: Server, route: RouteKey, seconds: number, rate?: number): LoadS
 const generator = startLoadGenerator();
 try {
   const chosen = [...CONTENDERS, ...(BREAKDOWN_ON ? BREAKDOWN : [])];
-  for (const [i, c] of chosen.entries()) servers.push(await startServer(c, i));
+  // Started together (start-up is not measured), stopped together in `finally`.
+  const started = await Promise.allSettled(chosen.map((c, i) => startServer(c, i)));
+  for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   const serving = (route: RouteKey) => servers.filter((s) => s.contender.routes.includes(route));
 
   /** Loads a server once and returns the result and its CPU microseconds per request. */

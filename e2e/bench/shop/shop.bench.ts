@@ -34,15 +34,15 @@ import { startSpanCounter } from './span-counter.js';
 import type { HostOptions, StackPids, StackReady, StackService } from './stack-host.js';
 
 const here = new URL('.', import.meta.url).pathname;
-const SECONDS = knob('BENCH_SHOP_SECONDS', 60, 3);
-const RATES = listKnob('BENCH_SHOP_RATES', [10, 25, 50, 100], [5, 10]);
+const SECONDS = knob('BENCH_SHOP_SECONDS', 60, 2);
+const RATES = listKnob('BENCH_SHOP_RATES', [10, 25, 50, 100], [5]);
 const SATURATION_CLIENTS = knob('BENCH_SHOP_SATURATION_CLIENTS', 32, 8);
 const READY_RUNS = knob('BENCH_SHOP_READY_RUNS', 3, 1);
 const SETTLE_SECONDS = knob('BENCH_SHOP_SETTLE_SECONDS', 120, 60);
 /** The criterion of the "highest rate" row (issue 16): p99 placed -> PAID under 1 s, zero errors. */
 const PAID_P99_LIMIT_MS = 1000;
 const HOST = 'stack process (emulator, gateway)';
-const IDLE_SAMPLES = knob('BENCH_SHOP_IDLE_SECONDS', 10, 3);
+const IDLE_SAMPLES = knob('BENCH_SHOP_IDLE_SECONDS', 10, 2);
 
 const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-shop-'));
 const counter = await startSpanCounter();
@@ -69,7 +69,9 @@ async function startShop(stateDir: string, name: string, pgliteTemplateDir?: str
   const ready = await child.message(isMessage<StackReady>('stack-ready'), 240_000).catch((err: Error) => {
     throw new Error(`${err.message} (stack log: ${options.logFile})`);
   });
-  return { child, ready, readyMs: performance.now() - started };
+  const readyMs = performance.now() - started;
+  console.log(`${name}: every service ready ${(readyMs / 1000).toFixed(1)} s after spawn`);
+  return { child, ready, readyMs };
 }
 
 async function stopShop(s: RunningStack): Promise<void> {
@@ -260,6 +262,10 @@ async function runStep(
     await sleep(250);
   }
   const settleMs = performance.now() - settled;
+  console.log(
+    `${label}: ${orders.accepted.length} of ${orders.sent} accepted, POST p99 ${Math.round(orders.p99)} ms, ` +
+      `settled ${(settleMs / 1000).toFixed(1)} s after the last answer`,
+  );
   const paidMs: number[] = [];
   let wrongStatus = 0;
   for (const o of orders.accepted) {
