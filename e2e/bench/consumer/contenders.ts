@@ -8,7 +8,7 @@ import { Consumer as SqsConsumer } from 'sqs-consumer';
 import { z } from 'zod';
 import type { Database } from '../../../platform/runtime/src/database/index.js';
 import { createInbox } from '../../../platform/runtime/src/inbox/index.js';
-import { createConsumer } from '../../../platform/runtime/src/messaging/index.js';
+import { createConsumer, type ConsumedEvent } from '../../../platform/runtime/src/messaging/index.js';
 import { sleep } from '../lib/stats.js';
 
 export interface DrainOptions {
@@ -119,10 +119,14 @@ export function bareLoops(o: DrainOptions, loops: number): Drain {
 export const jobSchemas = { 'job.run': z.object({ n: z.number().int() }) };
 
 /**
- * Our consumer with the given concurrency (undefined: its default); everything else at its defaults but a
- * short long-poll.
+ * Our consumer draining `o`'s queue with `handler` (which counts what it handled), at `concurrency`
+ * (undefined: its default); everything else at its defaults but a short long-poll.
  */
-export function flotillaConsumer(o: DrainOptions, concurrency: number | undefined): Drain {
+function startFlotillaConsumer(
+  o: DrainOptions,
+  concurrency: number | undefined,
+  handler: (event: ConsumedEvent<typeof jobSchemas>, tick: () => void) => Promise<void>,
+): Drain {
   const c = counter(o.count);
   const consumer = createConsumer({
     queueUrl: o.queueUrl,
@@ -133,13 +137,18 @@ export function flotillaConsumer(o: DrainOptions, concurrency: number | undefine
     ...(concurrency === undefined ? {} : { concurrency }),
     // Only matters once the queue is empty (the end of a run): keeps stop() quick.
     waitTimeSeconds: 1,
-    handler: async () => {
-      await sleep(o.handlerMs);
-      c.tick();
-    },
+    handler: (event) => handler(event, () => c.tick()),
   });
   consumer.start();
   return { done: c.done, handled: c.handled, stop: () => consumer.stop() };
+}
+
+/** Our consumer with the given concurrency (undefined: its default), the handler awaiting the handler time. */
+export function flotillaConsumer(o: DrainOptions, concurrency: number | undefined): Drain {
+  return startFlotillaConsumer(o, concurrency, async (_event, tick) => {
+    await sleep(o.handlerMs);
+    tick();
+  });
 }
 
 /** The table the inbox handler writes: one row per job, as a handler's own write. */
@@ -157,23 +166,12 @@ export const jobMigrations = [
  * the handler time and writes one row through the transaction.
  */
 export function inboxConsumer(o: DrainOptions, database: Database<JobTables>): Drain {
-  const c = counter(o.count);
   const inbox = createInbox({ database, consumer: 'bench.jobs' });
-  const consumer = createConsumer({
-    queueUrl: o.queueUrl,
-    dlqUrl: o.dlqUrl,
-    schemas: jobSchemas,
-    sqs: o.sqs,
-    log: pino({ level: 'warn' }),
-    waitTimeSeconds: 1,
-    handler: async (event) => {
-      const outcome = await inbox.handle(event, async (trx) => {
-        await sleep(o.handlerMs);
-        await trx.insertInto('jobs_done').values({ n: event.data.n }).execute();
-      });
-      if (!outcome.duplicate) c.tick();
-    },
+  return startFlotillaConsumer(o, undefined, async (event, tick) => {
+    const outcome = await inbox.handle(event, async (trx) => {
+      await sleep(o.handlerMs);
+      await trx.insertInto('jobs_done').values({ n: event.data.n }).execute();
+    });
+    if (!outcome.duplicate) tick();
   });
-  consumer.start();
-  return { done: c.done, handled: c.handled, stop: () => consumer.stop() };
 }

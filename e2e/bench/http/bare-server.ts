@@ -13,23 +13,11 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { tellParent } from '../lib/child.js';
 import { acceptProfilingRequests } from '../lib/profiler.js';
-import { createdItem, invalidBodyProblem, ITEM_ROUTE, itemBody, ITEMS_ROUTE, NewItem } from './item.js';
+import { itemRoutes } from './express-routes.js';
 
 acceptProfilingRequests();
 const app = express();
-app.disable('x-powered-by');
-app.set('etag', false);
-app.get(ITEM_ROUTE, (req, res) => {
-  res.json(itemBody(String(req.params.id)));
-});
-app.post(ITEMS_ROUTE, express.json({ limit: '100kb' }), (req, res) => {
-  const parsed = NewItem.safeParse(req.body);
-  if (!parsed.success) {
-    res.status(400).type('application/problem+json').json(invalidBodyProblem(parsed.error));
-    return;
-  }
-  res.status(201).json(createdItem(parsed.data));
-});
+itemRoutes(app);
 
 // createServer(app) is what app.listen does.
 const server =

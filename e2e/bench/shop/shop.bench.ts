@@ -21,8 +21,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { EMULATOR_CREDENTIALS } from '@flotilla/model';
+import { depth } from '../../../platform/runtime/test/support/messaging-queues.js';
 import { isMessage, spawnTs, type Child } from '../lib/child.js';
 import { compileEntry } from '../lib/compile.js';
 import { cpuMs } from '../lib/cpu.js';
@@ -179,25 +180,6 @@ async function orderView(ordersUrl: string, id: string): Promise<OrderView | und
   } catch {
     return undefined;
   }
-}
-
-/** Messages waiting, in flight or delayed in `url`. */
-async function depth(sqs: SQSClient, url: string): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
 }
 
 function placeOrders(generator: Child, spec: OrdersSpec): Promise<OrdersResult> {

@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { tellParent } from '../../lib/child.js';
 import { acceptProfilingRequests } from '../../lib/profiler.js';
-import { createdItem, invalidBodyProblem, ITEM_ROUTE, itemBody, ITEMS_ROUTE, NewItem } from '../item.js';
+import { itemRoutes } from '../express-routes.js';
 import { traceFields } from './trace-fields.js';
 
 /**
@@ -27,20 +27,8 @@ const pinoHttp = createRequire(import.meta.url)('pino-http') as (options: {
 acceptProfilingRequests();
 const logger = pino(process.env.TRACE_IDS === 'mixin' ? { mixin: traceFields } : {});
 const app = express();
-app.disable('x-powered-by');
-app.set('etag', false);
 app.use(pinoHttp({ logger }));
-app.get(ITEM_ROUTE, (req, res) => {
-  res.json(itemBody(String(req.params.id)));
-});
-app.post(ITEMS_ROUTE, express.json({ limit: '100kb' }), (req, res) => {
-  const parsed = NewItem.safeParse(req.body);
-  if (!parsed.success) {
-    res.status(400).type('application/problem+json').json(invalidBodyProblem(parsed.error));
-    return;
-  }
-  res.status(201).json(createdItem(parsed.data));
-});
+itemRoutes(app);
 const server = createServer(app);
 server.listen(0, '127.0.0.1', () => {
   server.keepAliveTimeout = 65_000;
