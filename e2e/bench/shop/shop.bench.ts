@@ -182,6 +182,15 @@ async function orderView(ordersUrl: string, id: string): Promise<OrderView | und
   }
 }
 
+/** Waits until every queue of the stack is empty, or until `deadline` (performance.now() time). */
+async function queuesEmpty(s: RunningStack, sqs: SQSClient, deadline: number): Promise<void> {
+  while (performance.now() < deadline) {
+    const depths = await Promise.all(s.ready.queues.map((q) => depth(sqs, q.url)));
+    if (depths.every((d) => d === 0)) return;
+    await sleep(250);
+  }
+}
+
 function placeOrders(generator: Child, spec: OrdersSpec): Promise<OrdersResult> {
   const answer = generator.message(isMessage<OrdersResult>('orders-result'), (spec.seconds + 120) * 1000);
   generator.process.send({ type: 'orders', spec } satisfies OrdersRequest);
@@ -238,11 +247,7 @@ async function runStep(
     if (pending.length > 0) await sleep(250);
   }
   // Every queue empty too (late events: notifications, stock released after a cancellation).
-  while (performance.now() - settled < SETTLE_SECONDS * 1000) {
-    const depths = await Promise.all(s.ready.queues.map((q) => depth(sqs, q.url)));
-    if (depths.every((d) => d === 0)) break;
-    await sleep(250);
-  }
+  await queuesEmpty(s, sqs, settled + SETTLE_SECONDS * 1000);
   const settleMs = performance.now() - settled;
   console.log(
     `${label}: ${orders.accepted.length} of ${orders.sent} accepted, POST p99 ${Math.round(orders.p99)} ms, ` +
@@ -337,6 +342,7 @@ try {
   const gatewayUrl = stack.ready.gatewayUrl;
   // A few orders first: JIT, connection pools and the consumers' first polls are not part of a step.
   await placeOrders(generator, { gatewayUrl, mode: 'open', rate: 5, seconds: SMOKE ? 1 : 5 });
+  await queuesEmpty(stack, sqs, performance.now() + SETTLE_SECONDS * 1000);
   let overCapacity: string | undefined;
   for (const rate of RATES) {
     if (overCapacity !== undefined) continue;
