@@ -47,7 +47,7 @@ export interface OrdersResult {
 const DECLINED_EVERY = 5;
 const REQUEST_TIMEOUT_MS = 30_000;
 /** In-flight requests at most; an open loop past it is overloading the shop and stops adding more. */
-const MAX_IN_FLIGHT = 2000;
+const MAX_IN_FLIGHT = 512;
 const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
 
 function lines(i: number): { sku: string; quantity: number }[] {
