@@ -33,7 +33,11 @@ export interface OrdersResult {
   readonly sent: number;
   /** Orders answered 201, with their id and whether they are the declined kind (cancelled, not paid). */
   readonly accepted: readonly { readonly id: string; readonly declined: boolean }[];
-  /** Answers by HTTP status; 0 counts requests with no answer (connection error, 30 s timeout). */
+  /**
+   * Answers by HTTP status, and problem type for a problem answer (`503 urn:shop:problem:...`); `0` counts
+   * requests with no answer (connection error, 30 s timeout), `overloaded` those never sent (see
+   * MAX_IN_FLIGHT).
+   */
   readonly statuses: Readonly<Record<string, number>>;
   /** Latency of every answered request, ms (open loop: from when it was due). */
   readonly p50: number;
@@ -56,8 +60,11 @@ function lines(i: number): { sku: string; quantity: number }[] {
     : [{ sku: 'SKU-CHEAP', quantity: 1 + (i % 3) }];
 }
 
-/** Places one order; resolves with the status (0: no answer) and the order id of a 201. */
-function place(gatewayUrl: string, i: number): Promise<{ status: number; id?: string }> {
+/**
+ * Places one order; resolves with the status (0: no answer), the order id of a 201, and otherwise the
+ * problem's type (RFC 9457), which tells a refusal (inventory unavailable) from a failure.
+ */
+function place(gatewayUrl: string, i: number): Promise<{ status: number; id?: string; problem?: string }> {
   const body = JSON.stringify({ customerId: 'bench', items: lines(i) });
   return new Promise((resolve) => {
     const req = request(
@@ -78,12 +85,15 @@ function place(gatewayUrl: string, i: number): Promise<{ status: number; id?: st
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
-          if (status !== 201) return resolve({ status });
+          let body: { id?: unknown; type?: unknown } | undefined;
           try {
-            resolve({ status, id: (JSON.parse(text) as { id: string }).id });
+            body = JSON.parse(text) as { id?: unknown; type?: unknown };
           } catch {
-            resolve({ status: 0 });
+            body = undefined;
           }
+          if (status === 201 && typeof body?.id === 'string') resolve({ status, id: body.id });
+          else if (status === 201) resolve({ status: 0, problem: 'a 201 without an order id' });
+          else resolve({ status, ...(typeof body?.type === 'string' ? { problem: body.type } : {}) });
         });
         res.on('error', () => resolve({ status: 0 }));
       },
@@ -116,7 +126,8 @@ async function run(spec: OrdersSpec): Promise<OrdersResult> {
     inFlight++;
     const r = await place(spec.gatewayUrl, i);
     inFlight--;
-    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    const key = r.problem === undefined ? String(r.status) : `${r.status} ${r.problem}`;
+    statuses[key] = (statuses[key] ?? 0) + 1;
     if (r.status !== 0) latencies.push(performance.now() - due);
     if (r.id !== undefined) accepted.push({ id: r.id, declined: i % DECLINED_EVERY === DECLINED_EVERY - 1 });
   };

@@ -36,8 +36,8 @@ import type { HostOptions, StackPids, StackReady, StackService } from './stack-h
 
 const here = new URL('.', import.meta.url).pathname;
 const SECONDS = knob('BENCH_SHOP_SECONDS', 60, 2);
-const RATES = listKnob('BENCH_SHOP_RATES', [10, 25, 50, 100], [5]);
-const SATURATION_CLIENTS = knob('BENCH_SHOP_SATURATION_CLIENTS', 32, 8);
+const RATES = listKnob('BENCH_SHOP_RATES', [5, 10, 20, 40], [5]);
+const SATURATION_CLIENTS = knob('BENCH_SHOP_SATURATION_CLIENTS', 16, 8);
 const READY_RUNS = knob('BENCH_SHOP_READY_RUNS', 3, 1);
 const SETTLE_SECONDS = knob('BENCH_SHOP_SETTLE_SECONDS', 120, 60);
 /** The criterion of the "highest rate" row (issue 16): p99 placed -> PAID under 1 s, zero errors. */
