@@ -69,7 +69,8 @@ interface Server {
 const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-http-'));
 const servers: Server[] = [];
 /** Equal-load runs that fell short of the rate: those servers were saturated after all (reported, not hidden). */
-const belowRate: string[] = [];
+const belowRate = new Map<string, number[]>();
+const rateKey = (s: Server, route: RouteKey) => `${s.contender.key} ${route}`;
 
 async function startServer(c: Contender, index: number): Promise<Server> {
   const sink = await startOtlpSink();
@@ -135,7 +136,7 @@ try {
         const { result, us } = await measure(s, route, EQUAL_LOAD_SECONDS, EQUAL_LOAD_RPS);
         if (us !== undefined) s.measured[route].equalLoadCpuUs.push(us);
         if (result.rps < 0.95 * EQUAL_LOAD_RPS)
-          belowRate.push(`${s.contender.name} ${ROUTES[route]} ${Math.round(result.rps)} req/s`);
+          belowRate.set(rateKey(s, route), [...(belowRate.get(rateKey(s, route)) ?? []), result.rps]);
       }
     }
   }
@@ -158,7 +159,14 @@ function rows(): Row[] {
   const p = (s: Server, r: RouteKey, key: 'p50' | 'p99') => median(s.measured[r].results.map((x) => x[key]));
   const cpu = (s: Server, r: RouteKey) => Math.round(median(s.measured[r].cpuUs));
   const equalCpu = (s: Server, r: RouteKey) => Math.round(median(s.measured[r].equalLoadCpuUs));
-  const shortOfRate = belowRate.length > 0 ? `BELOW THE RATE: ${belowRate.join('; ')}; ` : '';
+  /** The row's servers that fell short of the fixed rate (they were saturated after all). */
+  const shortOfRate = (r: RouteKey, ...of: Server[]) => {
+    const short = of.flatMap((s) => {
+      const rates = belowRate.get(rateKey(s, r));
+      return rates ? [`${s.contender.name} ${samples(rates)} req/s`] : [];
+    });
+    return short.length > 0 ? `BELOW THE RATE: ${short.join('; ')}; ` : '';
+  };
   const runs = `${CONNECTIONS} connections, ${ROUNDS}x${SECONDS} s saturated, ${ROUNDS}x${EQUAL_LOAD_SECONDS} s at ${EQUAL_LOAD_RPS} req/s`;
   const detail = (s: Server, r: RouteKey) =>
     `${s.contender.name}: ${samples(s.measured[r].results.map((x) => x.rps))} req/s, p99 ` +
@@ -244,7 +252,7 @@ function rows(): Row[] {
         baseline: equalCpu(base, r),
         baselineName: base.contender.name,
         target: { kind: 'info' },
-        note: `${shortOfRate}every server at the same rate, so none pays more for waking the load generator`,
+        note: `${shortOfRate(r, subject, base)}every server at the same rate, so none pays more for waking the load generator`,
         ...(variant ? {} : { chart: { id: `http-cpu`, series: route } }),
       });
     }
