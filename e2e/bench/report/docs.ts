@@ -185,7 +185,7 @@ export function renderDocs(results: Results, chartsDir: string): { markdown: str
     '',
     '<!-- Generated from bench-results.json by e2e/bench/report/docs.ts (make bench, make bench-docs): do not edit. -->',
     '',
-    `Measured by \`make bench\` on ${results.date.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}, Node ${results.node}, ` +
+    `Measured by ${results.smoke ? '`make bench-smoke`' : '`make bench`'} on ${results.date.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}, Node ${results.node}, ` +
       `${results.machine.cores} × ${results.machine.cpu}, ${results.machine.memoryGiB} GiB, ${results.machine.platform}; ` +
       `load average (1 / 5 / 15 min) ${load(results.loadAverage.start)} at the start and ` +
       `${load(results.loadAverage.end)} at the end; ${Math.round(results.seconds / 60)} minutes.`,

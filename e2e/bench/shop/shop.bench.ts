@@ -266,7 +266,9 @@ async function runStep(
     label,
     rate: spec.mode === 'open' ? spec.rate : undefined,
     orders,
-    acceptedPerSecond: orders.accepted.length / ((orders.endedAt - orders.startedAt) / 1000),
+    // Over the step's time, or longer when the last answers came after it.
+    acceptedPerSecond:
+      orders.accepted.length / Math.max(spec.seconds, (orders.endedAt - orders.startedAt) / 1000),
     paidMs,
     unfinished: pending.length,
     wrongStatus,
