@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 
 
 /**
- *
+ * Policy is the Schema for the Policies API
  *
  * @schema Policy
  */
@@ -58,6 +58,8 @@ export class Policy extends ApiObject {
 }
 
 /**
+ * Policy is the Schema for the Policies API
+ *
  * @schema Policy
  */
 export interface PolicyProps {
@@ -67,6 +69,17 @@ export interface PolicyProps {
   readonly metadata?: ApiObjectMetadata;
 
   /**
+   * PolicySpec defines the desired state of Policy.
+   *
+   * Contains information about a managed policy.
+   *
+   * This data type is used as a response element in the CreatePolicy, GetPolicy,
+   * and ListPolicies operations.
+   *
+   * For more information about managed policies, refer to Managed policies and
+   * inline policies (https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html)
+   * in the IAM User Guide.
+   *
    * @schema Policy#spec
    */
   readonly spec?: PolicySpec;
@@ -88,30 +101,115 @@ export function toJson_PolicyProps(obj: PolicyProps | undefined): Record<string,
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * PolicySpec defines the desired state of Policy.
+ *
+ * Contains information about a managed policy.
+ *
+ * This data type is used as a response element in the CreatePolicy, GetPolicy,
+ * and ListPolicies operations.
+ *
+ * For more information about managed policies, refer to Managed policies and
+ * inline policies (https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html)
+ * in the IAM User Guide.
+ *
  * @schema PolicySpec
  */
 export interface PolicySpec {
   /**
+   * A friendly description of the policy.
+   *
+   * Typically used to store information about the permissions defined in the
+   * policy. For example, "Grants access to production DynamoDB tables."
+   *
+   * The policy description is immutable. After a value is assigned, it cannot
+   * be changed.
+   *
    * @schema PolicySpec#description
    */
   readonly description?: string;
 
   /**
+   * The friendly name of the policy.
+   *
+   * IAM user, group, role, and policy names must be unique within the account.
+   * Names are not distinguished by case. For example, you cannot create resources
+   * named both "MyResource" and "myresource".
+   *
+   * Regex Pattern: `^[\w+=,.@-]+$`
+   *
    * @schema PolicySpec#name
    */
   readonly name: string;
 
   /**
+   * The path for the policy.
+   *
+   * For more information about paths, see IAM identifiers (https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html)
+   * in the IAM User Guide.
+   *
+   * This parameter is optional. If it is not included, it defaults to a slash
+   * (/).
+   *
+   * This parameter allows (through its regex pattern (http://wikipedia.org/wiki/regex))
+   * a string of characters consisting of either a forward slash (/) by itself
+   * or a string that must begin and end with forward slashes. In addition, it
+   * can contain any ASCII character from the ! (\u0021) through the DEL character
+   * (\u007F), including most punctuation characters, digits, and upper and lowercased
+   * letters.
+   *
+   * You cannot use an asterisk (*) in the path name.
+   *
+   * Regex Pattern: `^((/[A-Za-z0-9\.,\+@=_-]+)*)/$`
+   *
    * @schema PolicySpec#path
    */
   readonly path?: string;
 
   /**
+   * The JSON policy document that you want to use as the content for the new
+   * policy.
+   *
+   * You must provide policies in JSON format in IAM. However, for CloudFormation
+   * templates formatted in YAML, you can provide the policy in JSON or YAML format.
+   * CloudFormation always converts a YAML policy to JSON format before submitting
+   * it to IAM.
+   *
+   * The maximum length of the policy document that you can pass in this operation,
+   * including whitespace, is listed below. To view the maximum character counts
+   * of a managed policy with no whitespaces, see IAM and STS character quotas
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length).
+   *
+   * To learn more about JSON policy grammar, see Grammar of the IAM JSON policy
+   * language (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html)
+   * in the IAM User Guide.
+   *
+   * The regex pattern (http://wikipedia.org/wiki/regex) used to validate this
+   * parameter is a string of characters consisting of the following:
+   *
+   * * Any printable ASCII character ranging from the space character (\u0020)
+   * through the end of the ASCII character range
+   *
+   * * The printable characters in the Basic Latin and Latin-1 Supplement character
+   * set (through \u00FF)
+   *
+   * * The special characters tab (\u0009), line feed (\u000A), and carriage
+   * return (\u000D)
+   *
+   * Regex Pattern: `^[\u0009\u000A\u000D\u0020-\u00FF]+$`
+   *
    * @schema PolicySpec#policyDocument
    */
   readonly policyDocument: string;
 
   /**
+   * A list of tags that you want to attach to the new IAM customer managed policy.
+   * Each tag consists of a key name and an associated value. For more information
+   * about tagging, see Tagging IAM resources (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html)
+   * in the IAM User Guide.
+   *
+   * If any one of the tags is invalid or if you exceed the allowed maximum number
+   * of tags, then the entire request fails and the resource is not created.
+   *
    * @schema PolicySpec#tags
    */
   readonly tags?: PolicySpecTags[];
@@ -136,6 +234,11 @@ export function toJson_PolicySpec(obj: PolicySpec | undefined): Record<string, a
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * A structure that represents user-provided metadata that can be associated
+ * with an IAM resource. For more information about tagging, see Tagging IAM
+ * resources (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html)
+ * in the IAM User Guide.
+ *
  * @schema PolicySpecTags
  */
 export interface PolicySpecTags {
@@ -167,7 +270,7 @@ export function toJson_PolicySpecTags(obj: PolicySpecTags | undefined): Record<s
 
 
 /**
- *
+ * Role is the Schema for the Roles API
  *
  * @schema Role
  */
@@ -221,6 +324,8 @@ export class Role extends ApiObject {
 }
 
 /**
+ * Role is the Schema for the Roles API
+ *
  * @schema Role
  */
 export interface RoleProps {
@@ -230,6 +335,11 @@ export interface RoleProps {
   readonly metadata?: ApiObjectMetadata;
 
   /**
+   * RoleSpec defines the desired state of Role.
+   *
+   * Contains information about an IAM role. This structure is returned as a response
+   * element in several API operations that interact with roles.
+   *
    * @schema Role#spec
    */
   readonly spec?: RoleSpec;
@@ -251,15 +361,48 @@ export function toJson_RoleProps(obj: RoleProps | undefined): Record<string, any
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * RoleSpec defines the desired state of Role.
+ *
+ * Contains information about an IAM role. This structure is returned as a response
+ * element in several API operations that interact with roles.
+ *
  * @schema RoleSpec
  */
 export interface RoleSpec {
   /**
+   * The trust relationship policy document that grants an entity permission to
+   * assume the role.
+   *
+   * In IAM, you must provide a JSON policy that has been converted to a string.
+   * However, for CloudFormation templates formatted in YAML, you can provide
+   * the policy in JSON or YAML format. CloudFormation always converts a YAML
+   * policy to JSON format before submitting it to IAM.
+   *
+   * The regex pattern (http://wikipedia.org/wiki/regex) used to validate this
+   * parameter is a string of characters consisting of the following:
+   *
+   * * Any printable ASCII character ranging from the space character (\u0020)
+   * through the end of the ASCII character range
+   *
+   * * The printable characters in the Basic Latin and Latin-1 Supplement character
+   * set (through \u00FF)
+   *
+   * * The special characters tab (\u0009), line feed (\u000A), and carriage
+   * return (\u000D)
+   *
+   * Upon success, the response includes the same trust policy in JSON format.
+   *
+   * Regex Pattern: `^[\u0009\u000A\u000D\u0020-\u00FF]+$`
+   *
    * @schema RoleSpec#assumeRolePolicyDocument
    */
   readonly assumeRolePolicyDocument: string;
 
   /**
+   * A description of the role.
+   *
+   * Regex Pattern: `^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$`
+   *
    * @schema RoleSpec#description
    */
   readonly description?: string;
@@ -270,26 +413,90 @@ export interface RoleSpec {
   readonly inlinePolicies?: { [key: string]: string };
 
   /**
+   * The maximum session duration (in seconds) that you want to set for the specified
+   * role. If you do not specify a value for this setting, the default value of
+   * one hour is applied. This setting can have a value from 1 hour to 12 hours.
+   *
+   * Anyone who assumes the role from the CLI or API can use the DurationSeconds
+   * API parameter or the duration-seconds CLI parameter to request a longer session.
+   * The MaxSessionDuration setting determines the maximum duration that can be
+   * requested using the DurationSeconds parameter. If users don't specify a value
+   * for the DurationSeconds parameter, their security credentials are valid for
+   * one hour by default. This applies when you use the AssumeRole* API operations
+   * or the assume-role* CLI operations but does not apply when you use those
+   * operations to create a console URL. For more information, see Using IAM roles
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use.html) in the
+   * IAM User Guide.
+   *
    * @schema RoleSpec#maxSessionDuration
    */
   readonly maxSessionDuration?: number;
 
   /**
+   * The name of the role to create.
+   *
+   * IAM user, group, role, and policy names must be unique within the account.
+   * Names are not distinguished by case. For example, you cannot create resources
+   * named both "MyResource" and "myresource".
+   *
+   * This parameter allows (through its regex pattern (http://wikipedia.org/wiki/regex))
+   * a string of characters consisting of upper and lowercase alphanumeric characters
+   * with no spaces. You can also include any of the following characters: _+=,.@-
+   *
+   * Regex Pattern: `^[\w+=,.@-]+$`
+   *
    * @schema RoleSpec#name
    */
   readonly name: string;
 
   /**
+   * The path to the role. For more information about paths, see IAM Identifiers
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html)
+   * in the IAM User Guide.
+   *
+   * This parameter is optional. If it is not included, it defaults to a slash
+   * (/).
+   *
+   * This parameter allows (through its regex pattern (http://wikipedia.org/wiki/regex))
+   * a string of characters consisting of either a forward slash (/) by itself
+   * or a string that must begin and end with forward slashes. In addition, it
+   * can contain any ASCII character from the ! (\u0021) through the DEL character
+   * (\u007F), including most punctuation characters, digits, and upper and lowercased
+   * letters.
+   *
+   * Regex Pattern: `^(\u002F)|(\u002F[\u0021-\u007E]+\u002F)$`
+   *
    * @schema RoleSpec#path
    */
   readonly path?: string;
 
   /**
+   * The ARN of the managed policy that is used to set the permissions boundary
+   * for the role.
+   *
+   * A permissions boundary policy defines the maximum permissions that identity-based
+   * policies can grant to an entity, but does not grant permissions. Permissions
+   * boundaries do not define the maximum permissions that a resource-based policy
+   * can grant to an entity. To learn more, see Permissions boundaries for IAM
+   * entities (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html)
+   * in the IAM User Guide.
+   *
+   * For more information about policy types, see Policy types (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#access_policy-types)
+   * in the IAM User Guide.
+   *
    * @schema RoleSpec#permissionsBoundary
    */
   readonly permissionsBoundary?: string;
 
   /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
    * @schema RoleSpec#permissionsBoundaryRef
    */
   readonly permissionsBoundaryRef?: RoleSpecPermissionsBoundaryRef;
@@ -305,6 +512,14 @@ export interface RoleSpec {
   readonly policyRefs?: RoleSpecPolicyRefs[];
 
   /**
+   * A list of tags that you want to attach to the new role. Each tag consists
+   * of a key name and an associated value. For more information about tagging,
+   * see Tagging IAM resources (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html)
+   * in the IAM User Guide.
+   *
+   * If any one of the tags is invalid or if you exceed the allowed maximum number
+   * of tags, then the entire request fails and the resource is not created.
+   *
    * @schema RoleSpec#tags
    */
   readonly tags?: RoleSpecTags[];
@@ -335,10 +550,21 @@ export function toJson_RoleSpec(obj: RoleSpec | undefined): Record<string, any> 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
  * @schema RoleSpecPermissionsBoundaryRef
  */
 export interface RoleSpecPermissionsBoundaryRef {
   /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
    * @schema RoleSpecPermissionsBoundaryRef#from
    */
   readonly from?: RoleSpecPermissionsBoundaryRefFrom;
@@ -359,10 +585,21 @@ export function toJson_RoleSpecPermissionsBoundaryRef(obj: RoleSpecPermissionsBo
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
  * @schema RoleSpecPolicyRefs
  */
 export interface RoleSpecPolicyRefs {
   /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
    * @schema RoleSpecPolicyRefs#from
    */
   readonly from?: RoleSpecPolicyRefsFrom;
@@ -383,6 +620,11 @@ export function toJson_RoleSpecPolicyRefs(obj: RoleSpecPolicyRefs | undefined): 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * A structure that represents user-provided metadata that can be associated
+ * with an IAM resource. For more information about tagging, see Tagging IAM
+ * resources (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html)
+ * in the IAM User Guide.
+ *
  * @schema RoleSpecTags
  */
 export interface RoleSpecTags {
@@ -413,6 +655,9 @@ export function toJson_RoleSpecTags(obj: RoleSpecTags | undefined): Record<strin
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
  * @schema RoleSpecPermissionsBoundaryRefFrom
  */
 export interface RoleSpecPermissionsBoundaryRefFrom {
@@ -443,6 +688,9 @@ export function toJson_RoleSpecPermissionsBoundaryRefFrom(obj: RoleSpecPermissio
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
  * @schema RoleSpecPolicyRefsFrom
  */
 export interface RoleSpecPolicyRefsFrom {

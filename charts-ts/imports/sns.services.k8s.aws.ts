@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 
 
 /**
- *
+ * Subscription is the Schema for the Subscriptions API
  *
  * @schema Subscription
  */
@@ -58,6 +58,8 @@ export class Subscription extends ApiObject {
 }
 
 /**
+ * Subscription is the Schema for the Subscriptions API
+ *
  * @schema Subscription
  */
 export interface SubscriptionProps {
@@ -67,6 +69,10 @@ export interface SubscriptionProps {
   readonly metadata?: ApiObjectMetadata;
 
   /**
+   * SubscriptionSpec defines the desired state of Subscription.
+   *
+   * A wrapper type for the attributes of an Amazon SNS subscription.
+   *
    * @schema Subscription#spec
    */
   readonly spec?: SubscriptionSpec;
@@ -88,6 +94,10 @@ export function toJson_SubscriptionProps(obj: SubscriptionProps | undefined): Re
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * SubscriptionSpec defines the desired state of Subscription.
+ *
+ * A wrapper type for the attributes of an Amazon SNS subscription.
+ *
  * @schema SubscriptionSpec
  */
 export interface SubscriptionSpec {
@@ -97,6 +107,31 @@ export interface SubscriptionSpec {
   readonly deliveryPolicy?: string;
 
   /**
+   * The endpoint that you want to receive notifications. Endpoints vary by protocol:
+   *
+   * * For the http protocol, the (public) endpoint is a URL beginning with
+   * http://.
+   *
+   * * For the https protocol, the (public) endpoint is a URL beginning with
+   * https://.
+   *
+   * * For the email protocol, the endpoint is an email address.
+   *
+   * * For the email-json protocol, the endpoint is an email address.
+   *
+   * * For the sms protocol, the endpoint is a phone number of an SMS-enabled
+   * device.
+   *
+   * * For the sqs protocol, the endpoint is the ARN of an Amazon SQS queue.
+   *
+   * * For the application protocol, the endpoint is the EndpointArn of a mobile
+   * app and device.
+   *
+   * * For the lambda protocol, the endpoint is the ARN of an Lambda function.
+   *
+   * * For the firehose protocol, the endpoint is the ARN of an Amazon Kinesis
+   * Data Firehose delivery stream.
+   *
    * @schema SubscriptionSpec#endpoint
    */
   readonly endpoint?: string;
@@ -112,6 +147,28 @@ export interface SubscriptionSpec {
   readonly filterPolicyScope?: string;
 
   /**
+   * The protocol that you want to use. Supported protocols include:
+   *
+   * * http – delivery of JSON-encoded message via HTTP POST
+   *
+   * * https – delivery of JSON-encoded message via HTTPS POST
+   *
+   * * email – delivery of message via SMTP
+   *
+   * * email-json – delivery of JSON-encoded message via SMTP
+   *
+   * * sms – delivery of message via SMS
+   *
+   * * sqs – delivery of JSON-encoded message to an Amazon SQS queue
+   *
+   * * application – delivery of JSON-encoded message to an EndpointArn for
+   * a mobile app and device
+   *
+   * * lambda – delivery of JSON-encoded message to an Lambda function
+   *
+   * * firehose – delivery of JSON-encoded message to an Amazon Kinesis Data
+   * Firehose delivery stream.
+   *
    * @schema SubscriptionSpec#protocol
    */
   readonly protocol: string;
@@ -132,11 +189,34 @@ export interface SubscriptionSpec {
   readonly subscriptionRoleArn?: string;
 
   /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
+   * @schema SubscriptionSpec#subscriptionRoleRef
+   */
+  readonly subscriptionRoleRef?: SubscriptionSpecSubscriptionRoleRef;
+
+  /**
+   * The ARN of the topic you want to subscribe to.
+   *
    * @schema SubscriptionSpec#topicARN
    */
   readonly topicArn?: string;
 
   /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
    * @schema SubscriptionSpec#topicRef
    */
   readonly topicRef?: SubscriptionSpecTopicRef;
@@ -157,6 +237,7 @@ export function toJson_SubscriptionSpec(obj: SubscriptionSpec | undefined): Reco
     'rawMessageDelivery': obj.rawMessageDelivery,
     'redrivePolicy': obj.redrivePolicy,
     'subscriptionRoleARN': obj.subscriptionRoleArn,
+    'subscriptionRoleRef': toJson_SubscriptionSpecSubscriptionRoleRef(obj.subscriptionRoleRef),
     'topicARN': obj.topicArn,
     'topicRef': toJson_SubscriptionSpecTopicRef(obj.topicRef),
   };
@@ -166,10 +247,56 @@ export function toJson_SubscriptionSpec(obj: SubscriptionSpec | undefined): Reco
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
+ * @schema SubscriptionSpecSubscriptionRoleRef
+ */
+export interface SubscriptionSpecSubscriptionRoleRef {
+  /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
+   * @schema SubscriptionSpecSubscriptionRoleRef#from
+   */
+  readonly from?: SubscriptionSpecSubscriptionRoleRefFrom;
+}
+
+/**
+ * Converts an object of type 'SubscriptionSpecSubscriptionRoleRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_SubscriptionSpecSubscriptionRoleRef(obj: SubscriptionSpecSubscriptionRoleRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': toJson_SubscriptionSpecSubscriptionRoleRefFrom(obj.from),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
  * @schema SubscriptionSpecTopicRef
  */
 export interface SubscriptionSpecTopicRef {
   /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
    * @schema SubscriptionSpecTopicRef#from
    */
   readonly from?: SubscriptionSpecTopicRefFrom;
@@ -190,6 +317,42 @@ export function toJson_SubscriptionSpecTopicRef(obj: SubscriptionSpecTopicRef | 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
+ * @schema SubscriptionSpecSubscriptionRoleRefFrom
+ */
+export interface SubscriptionSpecSubscriptionRoleRefFrom {
+  /**
+   * @schema SubscriptionSpecSubscriptionRoleRefFrom#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema SubscriptionSpecSubscriptionRoleRefFrom#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'SubscriptionSpecSubscriptionRoleRefFrom' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_SubscriptionSpecSubscriptionRoleRefFrom(obj: SubscriptionSpecSubscriptionRoleRefFrom | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
  * @schema SubscriptionSpecTopicRefFrom
  */
 export interface SubscriptionSpecTopicRefFrom {
@@ -221,7 +384,7 @@ export function toJson_SubscriptionSpecTopicRefFrom(obj: SubscriptionSpecTopicRe
 
 
 /**
- *
+ * Topic is the Schema for the Topics API
  *
  * @schema Topic
  */
@@ -275,6 +438,8 @@ export class Topic extends ApiObject {
 }
 
 /**
+ * Topic is the Schema for the Topics API
+ *
  * @schema Topic
  */
 export interface TopicProps {
@@ -284,6 +449,11 @@ export interface TopicProps {
   readonly metadata?: ApiObjectMetadata;
 
   /**
+   * TopicSpec defines the desired state of Topic.
+   *
+   * A wrapper type for the topic's Amazon Resource Name (ARN). To retrieve a
+   * topic's attributes, use GetTopicAttributes.
+   *
    * @schema Topic#spec
    */
   readonly spec?: TopicSpec;
@@ -305,15 +475,69 @@ export function toJson_TopicProps(obj: TopicProps | undefined): Record<string, a
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * TopicSpec defines the desired state of Topic.
+ *
+ * A wrapper type for the topic's Amazon Resource Name (ARN). To retrieve a
+ * topic's attributes, use GetTopicAttributes.
+ *
  * @schema TopicSpec
  */
 export interface TopicSpec {
+  /**
+   * @schema TopicSpec#applicationFailureFeedbackRoleARN
+   */
+  readonly applicationFailureFeedbackRoleArn?: string;
+
+  /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
+   * @schema TopicSpec#applicationFailureFeedbackRoleRef
+   */
+  readonly applicationFailureFeedbackRoleRef?: TopicSpecApplicationFailureFeedbackRoleRef;
+
+  /**
+   * @schema TopicSpec#applicationSuccessFeedbackRoleARN
+   */
+  readonly applicationSuccessFeedbackRoleArn?: string;
+
+  /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
+   * @schema TopicSpec#applicationSuccessFeedbackRoleRef
+   */
+  readonly applicationSuccessFeedbackRoleRef?: TopicSpecApplicationSuccessFeedbackRoleRef;
+
+  /**
+   * @schema TopicSpec#applicationSuccessFeedbackSampleRate
+   */
+  readonly applicationSuccessFeedbackSampleRate?: string;
+
   /**
    * @schema TopicSpec#contentBasedDeduplication
    */
   readonly contentBasedDeduplication?: string;
 
   /**
+   * The body of the policy document you want to use for this topic.
+   *
+   * You can only add one policy per topic.
+   *
+   * The policy must be in JSON string format.
+   *
+   * Length Constraints: Maximum length of 30,720.
+   *
    * @schema TopicSpec#dataProtectionPolicy
    */
   readonly dataProtectionPolicy?: string;
@@ -329,9 +553,96 @@ export interface TopicSpec {
   readonly displayName?: string;
 
   /**
+   * @schema TopicSpec#fifoThroughputScope
+   */
+  readonly fifoThroughputScope?: string;
+
+  /**
    * @schema TopicSpec#fifoTopic
    */
   readonly fifoTopic?: string;
+
+  /**
+   * @schema TopicSpec#firehoseFailureFeedbackRoleARN
+   */
+  readonly firehoseFailureFeedbackRoleArn?: string;
+
+  /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
+   * @schema TopicSpec#firehoseFailureFeedbackRoleRef
+   */
+  readonly firehoseFailureFeedbackRoleRef?: TopicSpecFirehoseFailureFeedbackRoleRef;
+
+  /**
+   * @schema TopicSpec#firehoseSuccessFeedbackRoleARN
+   */
+  readonly firehoseSuccessFeedbackRoleArn?: string;
+
+  /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
+   * @schema TopicSpec#firehoseSuccessFeedbackRoleRef
+   */
+  readonly firehoseSuccessFeedbackRoleRef?: TopicSpecFirehoseSuccessFeedbackRoleRef;
+
+  /**
+   * @schema TopicSpec#firehoseSuccessFeedbackSampleRate
+   */
+  readonly firehoseSuccessFeedbackSampleRate?: string;
+
+  /**
+   * @schema TopicSpec#httpFailureFeedbackRoleARN
+   */
+  readonly httpFailureFeedbackRoleArn?: string;
+
+  /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
+   * @schema TopicSpec#httpFailureFeedbackRoleRef
+   */
+  readonly httpFailureFeedbackRoleRef?: TopicSpecHttpFailureFeedbackRoleRef;
+
+  /**
+   * @schema TopicSpec#httpSuccessFeedbackRoleARN
+   */
+  readonly httpSuccessFeedbackRoleArn?: string;
+
+  /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
+   * @schema TopicSpec#httpSuccessFeedbackRoleRef
+   */
+  readonly httpSuccessFeedbackRoleRef?: TopicSpecHttpSuccessFeedbackRoleRef;
+
+  /**
+   * @schema TopicSpec#httpSuccessFeedbackSampleRate
+   */
+  readonly httpSuccessFeedbackSampleRate?: string;
 
   /**
    * @schema TopicSpec#kmsMasterKeyID
@@ -339,11 +650,68 @@ export interface TopicSpec {
   readonly kmsMasterKeyId?: string;
 
   /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
    * @schema TopicSpec#kmsMasterKeyRef
    */
   readonly kmsMasterKeyRef?: TopicSpecKmsMasterKeyRef;
 
   /**
+   * @schema TopicSpec#lambdaFailureFeedbackRoleARN
+   */
+  readonly lambdaFailureFeedbackRoleArn?: string;
+
+  /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
+   * @schema TopicSpec#lambdaFailureFeedbackRoleRef
+   */
+  readonly lambdaFailureFeedbackRoleRef?: TopicSpecLambdaFailureFeedbackRoleRef;
+
+  /**
+   * @schema TopicSpec#lambdaSuccessFeedbackRoleARN
+   */
+  readonly lambdaSuccessFeedbackRoleArn?: string;
+
+  /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
+   * @schema TopicSpec#lambdaSuccessFeedbackRoleRef
+   */
+  readonly lambdaSuccessFeedbackRoleRef?: TopicSpecLambdaSuccessFeedbackRoleRef;
+
+  /**
+   * @schema TopicSpec#lambdaSuccessFeedbackSampleRate
+   */
+  readonly lambdaSuccessFeedbackSampleRate?: string;
+
+  /**
+   * The name of the topic you want to create.
+   *
+   * Constraints: Topic names must be made up of only uppercase and lowercase
+   * ASCII letters, numbers, underscores, and hyphens, and must be between 1 and
+   * 256 characters long.
+   *
+   * For a FIFO (first-in-first-out) topic, the name must end with the .fifo suffix.
+   *
    * @schema TopicSpec#name
    */
   readonly name: string;
@@ -354,6 +722,14 @@ export interface TopicSpec {
   readonly policy?: string;
 
   /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
    * @schema TopicSpec#policyRef
    */
   readonly policyRef?: TopicSpecPolicyRef;
@@ -364,6 +740,52 @@ export interface TopicSpec {
   readonly signatureVersion?: string;
 
   /**
+   * @schema TopicSpec#sqsFailureFeedbackRoleARN
+   */
+  readonly sqsFailureFeedbackRoleArn?: string;
+
+  /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
+   * @schema TopicSpec#sqsFailureFeedbackRoleRef
+   */
+  readonly sqsFailureFeedbackRoleRef?: TopicSpecSqsFailureFeedbackRoleRef;
+
+  /**
+   * @schema TopicSpec#sqsSuccessFeedbackRoleARN
+   */
+  readonly sqsSuccessFeedbackRoleArn?: string;
+
+  /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
+   * @schema TopicSpec#sqsSuccessFeedbackRoleRef
+   */
+  readonly sqsSuccessFeedbackRoleRef?: TopicSpecSqsSuccessFeedbackRoleRef;
+
+  /**
+   * @schema TopicSpec#sqsSuccessFeedbackSampleRate
+   */
+  readonly sqsSuccessFeedbackSampleRate?: string;
+
+  /**
+   * The list of tags to add to a new topic.
+   *
+   * To be able to tag a topic on creation, you must have the sns:CreateTopic
+   * and sns:TagResource permissions.
+   *
    * @schema TopicSpec#tags
    */
   readonly tags?: TopicSpecTags[];
@@ -381,17 +803,43 @@ export interface TopicSpec {
 export function toJson_TopicSpec(obj: TopicSpec | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'applicationFailureFeedbackRoleARN': obj.applicationFailureFeedbackRoleArn,
+    'applicationFailureFeedbackRoleRef': toJson_TopicSpecApplicationFailureFeedbackRoleRef(obj.applicationFailureFeedbackRoleRef),
+    'applicationSuccessFeedbackRoleARN': obj.applicationSuccessFeedbackRoleArn,
+    'applicationSuccessFeedbackRoleRef': toJson_TopicSpecApplicationSuccessFeedbackRoleRef(obj.applicationSuccessFeedbackRoleRef),
+    'applicationSuccessFeedbackSampleRate': obj.applicationSuccessFeedbackSampleRate,
     'contentBasedDeduplication': obj.contentBasedDeduplication,
     'dataProtectionPolicy': obj.dataProtectionPolicy,
     'deliveryPolicy': obj.deliveryPolicy,
     'displayName': obj.displayName,
+    'fifoThroughputScope': obj.fifoThroughputScope,
     'fifoTopic': obj.fifoTopic,
+    'firehoseFailureFeedbackRoleARN': obj.firehoseFailureFeedbackRoleArn,
+    'firehoseFailureFeedbackRoleRef': toJson_TopicSpecFirehoseFailureFeedbackRoleRef(obj.firehoseFailureFeedbackRoleRef),
+    'firehoseSuccessFeedbackRoleARN': obj.firehoseSuccessFeedbackRoleArn,
+    'firehoseSuccessFeedbackRoleRef': toJson_TopicSpecFirehoseSuccessFeedbackRoleRef(obj.firehoseSuccessFeedbackRoleRef),
+    'firehoseSuccessFeedbackSampleRate': obj.firehoseSuccessFeedbackSampleRate,
+    'httpFailureFeedbackRoleARN': obj.httpFailureFeedbackRoleArn,
+    'httpFailureFeedbackRoleRef': toJson_TopicSpecHttpFailureFeedbackRoleRef(obj.httpFailureFeedbackRoleRef),
+    'httpSuccessFeedbackRoleARN': obj.httpSuccessFeedbackRoleArn,
+    'httpSuccessFeedbackRoleRef': toJson_TopicSpecHttpSuccessFeedbackRoleRef(obj.httpSuccessFeedbackRoleRef),
+    'httpSuccessFeedbackSampleRate': obj.httpSuccessFeedbackSampleRate,
     'kmsMasterKeyID': obj.kmsMasterKeyId,
     'kmsMasterKeyRef': toJson_TopicSpecKmsMasterKeyRef(obj.kmsMasterKeyRef),
+    'lambdaFailureFeedbackRoleARN': obj.lambdaFailureFeedbackRoleArn,
+    'lambdaFailureFeedbackRoleRef': toJson_TopicSpecLambdaFailureFeedbackRoleRef(obj.lambdaFailureFeedbackRoleRef),
+    'lambdaSuccessFeedbackRoleARN': obj.lambdaSuccessFeedbackRoleArn,
+    'lambdaSuccessFeedbackRoleRef': toJson_TopicSpecLambdaSuccessFeedbackRoleRef(obj.lambdaSuccessFeedbackRoleRef),
+    'lambdaSuccessFeedbackSampleRate': obj.lambdaSuccessFeedbackSampleRate,
     'name': obj.name,
     'policy': obj.policy,
     'policyRef': toJson_TopicSpecPolicyRef(obj.policyRef),
     'signatureVersion': obj.signatureVersion,
+    'sqsFailureFeedbackRoleARN': obj.sqsFailureFeedbackRoleArn,
+    'sqsFailureFeedbackRoleRef': toJson_TopicSpecSqsFailureFeedbackRoleRef(obj.sqsFailureFeedbackRoleRef),
+    'sqsSuccessFeedbackRoleARN': obj.sqsSuccessFeedbackRoleArn,
+    'sqsSuccessFeedbackRoleRef': toJson_TopicSpecSqsSuccessFeedbackRoleRef(obj.sqsSuccessFeedbackRoleRef),
+    'sqsSuccessFeedbackSampleRate': obj.sqsSuccessFeedbackSampleRate,
     'tags': obj.tags?.map(y => toJson_TopicSpecTags(y)),
     'tracingConfig': obj.tracingConfig,
   };
@@ -401,10 +849,231 @@ export function toJson_TopicSpec(obj: TopicSpec | undefined): Record<string, any
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
+ * @schema TopicSpecApplicationFailureFeedbackRoleRef
+ */
+export interface TopicSpecApplicationFailureFeedbackRoleRef {
+  /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
+   * @schema TopicSpecApplicationFailureFeedbackRoleRef#from
+   */
+  readonly from?: TopicSpecApplicationFailureFeedbackRoleRefFrom;
+}
+
+/**
+ * Converts an object of type 'TopicSpecApplicationFailureFeedbackRoleRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecApplicationFailureFeedbackRoleRef(obj: TopicSpecApplicationFailureFeedbackRoleRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': toJson_TopicSpecApplicationFailureFeedbackRoleRefFrom(obj.from),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
+ * @schema TopicSpecApplicationSuccessFeedbackRoleRef
+ */
+export interface TopicSpecApplicationSuccessFeedbackRoleRef {
+  /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
+   * @schema TopicSpecApplicationSuccessFeedbackRoleRef#from
+   */
+  readonly from?: TopicSpecApplicationSuccessFeedbackRoleRefFrom;
+}
+
+/**
+ * Converts an object of type 'TopicSpecApplicationSuccessFeedbackRoleRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecApplicationSuccessFeedbackRoleRef(obj: TopicSpecApplicationSuccessFeedbackRoleRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': toJson_TopicSpecApplicationSuccessFeedbackRoleRefFrom(obj.from),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
+ * @schema TopicSpecFirehoseFailureFeedbackRoleRef
+ */
+export interface TopicSpecFirehoseFailureFeedbackRoleRef {
+  /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
+   * @schema TopicSpecFirehoseFailureFeedbackRoleRef#from
+   */
+  readonly from?: TopicSpecFirehoseFailureFeedbackRoleRefFrom;
+}
+
+/**
+ * Converts an object of type 'TopicSpecFirehoseFailureFeedbackRoleRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecFirehoseFailureFeedbackRoleRef(obj: TopicSpecFirehoseFailureFeedbackRoleRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': toJson_TopicSpecFirehoseFailureFeedbackRoleRefFrom(obj.from),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
+ * @schema TopicSpecFirehoseSuccessFeedbackRoleRef
+ */
+export interface TopicSpecFirehoseSuccessFeedbackRoleRef {
+  /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
+   * @schema TopicSpecFirehoseSuccessFeedbackRoleRef#from
+   */
+  readonly from?: TopicSpecFirehoseSuccessFeedbackRoleRefFrom;
+}
+
+/**
+ * Converts an object of type 'TopicSpecFirehoseSuccessFeedbackRoleRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecFirehoseSuccessFeedbackRoleRef(obj: TopicSpecFirehoseSuccessFeedbackRoleRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': toJson_TopicSpecFirehoseSuccessFeedbackRoleRefFrom(obj.from),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
+ * @schema TopicSpecHttpFailureFeedbackRoleRef
+ */
+export interface TopicSpecHttpFailureFeedbackRoleRef {
+  /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
+   * @schema TopicSpecHttpFailureFeedbackRoleRef#from
+   */
+  readonly from?: TopicSpecHttpFailureFeedbackRoleRefFrom;
+}
+
+/**
+ * Converts an object of type 'TopicSpecHttpFailureFeedbackRoleRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecHttpFailureFeedbackRoleRef(obj: TopicSpecHttpFailureFeedbackRoleRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': toJson_TopicSpecHttpFailureFeedbackRoleRefFrom(obj.from),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
+ * @schema TopicSpecHttpSuccessFeedbackRoleRef
+ */
+export interface TopicSpecHttpSuccessFeedbackRoleRef {
+  /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
+   * @schema TopicSpecHttpSuccessFeedbackRoleRef#from
+   */
+  readonly from?: TopicSpecHttpSuccessFeedbackRoleRefFrom;
+}
+
+/**
+ * Converts an object of type 'TopicSpecHttpSuccessFeedbackRoleRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecHttpSuccessFeedbackRoleRef(obj: TopicSpecHttpSuccessFeedbackRoleRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': toJson_TopicSpecHttpSuccessFeedbackRoleRefFrom(obj.from),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
  * @schema TopicSpecKmsMasterKeyRef
  */
 export interface TopicSpecKmsMasterKeyRef {
   /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
    * @schema TopicSpecKmsMasterKeyRef#from
    */
   readonly from?: TopicSpecKmsMasterKeyRefFrom;
@@ -425,10 +1094,91 @@ export function toJson_TopicSpecKmsMasterKeyRef(obj: TopicSpecKmsMasterKeyRef | 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
+ * @schema TopicSpecLambdaFailureFeedbackRoleRef
+ */
+export interface TopicSpecLambdaFailureFeedbackRoleRef {
+  /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
+   * @schema TopicSpecLambdaFailureFeedbackRoleRef#from
+   */
+  readonly from?: TopicSpecLambdaFailureFeedbackRoleRefFrom;
+}
+
+/**
+ * Converts an object of type 'TopicSpecLambdaFailureFeedbackRoleRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecLambdaFailureFeedbackRoleRef(obj: TopicSpecLambdaFailureFeedbackRoleRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': toJson_TopicSpecLambdaFailureFeedbackRoleRefFrom(obj.from),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
+ * @schema TopicSpecLambdaSuccessFeedbackRoleRef
+ */
+export interface TopicSpecLambdaSuccessFeedbackRoleRef {
+  /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
+   * @schema TopicSpecLambdaSuccessFeedbackRoleRef#from
+   */
+  readonly from?: TopicSpecLambdaSuccessFeedbackRoleRefFrom;
+}
+
+/**
+ * Converts an object of type 'TopicSpecLambdaSuccessFeedbackRoleRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecLambdaSuccessFeedbackRoleRef(obj: TopicSpecLambdaSuccessFeedbackRoleRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': toJson_TopicSpecLambdaSuccessFeedbackRoleRefFrom(obj.from),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
  * @schema TopicSpecPolicyRef
  */
 export interface TopicSpecPolicyRef {
   /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
    * @schema TopicSpecPolicyRef#from
    */
   readonly from?: TopicSpecPolicyRefFrom;
@@ -449,6 +1199,78 @@ export function toJson_TopicSpecPolicyRef(obj: TopicSpecPolicyRef | undefined): 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
+ * @schema TopicSpecSqsFailureFeedbackRoleRef
+ */
+export interface TopicSpecSqsFailureFeedbackRoleRef {
+  /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
+   * @schema TopicSpecSqsFailureFeedbackRoleRef#from
+   */
+  readonly from?: TopicSpecSqsFailureFeedbackRoleRefFrom;
+}
+
+/**
+ * Converts an object of type 'TopicSpecSqsFailureFeedbackRoleRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecSqsFailureFeedbackRoleRef(obj: TopicSpecSqsFailureFeedbackRoleRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': toJson_TopicSpecSqsFailureFeedbackRoleRefFrom(obj.from),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
+ * @schema TopicSpecSqsSuccessFeedbackRoleRef
+ */
+export interface TopicSpecSqsSuccessFeedbackRoleRef {
+  /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
+   * @schema TopicSpecSqsSuccessFeedbackRoleRef#from
+   */
+  readonly from?: TopicSpecSqsSuccessFeedbackRoleRefFrom;
+}
+
+/**
+ * Converts an object of type 'TopicSpecSqsSuccessFeedbackRoleRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecSqsSuccessFeedbackRoleRef(obj: TopicSpecSqsSuccessFeedbackRoleRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'from': toJson_TopicSpecSqsSuccessFeedbackRoleRefFrom(obj.from),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The list of tags to be added to the specified topic.
+ *
  * @schema TopicSpecTags
  */
 export interface TopicSpecTags {
@@ -479,6 +1301,207 @@ export function toJson_TopicSpecTags(obj: TopicSpecTags | undefined): Record<str
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
+ * @schema TopicSpecApplicationFailureFeedbackRoleRefFrom
+ */
+export interface TopicSpecApplicationFailureFeedbackRoleRefFrom {
+  /**
+   * @schema TopicSpecApplicationFailureFeedbackRoleRefFrom#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema TopicSpecApplicationFailureFeedbackRoleRefFrom#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'TopicSpecApplicationFailureFeedbackRoleRefFrom' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecApplicationFailureFeedbackRoleRefFrom(obj: TopicSpecApplicationFailureFeedbackRoleRefFrom | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
+ * @schema TopicSpecApplicationSuccessFeedbackRoleRefFrom
+ */
+export interface TopicSpecApplicationSuccessFeedbackRoleRefFrom {
+  /**
+   * @schema TopicSpecApplicationSuccessFeedbackRoleRefFrom#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema TopicSpecApplicationSuccessFeedbackRoleRefFrom#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'TopicSpecApplicationSuccessFeedbackRoleRefFrom' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecApplicationSuccessFeedbackRoleRefFrom(obj: TopicSpecApplicationSuccessFeedbackRoleRefFrom | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
+ * @schema TopicSpecFirehoseFailureFeedbackRoleRefFrom
+ */
+export interface TopicSpecFirehoseFailureFeedbackRoleRefFrom {
+  /**
+   * @schema TopicSpecFirehoseFailureFeedbackRoleRefFrom#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema TopicSpecFirehoseFailureFeedbackRoleRefFrom#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'TopicSpecFirehoseFailureFeedbackRoleRefFrom' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecFirehoseFailureFeedbackRoleRefFrom(obj: TopicSpecFirehoseFailureFeedbackRoleRefFrom | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
+ * @schema TopicSpecFirehoseSuccessFeedbackRoleRefFrom
+ */
+export interface TopicSpecFirehoseSuccessFeedbackRoleRefFrom {
+  /**
+   * @schema TopicSpecFirehoseSuccessFeedbackRoleRefFrom#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema TopicSpecFirehoseSuccessFeedbackRoleRefFrom#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'TopicSpecFirehoseSuccessFeedbackRoleRefFrom' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecFirehoseSuccessFeedbackRoleRefFrom(obj: TopicSpecFirehoseSuccessFeedbackRoleRefFrom | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
+ * @schema TopicSpecHttpFailureFeedbackRoleRefFrom
+ */
+export interface TopicSpecHttpFailureFeedbackRoleRefFrom {
+  /**
+   * @schema TopicSpecHttpFailureFeedbackRoleRefFrom#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema TopicSpecHttpFailureFeedbackRoleRefFrom#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'TopicSpecHttpFailureFeedbackRoleRefFrom' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecHttpFailureFeedbackRoleRefFrom(obj: TopicSpecHttpFailureFeedbackRoleRefFrom | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
+ * @schema TopicSpecHttpSuccessFeedbackRoleRefFrom
+ */
+export interface TopicSpecHttpSuccessFeedbackRoleRefFrom {
+  /**
+   * @schema TopicSpecHttpSuccessFeedbackRoleRefFrom#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema TopicSpecHttpSuccessFeedbackRoleRefFrom#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'TopicSpecHttpSuccessFeedbackRoleRefFrom' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecHttpSuccessFeedbackRoleRefFrom(obj: TopicSpecHttpSuccessFeedbackRoleRefFrom | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
  * @schema TopicSpecKmsMasterKeyRefFrom
  */
 export interface TopicSpecKmsMasterKeyRefFrom {
@@ -509,6 +1532,75 @@ export function toJson_TopicSpecKmsMasterKeyRefFrom(obj: TopicSpecKmsMasterKeyRe
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
+ * @schema TopicSpecLambdaFailureFeedbackRoleRefFrom
+ */
+export interface TopicSpecLambdaFailureFeedbackRoleRefFrom {
+  /**
+   * @schema TopicSpecLambdaFailureFeedbackRoleRefFrom#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema TopicSpecLambdaFailureFeedbackRoleRefFrom#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'TopicSpecLambdaFailureFeedbackRoleRefFrom' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecLambdaFailureFeedbackRoleRefFrom(obj: TopicSpecLambdaFailureFeedbackRoleRefFrom | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
+ * @schema TopicSpecLambdaSuccessFeedbackRoleRefFrom
+ */
+export interface TopicSpecLambdaSuccessFeedbackRoleRefFrom {
+  /**
+   * @schema TopicSpecLambdaSuccessFeedbackRoleRefFrom#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema TopicSpecLambdaSuccessFeedbackRoleRefFrom#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'TopicSpecLambdaSuccessFeedbackRoleRefFrom' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecLambdaSuccessFeedbackRoleRefFrom(obj: TopicSpecLambdaSuccessFeedbackRoleRefFrom | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
  * @schema TopicSpecPolicyRefFrom
  */
 export interface TopicSpecPolicyRefFrom {
@@ -528,6 +1620,72 @@ export interface TopicSpecPolicyRefFrom {
  */
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_TopicSpecPolicyRefFrom(obj: TopicSpecPolicyRefFrom | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
+ * @schema TopicSpecSqsFailureFeedbackRoleRefFrom
+ */
+export interface TopicSpecSqsFailureFeedbackRoleRefFrom {
+  /**
+   * @schema TopicSpecSqsFailureFeedbackRoleRefFrom#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema TopicSpecSqsFailureFeedbackRoleRefFrom#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'TopicSpecSqsFailureFeedbackRoleRefFrom' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecSqsFailureFeedbackRoleRefFrom(obj: TopicSpecSqsFailureFeedbackRoleRefFrom | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
+ * @schema TopicSpecSqsSuccessFeedbackRoleRefFrom
+ */
+export interface TopicSpecSqsSuccessFeedbackRoleRefFrom {
+  /**
+   * @schema TopicSpecSqsSuccessFeedbackRoleRefFrom#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema TopicSpecSqsSuccessFeedbackRoleRefFrom#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'TopicSpecSqsSuccessFeedbackRoleRefFrom' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TopicSpecSqsSuccessFeedbackRoleRefFrom(obj: TopicSpecSqsSuccessFeedbackRoleRefFrom | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
     'name': obj.name,

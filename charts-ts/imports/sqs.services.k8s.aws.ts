@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 
 
 /**
- *
+ * Queue is the Schema for the Queues API
  *
  * @schema Queue
  */
@@ -58,6 +58,8 @@ export class Queue extends ApiObject {
 }
 
 /**
+ * Queue is the Schema for the Queues API
+ *
  * @schema Queue
  */
 export interface QueueProps {
@@ -67,6 +69,8 @@ export interface QueueProps {
   readonly metadata?: ApiObjectMetadata;
 
   /**
+   * QueueSpec defines the desired state of Queue.
+   *
    * @schema Queue#spec
    */
   readonly spec?: QueueSpec;
@@ -88,6 +92,8 @@ export function toJson_QueueProps(obj: QueueProps | undefined): Record<string, a
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * QueueSpec defines the desired state of Queue.
+ *
  * @schema QueueSpec
  */
 export interface QueueSpec {
@@ -95,6 +101,11 @@ export interface QueueSpec {
    * @schema QueueSpec#contentBasedDeduplication
    */
   readonly contentBasedDeduplication?: string;
+
+  /**
+   * @schema QueueSpec#deduplicationScope
+   */
+  readonly deduplicationScope?: string;
 
   /**
    * @schema QueueSpec#delaySeconds
@@ -107,6 +118,11 @@ export interface QueueSpec {
   readonly fifoQueue?: string;
 
   /**
+   * @schema QueueSpec#fifoThroughputLimit
+   */
+  readonly fifoThroughputLimit?: string;
+
+  /**
    * @schema QueueSpec#kmsDataKeyReusePeriodSeconds
    */
   readonly kmsDataKeyReusePeriodSeconds?: string;
@@ -117,6 +133,14 @@ export interface QueueSpec {
   readonly kmsMasterKeyId?: string;
 
   /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
    * @schema QueueSpec#kmsMasterKeyRef
    */
   readonly kmsMasterKeyRef?: QueueSpecKmsMasterKeyRef;
@@ -137,6 +161,14 @@ export interface QueueSpec {
   readonly policy?: string;
 
   /**
+   * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+   * type to provide more user friendly syntax for references using 'from' field
+   * Ex:
+   * APIIDRef:
+   *
+   * from:
+   * name: my-api
+   *
    * @schema QueueSpec#policyRef
    */
   readonly policyRef?: QueueSpecPolicyRef;
@@ -167,6 +199,32 @@ export interface QueueSpec {
   readonly sqsManagedSseEnabled?: string;
 
   /**
+   * Add cost allocation tags to the specified Amazon SQS queue. For an overview,
+   * see Tagging Your Amazon SQS Queues (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-tags.html)
+   * in the Amazon SQS Developer Guide.
+   *
+   * When you use queue tags, keep the following guidelines in mind:
+   *
+   * * Adding more than 50 tags to a queue isn't recommended.
+   *
+   * * Tags don't have any semantic meaning. Amazon SQS interprets tags as
+   * character strings.
+   *
+   * * Tags are case-sensitive.
+   *
+   * * A new tag with a key identical to that of an existing tag overwrites
+   * the existing tag.
+   *
+   * For a full list of tag restrictions, see Quotas related to queues (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-limits.html#limits-queues)
+   * in the Amazon SQS Developer Guide.
+   *
+   * To be able to tag a queue on creation, you must have the sqs:CreateQueue
+   * and sqs:TagQueue permissions.
+   *
+   * Cross-account permissions don't apply to this action. For more information,
+   * see Grant cross-account permissions to a role and a username (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-customer-managed-policy-examples.html#grant-cross-account-permissions-to-role-and-user-name)
+   * in the Amazon SQS Developer Guide.
+   *
    * @schema QueueSpec#tags
    */
   readonly tags?: { [key: string]: string };
@@ -185,8 +243,10 @@ export function toJson_QueueSpec(obj: QueueSpec | undefined): Record<string, any
   if (obj === undefined) { return undefined; }
   const result = {
     'contentBasedDeduplication': obj.contentBasedDeduplication,
+    'deduplicationScope': obj.deduplicationScope,
     'delaySeconds': obj.delaySeconds,
     'fifoQueue': obj.fifoQueue,
+    'fifoThroughputLimit': obj.fifoThroughputLimit,
     'kmsDataKeyReusePeriodSeconds': obj.kmsDataKeyReusePeriodSeconds,
     'kmsMasterKeyID': obj.kmsMasterKeyId,
     'kmsMasterKeyRef': toJson_QueueSpecKmsMasterKeyRef(obj.kmsMasterKeyRef),
@@ -208,10 +268,21 @@ export function toJson_QueueSpec(obj: QueueSpec | undefined): Record<string, any
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
  * @schema QueueSpecKmsMasterKeyRef
  */
 export interface QueueSpecKmsMasterKeyRef {
   /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
    * @schema QueueSpecKmsMasterKeyRef#from
    */
   readonly from?: QueueSpecKmsMasterKeyRefFrom;
@@ -232,10 +303,21 @@ export function toJson_QueueSpecKmsMasterKeyRef(obj: QueueSpecKmsMasterKeyRef | 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReferenceWrapper provides a wrapper around *AWSResourceReference
+ * type to provide more user friendly syntax for references using 'from' field
+ * Ex:
+ * APIIDRef:
+ *
+ * from:
+ * name: my-api
+ *
  * @schema QueueSpecPolicyRef
  */
 export interface QueueSpecPolicyRef {
   /**
+   * AWSResourceReference provides all the values necessary to reference another
+   * k8s resource for finding the identifier(Id/ARN/Name)
+   *
    * @schema QueueSpecPolicyRef#from
    */
   readonly from?: QueueSpecPolicyRefFrom;
@@ -256,6 +338,9 @@ export function toJson_QueueSpecPolicyRef(obj: QueueSpecPolicyRef | undefined): 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
  * @schema QueueSpecKmsMasterKeyRefFrom
  */
 export interface QueueSpecKmsMasterKeyRefFrom {
@@ -286,6 +371,9 @@ export function toJson_QueueSpecKmsMasterKeyRefFrom(obj: QueueSpecKmsMasterKeyRe
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * AWSResourceReference provides all the values necessary to reference another
+ * k8s resource for finding the identifier(Id/ARN/Name)
+ *
  * @schema QueueSpecPolicyRefFrom
  */
 export interface QueueSpecPolicyRefFrom {

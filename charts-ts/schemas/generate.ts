@@ -17,8 +17,8 @@ import { VALIDATED_KUBERNETES_VERSIONS, type KubernetesVersion } from '../src/en
 
 /** The newest patch the Go module proxy serves of each validated minor. */
 const K8S_RELEASES: Record<(typeof VALIDATED_KUBERNETES_VERSIONS)[number], string> = {
-  '1.34': 'v1.34.4',
-  '1.36': 'v1.36.3',
+  '1.34': 'v1.34.12',
+  '1.36': 'v1.36.5',
 };
 /** The API groups whose kinds charts may emit. */
 const GROUP_FILES = [

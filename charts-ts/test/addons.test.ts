@@ -62,11 +62,6 @@ describe('the add-on table and its CRD files', () => {
     expect(unverified.sort()).toEqual(
       [
         'ack/eks.services.k8s.aws_podidentityassociations.yaml',
-        'ack/iam.services.k8s.aws_policies.yaml',
-        'ack/iam.services.k8s.aws_roles.yaml',
-        'ack/sns.services.k8s.aws_subscriptions.yaml',
-        'ack/sns.services.k8s.aws_topics.yaml',
-        'ack/sqs.services.k8s.aws_queues.yaml',
         'aws-load-balancer-controller/elbv2.k8s.aws_ingressclassparams.yaml',
       ].sort(),
     );

@@ -36,4 +36,13 @@ describe('conformance tools', () => {
     expect(staging.length).toBeGreaterThan(30);
     expect(new Set(staging.map((m) => m[2]))).toEqual(new Set([`v0.${kube![2]}.${kube![3]}`]));
   });
+
+  it('builds the same Kubernetes release whose schema make test validates the newest minor against', () => {
+    const kube = /^\s*k8s\.io\/kubernetes (v1\.(\d+)\.\d+)$/m.exec(goMod)!;
+    const schemaFile = fileURLToPath(
+      new URL(`../../charts-ts/schemas/kubernetes-1.${kube[2]}.json`, import.meta.url),
+    );
+    const { source } = JSON.parse(readFileSync(schemaFile, 'utf8')) as { source: string };
+    expect(source.split(' ')[0]).toBe(`k8s.io/kubernetes@${kube[1]}`);
+  });
 });

@@ -17,12 +17,12 @@ const VENDORED_SHA256: Readonly<Record<string, string>> = {
   'ack/eks.services.k8s.aws_podidentityassociations.yaml':
     '2a5c1bb6e929a2f1c71c56729eaf90c94f237ef4d10a6a106a27517580edbdc6',
   'ack/iam.services.k8s.aws_policies.yaml':
-    'e314173d2d893e1d6bb74b1ab905586246b680ba7f83db93f6d9dcbb831a8ba8',
-  'ack/iam.services.k8s.aws_roles.yaml': '3ad35da74ad4d30abd474576b529a5ddf9f9a009656ee3ba37f86ea115ef2c17',
+    '4064ead3f3107a416bd9930ad11b53803728b1f36c75fe623756d14fae4464e6',
+  'ack/iam.services.k8s.aws_roles.yaml': '97cf0706393a015cbdaf8475e0a8de4a4cbd201431cc1a9ba31abc5be547e7da',
   'ack/sns.services.k8s.aws_subscriptions.yaml':
-    '26016a1629a5164ecf9b9fce90578ff11b096b978690d76069cf3da5cc66376d',
-  'ack/sns.services.k8s.aws_topics.yaml': '08063d49cefe41b97026d35b8853980eb97dc4425ceeea6879efd383684a764a',
-  'ack/sqs.services.k8s.aws_queues.yaml': '05a7301368de71b7f5dd4740f4e2fe98489265786b366a2b4e3eebbdd346b5c4',
+    '583d6a36441cf295958d61360f149f38c0855534156983f9bee910aab0bf2e8c',
+  'ack/sns.services.k8s.aws_topics.yaml': 'ca4eaf8e2531d5bc61e3faeb7ffe5c7f3e4e9e9b9393d66f9b2767b5dd474d5a',
+  'ack/sqs.services.k8s.aws_queues.yaml': 'bf7bf11ecde93a65cdcbd73824f11c946685e99e8fd5b3c6b47a3313b3513abe',
   'argo-cd/application-crd.yaml': '9fd0da3e7097ad6d1af614fabd5c960bc7ddb00d768c3ef485a2fda6e9460df8',
   'argo-cd/appproject-crd.yaml': '084150a2feccd188a1dee09cd8a3a259dfacecdfb7e10037df78900f60816482',
   'aws-load-balancer-controller/elbv2.k8s.aws_ingressclassparams.yaml':
@@ -38,15 +38,42 @@ const VENDORED_SHA256: Readonly<Record<string, string>> = {
     'ed59ab37b2fa9a18119484a3dbd849b0b18ed25e1aea91d9f1305d4da2215bd8',
 };
 
-/** Commits the ACK CRD transcriptions were read at (see `charts-ts/crds/README.md`). */
-const ACK_TRANSCRIBED_AT: Readonly<Record<string, string>> = {
-  'sqs/queues': '369e2dee07680e2d32368463a641641b2a59b49f',
-  'sns/topics': '4356539e27143f879377febd7df9a3e54e793d56',
-  'sns/subscriptions': '4356539e27143f879377febd7df9a3e54e793d56',
-  'iam/roles': '31393b865fe3927f37aa2031375c02fbe576f55d',
-  'iam/policies': 'efad360d1422fefaeb1d3b916e462a305d3fc2a6',
-  'eks/podidentityassociations': '8235fd2d3e56b351169bb92277c9f8dbcd370cef',
-};
+/**
+ * The ACK controllers. Where the module proxy serves the release (sqs, sns, iam), its CRDs are copied byte
+ * for byte from the Go module of that tag (chart version = module version = app version). The EKS
+ * controller's module is refused by the proxy, so its one CRD stays a transcription read at a commit.
+ */
+const ACK_CONTROLLERS = [
+  {
+    service: 'sqs',
+    version: '1.7.1',
+    versionSource:
+      'Go module github.com/aws-controllers-k8s/sqs-controller@v1.7.1 (newest the module proxy serves, 2026-09-18; helm/Chart.yaml 1.7.1)',
+    plurals: ['queues'],
+  },
+  {
+    service: 'sns',
+    version: '1.12.0',
+    versionSource:
+      'Go module github.com/aws-controllers-k8s/sns-controller@v1.12.0 (newest the module proxy serves, 2026-10-23; helm/Chart.yaml 1.12.0)',
+    plurals: ['topics', 'subscriptions'],
+  },
+  {
+    service: 'iam',
+    version: '1.9.1',
+    versionSource:
+      'Go module github.com/aws-controllers-k8s/iam-controller@v1.9.1 (newest the module proxy serves, 2026-09-18; helm/Chart.yaml 1.9.1)',
+    plurals: ['roles', 'policies'],
+  },
+  {
+    service: 'eks',
+    version: '1.22.0',
+    versionSource:
+      'release record of eks-chart 1.22.0 (not re-checked here: the module proxy refuses every eks-controller version)',
+    plurals: ['podidentityassociations'],
+    transcribedAt: '8235fd2d3e56b351169bb92277c9f8dbcd370cef',
+  },
+] as const;
 
 /** The recorded sha256 of a vendored file; a file missing from the record is a mistake in this table. */
 function recorded(file: string): string {
@@ -198,40 +225,25 @@ export const ADDONS = [
     platforms: ['eks'],
     crds: [],
   },
-  ...(
-    [
-      ['sqs', '1.2.2', 'sqs-controller#93 (release 1.2.2, ACK runtime v0.53.1)', ['queues']],
-      [
-        'sns',
-        '1.0.7',
-        'release record of sns-chart 1.0.7 (not re-checked here)',
-        ['topics', 'subscriptions'],
-      ],
-      ['iam', '1.6.4', 'iam-controller#177 (release v1.6.4, 2026-05-11)', ['roles', 'policies']],
-      [
-        'eks',
-        '1.22.0',
-        'release record of eks-chart 1.22.0 (not re-checked here)',
-        ['podidentityassociations'],
-      ],
-    ] as const
-  ).map(([service, version, versionSource, plurals]): Addon => ({
-    name: `ack-${service}-controller`,
-    chart: { repoUrl: ACK_REPO, name: `${service}-chart`, version },
-    appVersion: version,
-    versionSource,
+  ...ACK_CONTROLLERS.map((ack): Addon => ({
+    name: `ack-${ack.service}-controller`,
+    chart: { repoUrl: ACK_REPO, name: `${ack.service}-chart`, version: ack.version },
+    appVersion: ack.version,
+    versionSource: ack.versionSource,
     namespace: 'ack-system',
     platforms: ['eks'],
-    crds: plurals.map((plural) => ({
-      file: `ack/${service}.services.k8s.aws_${plural}.yaml`,
-      sha256: recorded(`ack/${service}.services.k8s.aws_${plural}.yaml`),
-      source: {
-        kind: 'transcription',
-        repository: `aws-controllers-k8s/${service}-controller`,
-        commit: ACK_TRANSCRIBED_AT[`${service}/${plural}`] ?? '',
-        path: `config/crd/bases/${service}.services.k8s.aws_${plural}.yaml`,
-        tagVerified: false,
-      },
-    })),
+    crds: ack.plurals.map((plural) => {
+      const file = `ack/${ack.service}.services.k8s.aws_${plural}.yaml`;
+      const path = `config/crd/bases/${ack.service}.services.k8s.aws_${plural}.yaml`;
+      const repository = `aws-controllers-k8s/${ack.service}-controller`;
+      return {
+        file,
+        sha256: recorded(file),
+        source:
+          'transcribedAt' in ack
+            ? { kind: 'transcription', repository, commit: ack.transcribedAt, path, tagVerified: false }
+            : { kind: 'go-module', module: `github.com/${repository}`, version: `v${ack.version}`, path },
+      };
+    }),
   })),
 ] as const satisfies readonly Addon[];

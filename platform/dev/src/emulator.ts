@@ -29,6 +29,11 @@ export interface Emulator {
   duplicateDeliveries(options: false | { readonly maxDelayMs?: number }): void;
   /** Messages delivered a second time by {@link Emulator.duplicateDeliveries} so far (batch entries count one each). */
   readonly duplicatedMessages: number;
+  /**
+   * Repeats scheduled by {@link Emulator.duplicateDeliveries} and not yet on their queue (waiting out their
+   * delay, or being sent). A queue that looks empty while this is above 0 is about to receive a copy.
+   */
+  readonly pendingDuplicates: number;
   stop(): Promise<void>;
 }
 
@@ -58,12 +63,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let duplicate: { maxDelayMs: number } | undefined;
   let duplicated = 0;
   const copies = new Set<NodeJS.Timeout>();
+  let sending = 0;
   // The repeat is injected in-process (no socket), so it is delivered even while the listener is closed.
   app.addHook('onResponse', (request, reply, done) => {
     if (duplicate && reply.statusCode === 200 && isSend(request.headers, request.body)) {
       const timer = setTimeout(
         () => {
           copies.delete(timer);
+          sending += 1;
           void app
             .inject({
               method: 'POST',
@@ -74,7 +81,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             .then((copy) => {
               if (copy.statusCode === 200) duplicated += messageCount(request.headers, request.body);
             })
-            .catch(() => undefined);
+            .catch(() => undefined)
+            .finally(() => (sending -= 1));
         },
         Math.round(Math.random() * duplicate.maxDelayMs),
       );
@@ -127,6 +135,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     get duplicatedMessages() {
       return duplicated;
+    },
+    get pendingDuplicates() {
+      return copies.size + sending;
     },
     stop: async () => {
       duplicate = undefined;

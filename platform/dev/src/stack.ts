@@ -140,7 +140,7 @@ export type { RunningInstance } from './instances.js';
 /** The faults the stack can inject into its SQS/SNS emulator (see {@link Emulator}). */
 export type EmulatorFaults = Pick<
   Emulator,
-  'disconnect' | 'reconnect' | 'duplicateDeliveries' | 'duplicatedMessages'
+  'disconnect' | 'reconnect' | 'duplicateDeliveries' | 'duplicatedMessages' | 'pendingDuplicates'
 >;
 
 /** The running local stack. */
@@ -470,6 +470,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         duplicateDeliveries: (settings) => emulator.duplicateDeliveries(settings),
         get duplicatedMessages() {
           return emulator.duplicatedMessages;
+        },
+        get pendingDuplicates() {
+          return emulator.pendingDuplicates;
         },
       },
       stop: () => (stopped ??= cleanup()),

@@ -101,6 +101,14 @@ describe('emulator faults', () => {
       'published',
     ]);
     expect(emulator.duplicatedMessages).toBe(6);
+    expect(emulator.pendingDuplicates).toBe(0);
+
+    // A repeat waiting out its delay is counted as pending until it is on its queue.
+    emulator.duplicateDeliveries({ maxDelayMs: 600_000 });
+    const later = await queue();
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: later.url, MessageBody: 'later' }));
+    expect(emulator.pendingDuplicates).toBe(1);
+    expect(await bodies(later.url)).toEqual(['later']);
 
     emulator.duplicateDeliveries(false);
     await clients.sqs.send(new SendMessageCommand({ QueueUrl: direct.url, MessageBody: 'single' }));

@@ -23,14 +23,14 @@ async function inventoryWith(behaviour: Behaviour) {
   const clients = createServiceClients({
     env: { [peerUrlVar('inventory')]: peer.url },
     log,
-    defaults: { timeoutMs: 300, retry: { maxRetries: 0 }, breaker: { consecutiveFailures: 2 } },
+    defaults: { timeoutMs: 300, retry: { maxRetries: 0 }, breaker: { minimumAttempts: 2 } },
   });
   return { peer, clients, inventory: clients.client('inventory') };
 }
 
 describe('service client API', () => {
   it('hands out one client per peer, so breaker state is shared between callers', async () => {
-    const { clients, inventory } = await inventoryWith((_req, res) => json(res, 500, {}));
+    const { clients, inventory } = await inventoryWith((_req, res) => json(res, 503, {}));
     expect(clients.client('inventory')).toBe(inventory);
     await expect(inventory.get('/a')).rejects.toBeInstanceOf(PeerServerError);
     await expect(clients.client('inventory').get('/b')).rejects.toBeInstanceOf(PeerServerError);
@@ -94,5 +94,15 @@ describe('service client API', () => {
     expect(() => clients.client('inventory')).toThrow(
       "Invalid client option bulkhead.limit = 0 for peer 'inventory': it must be a number >= 1",
     );
+    for (const failureRate of [0, 1.5, Number.NaN]) {
+      const rate = createServiceClients({
+        env: { [peerUrlVar('inventory')]: 'http://127.0.0.1:1' },
+        log,
+        peers: { inventory: { breaker: { failureRate } } },
+      });
+      expect(() => rate.client('inventory')).toThrow(
+        `Invalid client option breaker.failureRate = ${failureRate} for peer 'inventory': it must be more than 0 and at most 1`,
+      );
+    }
   });
 });

@@ -24,7 +24,7 @@ afterEach(async () => {
 const FAST: PeerOptions = {
   timeoutMs: 200,
   retry: { maxRetries: 2, initialDelayMs: 5, maxDelayMs: 20 },
-  breaker: { consecutiveFailures: 5, halfOpenAfterMs: 200 },
+  breaker: { minimumAttempts: 5, halfOpenAfterMs: 200 },
 };
 
 async function inventoryWith(behaviour: Behaviour, options: PeerOptions = FAST) {
@@ -165,16 +165,16 @@ describe('service client resilience', () => {
       expect((err as PeerClientError).status).toBe(404);
       expect((err as PeerClientError).problem).toEqual(problem);
     }
-    // 8 calls, 8 requests: no retries, and the breaker (5 failures) never opened.
+    // 8 calls, 8 requests: no retries, and the breaker (5 attempts, half failing) never opened.
     expect(peer.requests).toHaveLength(8);
     expect(inventory.circuitState).toBe('closed');
   });
 
   it('opens the breaker after repeated failures, fails fast, then half-opens and closes on recovery', async () => {
-    const { inventory, peer } = await inventoryWith((_req, res) => json(res, 500, {}), {
+    const { inventory, peer } = await inventoryWith((_req, res) => json(res, 503, {}), {
       ...FAST,
       retry: { maxRetries: 0 },
-      breaker: { consecutiveFailures: 3, halfOpenAfterMs: 150 },
+      breaker: { minimumAttempts: 3, halfOpenAfterMs: 150 },
     });
     for (let i = 0; i < 3; i++) await expect(inventory.get('/x')).rejects.toBeInstanceOf(PeerServerError);
     expect(inventory.circuitState).toBe('open');
@@ -198,7 +198,7 @@ describe('service client resilience', () => {
     const { inventory, peer } = await inventoryWith((_req, res) => json(res, 503, {}), {
       ...FAST,
       retry: { maxRetries: 0 },
-      breaker: { consecutiveFailures: 2, halfOpenAfterMs: 100 },
+      breaker: { minimumAttempts: 2, halfOpenAfterMs: 100 },
     });
     for (let i = 0; i < 2; i++) await expect(inventory.get('/x')).rejects.toBeInstanceOf(PeerServerError);
     await new Promise((r) => setTimeout(r, 150));
@@ -212,7 +212,7 @@ describe('service client resilience', () => {
     const { inventory, peer } = await inventoryWith((_req, res) => json(res, 503, {}), {
       ...FAST,
       retry: { maxRetries: 5, initialDelayMs: 1, maxDelayMs: 5 },
-      breaker: { consecutiveFailures: 2, halfOpenAfterMs: 10_000 },
+      breaker: { minimumAttempts: 2, halfOpenAfterMs: 10_000 },
     });
     await expect(inventory.get('/x')).rejects.toBeInstanceOf(CircuitOpenError);
     expect(peer.requests).toHaveLength(2);

@@ -1,11 +1,26 @@
 import { z } from 'zod';
 
+/**
+ * NUL, or a UTF-16 surrogate without its pair: what PostgreSQL's `text` cannot hold (no NUL; a lone surrogate
+ * has no UTF-8 encoding). Without the `u` flag the pattern sees UTF-16 code units, so the lone halves show.
+ * The kit refuses the same in every request (`refuseUnstorableText`); this package stays a leaf that does not
+ * import the runtime, and events are checked here as well.
+ * @see https://www.postgresql.org/docs/current/datatype-character.html
+ */
+const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Text every service can store: every string field of the contracts is one. */
+const text = () =>
+  z.string().refine((s) => !UNSTORABLE.test(s), {
+    message:
+      'contains a NUL character (U+0000) or a UTF-16 surrogate without its pair, which no text field can hold; remove it',
+  });
+
 /** Money in the smallest currency unit (cents): a non-negative integer, never a float. */
 const cents = z.number().int().nonnegative();
 /** A catalogue stock-keeping unit, e.g. `SKU-CHEAP`. */
-const sku = z.string().min(1).max(64);
+const sku = text().min(1).max(64);
 /** An order, customer or payment id. */
-const id = z.string().min(1).max(128);
+const id = text().min(1).max(128);
 /** Units of one SKU in one order. */
 const quantity = z.number().int().min(1).max(100);
 /** The lines of one order, each a `line`: at least one and at most 50. */
@@ -19,13 +34,14 @@ function orderLinesOf<S extends z.ZodType<string>>(skuSchema: S) {
 }
 const orderLines = orderLinesOf(sku);
 /** Why an order ended unpaid: orders copies `payment.failed`'s reason into `order.cancelled`, so one bound. */
-const reason = z.string().min(1).max(500);
+const reason = text().min(1).max(500);
 
 /**
  * The shop's field schemas, for the HTTP APIs that take the same values the events carry: one set of
  * bounds, so an order the API accepts always fits its events (and inventory accepts what orders sends).
+ * `text()` is the base of every string field: a new string field starts from it.
  */
-export const fields = { sku, id, orderLines, orderLinesOf } as const;
+export const fields = { text, sku, id, orderLines, orderLinesOf } as const;
 
 /** `order.placed`: an order was stored with its stock reserved; payments charges it. */
 export const OrderPlaced = z.object({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { orderEvents, paymentEvents, shopEvents, topicEvents } from '../src/index.js';
+import { fields, orderEvents, paymentEvents, shopEvents, topicEvents } from '../src/index.js';
 
 const placed = {
   orderId: 'o-1',
@@ -61,5 +61,27 @@ describe('shop event contracts', () => {
     expect(Object.keys(topicEvents.orders)).toEqual(['order.placed', 'order.paid', 'order.cancelled']);
     expect(Object.keys(topicEvents.payments)).toEqual(['payment.completed', 'payment.failed']);
     expect(Object.keys(shopEvents)).toHaveLength(5);
+  });
+
+  // PostgreSQL's text cannot hold NUL, and a lone surrogate has no UTF-8 encoding (issue 11, defect 2).
+  it.each([
+    ['a NUL', 'SKU\u0000X'],
+    ['a lone high surrogate', 'SKU-\ud800'],
+    ['a lone low surrogate', '\udfffSKU'],
+    ['two halves in the wrong order', 'SKU-\udc00\ud800'],
+  ])('rejects a string field with %s in every schema, naming the field', (_name, bad) => {
+    const line = { sku: bad, quantity: 1 };
+    expect(fields.sku.safeParse(bad).success).toBe(false);
+    expect(fields.id.safeParse(bad).success).toBe(false);
+    expect(fields.text().safeParse(bad).success).toBe(false);
+    expect(fields.orderLines.safeParse([line]).error?.issues.map((i) => i.path.join('.'))).toEqual(['0.sku']);
+    const cancelled = orderEvents['order.cancelled'].safeParse({ orderId: 'o', reason: bad, items: [line] });
+    expect(cancelled.error?.issues.map((i) => i.path.join('.'))).toEqual(['reason', 'items.0.sku']);
+    expect(cancelled.error?.issues[0]?.message).toContain('NUL');
+  });
+
+  it('accepts characters outside the BMP (a surrogate pair is one character)', () => {
+    expect(fields.sku.safeParse('SKU-\ud83d\ude00').success).toBe(true);
+    expect(fields.id.safeParse('\u{1F600}\u00e9').success).toBe(true);
   });
 });

@@ -277,7 +277,9 @@ export class FaultShop {
       },
       60_000,
     ).catch(() => undefined);
+    // A repeat the emulator has scheduled but not yet sent would land after an empty-looking queue.
     const drained = async () =>
+      this.stack.emulator.pendingDuplicates === 0 &&
       (await Promise.all(this.queues.map((q) => this.depth(q.url)))).every((n) => n === 0);
     await eventually('every queue empty', async () => ((await drained()) ? true : undefined), timeoutMs);
     await sleep(1000);

@@ -5,18 +5,30 @@
  */
 import { DiscoverInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import type { Logger } from '../kit.js';
+import { awsDeadlineConfig, withAwsDeadline } from '../wiring/aws-deadline.js';
 import type { PeerResolver } from './discovery.js';
 import { PeerNoInstancesError } from './errors.js';
 
 /** Settings of Cloud Map discovery. */
 export interface CloudMapOptions {
   /**
-   * The Cloud Map client. Pass one to set the endpoint, region or credentials. For an emulator or a fake at
-   * a custom `endpoint`, also set `disableHostPrefix: true`: the SDK otherwise prefixes the host of
-   * DiscoverInstances with `data-`.
-   * @default - a client for the default region and credentials chain, 1 s timeouts, 2 attempts
+   * The Cloud Map client. Pass one to set the endpoint, region or credentials. For an emulator at a custom
+   * `endpoint`, also set `disableHostPrefix: true`: the SDK otherwise prefixes the host of
+   * DiscoverInstances with `data-`. Its calls get `deadlineMs` whatever its own timeouts.
+   * @default - a client for the default region and credentials chain, 2 attempts in the standard retry mode,
+   * each timing out after half of `deadlineMs`; when the SDK's endpoint variables name an endpoint
+   * (`AWS_ENDPOINT_URL_SERVICEDISCOVERY`, `AWS_ENDPOINT_URL`), requests go to exactly that URL (host prefix off)
+   * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
    */
   readonly client?: ServiceDiscoveryClient;
+  /**
+   * Time one DiscoverInstances call may take, retries included, in milliseconds. It is then aborted, and
+   * the call to the peer goes on with the cached instances or the declared URL: a hung Cloud Map delays a
+   * peer call by at most this much, once per `ttlMs`.
+   * @default 2000
+   * @see https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstances.html
+   */
+  readonly deadlineMs?: number;
   /**
    * How long an answer is used before Cloud Map is asked again, in milliseconds.
    * @default 10000
@@ -50,6 +62,7 @@ export class CloudMapResolver implements PeerResolver {
   private readonly ownsClient: boolean;
   private readonly ttlMs: number;
   private readonly maxStaleMs: number;
+  private readonly deadlineMs: number;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Promise<CacheEntry>>();
 
@@ -59,12 +72,13 @@ export class CloudMapResolver implements PeerResolver {
     options: CloudMapOptions = {},
   ) {
     this.ownsClient = !options.client;
+    this.deadlineMs = options.deadlineMs ?? 2000;
     this.client =
       options.client ??
+      // A hung Cloud Map must not stall calls; the stale cache or the DNS fallback covers a failure.
       new ServiceDiscoveryClient({
-        // A hung Cloud Map must not stall calls; the stale cache or the DNS fallback covers a failure.
-        maxAttempts: 2,
-        requestHandler: { connectionTimeout: 1000, requestTimeout: 1000 },
+        ...awsDeadlineConfig({ deadlineMs: this.deadlineMs, maxAttempts: 2 }),
+        disableHostPrefix: configuredEndpoint(process.env),
       });
     this.ttlMs = options.ttlMs ?? 10_000;
     this.maxStaleMs = options.maxStaleMs ?? 300_000;
@@ -98,13 +112,16 @@ export class CloudMapResolver implements PeerResolver {
   private async discover(peer: string, declaredUrl: string): Promise<CacheEntry> {
     const previous = this.cache.get(peer);
     try {
-      const out = await this.client.send(
-        new DiscoverInstancesCommand({
-          NamespaceName: this.namespace,
-          ServiceName: peer,
-          // Healthy instances; all of them if none is healthy (better than failing every call).
-          HealthStatus: 'HEALTHY_OR_ELSE_ALL',
-        }),
+      const command = new DiscoverInstancesCommand({
+        NamespaceName: this.namespace,
+        ServiceName: peer,
+        // Healthy instances; all of them if none is healthy (better than failing every call).
+        HealthStatus: 'HEALTHY_OR_ELSE_ALL',
+      });
+      const out = await withAwsDeadline(
+        `Cloud Map DiscoverInstances for '${peer}' in namespace '${this.namespace}'`,
+        this.deadlineMs,
+        (abortSignal) => this.client.send(command, { abortSignal }),
       );
       const fallbackPort = new URL(declaredUrl).port;
       const urls: string[] = [];
@@ -151,6 +168,17 @@ export class CloudMapResolver implements PeerResolver {
       return fallback;
     }
   }
+}
+
+/**
+ * Whether the SDK will send Cloud Map requests to an endpoint its configuration names (an emulator such as
+ * moto, or a VPC endpoint) rather than AWS's regional one. The request must then go to exactly that URL:
+ * with its host prefixed by `data-`, as the SDK does for DiscoverInstances, it would not resolve.
+ * The SDK reads these variables from the process environment, so this does too.
+ */
+function configuredEndpoint(env: NodeJS.ProcessEnv): boolean {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return false;
+  return Boolean(env.AWS_ENDPOINT_URL_SERVICEDISCOVERY || env.AWS_ENDPOINT_URL);
 }
 
 function isServiceNotFound(err: unknown): boolean {

@@ -58,8 +58,9 @@ export class PeerTimeoutError extends PeerCallError {
 }
 
 /**
- * The circuit breaker of the peer is open: recent calls failed repeatedly, so this call failed fast without
- * reaching the peer. The breaker lets a test call through after `breaker.halfOpenAfterMs`.
+ * The circuit breaker of the peer is open: too many recent attempts timed out, could not connect or got
+ * 502/503/504, so this call failed fast without reaching the peer. The breaker lets a test call through after
+ * `breaker.halfOpenAfterMs`.
  * @see https://learn.microsoft.com/en-us/azure/architecture/patterns/circuit-breaker
  */
 export class CircuitOpenError extends PeerCallError {
@@ -136,7 +137,7 @@ function describe(status: number, body: unknown): string {
 
 /**
  * The peer answered 4xx: the request is wrong (or, for 429, too frequent). Not retried (except 429) and not a
- * circuit breaker failure, since the peer is healthy.
+ * circuit breaker failure, since the peer is healthy (it answered).
  */
 export class PeerClientError extends PeerResponseError {
   constructor(target: PeerCallTarget, status: number, body: unknown, headers: Headers) {
@@ -144,7 +145,10 @@ export class PeerClientError extends PeerResponseError {
   }
 }
 
-/** The peer answered 5xx. 502/503/504 are retried for idempotent calls; every 5xx counts for the breaker. */
+/**
+ * The peer answered 5xx. 502/503/504 are retried for idempotent calls and count as circuit breaker failures;
+ * other 5xx (a 500 is usually what one request makes the peer do) are neither (see `BreakerOptions`).
+ */
 export class PeerServerError extends PeerResponseError {
   constructor(target: PeerCallTarget, status: number, body: unknown, headers: Headers) {
     super(target, status, body, headers, `peer failed with ${describe(status, body)}`);

@@ -31,16 +31,40 @@ export interface PeerRetryOptions {
 }
 
 /**
- * Circuit breaker of a peer: opens after consecutive failures (connection errors, timeouts, 5xx, 429), then
- * fails fast; after `halfOpenAfterMs` one test call goes through and closes it again on success.
+ * Circuit breaker of a peer: opens when, over the last `windowMs`, at least `minimumAttempts` attempts were
+ * made and at least `failureRate` of them failed; then fails fast; after `halfOpenAfterMs` one test call goes
+ * through and closes it again on success.
+ *
+ * Only what says the peer cannot answer counts as a failure: a timeout, a connection error (refused, reset,
+ * DNS), and 502, 503 or 504 (the peer, or a proxy in front of it, says it is unavailable). Any other answer
+ * counts as a success, for the peer did answer: a 4xx is the caller's mistake; a 429 is the peer limiting
+ * this caller, answered by honouring Retry-After rather than cutting every call off; and a 500 is usually
+ * deterministic, what a given request makes the peer do, so a client that can send that request again could
+ * otherwise open the circuit for everyone (issue 11: five orders with a NUL in a SKU made inventory answer
+ * 500 five times and shut order placement down). A peer that is down answers 503 from its readiness, its
+ * proxy or its load balancer, or not at all.
  * @see https://learn.microsoft.com/en-us/azure/architecture/patterns/circuit-breaker
  */
 export interface BreakerOptions {
   /**
-   * Consecutive failed attempts that open the circuit.
-   * @default 5
+   * Share of failed attempts in the window at or above which the circuit opens, more than 0 and at most 1.
+   * @default 0.5
    */
-  readonly consecutiveFailures?: number;
+  readonly failureRate?: number;
+  /**
+   * Length of the sliding window the rate is measured over, in milliseconds. Long enough that a few
+   * concurrent callers of a peer that hangs (each attempt taking its whole `timeoutMs`) fill it with
+   * `minimumAttempts`; Polly's sampling duration has the same default.
+   * @default 30000
+   * @see https://www.pollydocs.org/strategies/circuit-breaker#defaults
+   */
+  readonly windowMs?: number;
+  /**
+   * Attempts (failed or not, each retry counting) the window must hold before the rate can open the circuit,
+   * so that a handful of failures, which a client may be able to cause, never does.
+   * @default 20
+   */
+  readonly minimumAttempts?: number;
   /**
    * Time in milliseconds the circuit stays open before it half-opens for a test call.
    * @default 5000
@@ -87,7 +111,7 @@ export interface ResolvedPeerOptions {
 export const PEER_DEFAULTS: ResolvedPeerOptions = {
   timeoutMs: 2000,
   retry: { maxRetries: 2, initialDelayMs: 100, maxDelayMs: 2000, maxRetryAfterMs: 5000 },
-  breaker: { consecutiveFailures: 5, halfOpenAfterMs: 5000 },
+  breaker: { failureRate: 0.5, windowMs: 30_000, minimumAttempts: 20, halfOpenAfterMs: 5000 },
   bulkhead: { limit: 50, queue: 10 },
 };
 
@@ -112,20 +136,26 @@ export function resolvePeerOptions(
     ['retry.initialDelayMs', out.retry.initialDelayMs, 0],
     ['retry.maxDelayMs', out.retry.maxDelayMs, 0],
     ['retry.maxRetryAfterMs', out.retry.maxRetryAfterMs, 0],
-    ['breaker.consecutiveFailures', out.breaker.consecutiveFailures, 1],
+    ['breaker.windowMs', out.breaker.windowMs, 1],
+    ['breaker.minimumAttempts', out.breaker.minimumAttempts, 1],
     ['breaker.halfOpenAfterMs', out.breaker.halfOpenAfterMs, 0],
     ['bulkhead.limit', out.bulkhead.limit, 1],
     ['bulkhead.queue', out.bulkhead.queue, 0],
   ];
   for (const [name, value, min] of checks) {
-    if (!Number.isFinite(value) || value < min) {
-      throw new RangeError(
-        `Invalid client option ${name} = ${value} for peer '${peer}': it must be a number >= ${min}. ` +
-          `Fix peers['${peer}'] or defaults in createServiceClients.`,
-      );
-    }
+    if (!Number.isFinite(value) || value < min) throw invalidOption(peer, name, value, `a number >= ${min}`);
   }
+  const rate = out.breaker.failureRate;
+  if (!(rate > 0 && rate <= 1))
+    throw invalidOption(peer, 'breaker.failureRate', rate, 'more than 0 and at most 1');
   return out;
+}
+
+function invalidOption(peer: string, name: string, value: number, expected: string): RangeError {
+  return new RangeError(
+    `Invalid client option ${name} = ${value} for peer '${peer}': it must be ${expected}. ` +
+      `Fix peers['${peer}'] or defaults in createServiceClients.`,
+  );
 }
 
 function definedOnly<T extends object>(o: T | undefined): Partial<T> {

@@ -2,13 +2,13 @@
  * The resilience policies of one peer, built from cockatiel: bulkhead -> retry -> circuit breaker ->
  * timeout -> attempt. The bulkhead is outermost so a call holds one slot across its retries; the breaker
  * is inside the retry so every attempt counts and an opening breaker stops the retries; the timeout is per
- * attempt and aborts the request through its AbortSignal.
+ * attempt and aborts the request through its AbortSignal. The breaker opens on a failure rate over a
+ * sliding window (see `BreakerOptions` for what counts and why).
  */
 import {
   BrokenCircuitError,
   BulkheadRejectedError as CockatielBulkheadRejectedError,
   CircuitState,
-  ConsecutiveBreaker,
   DelegateBackoff,
   ExponentialBackoff,
   IsolatedCircuitError,
@@ -30,11 +30,14 @@ import {
   BulkheadRejectedError,
   CircuitOpenError,
   PeerClientError,
+  PeerInvalidResponseError,
+  PeerResponseError,
   PeerServerError,
   PeerTimeoutError,
   PeerUnavailableError,
   type PeerCallTarget,
 } from './errors.js';
+import { FailureRateBreaker } from './failure-rate-breaker.js';
 import type { ResolvedPeerOptions } from './options.js';
 
 /** State of a peer's circuit breaker. */
@@ -58,11 +61,29 @@ export interface AttemptContext {
   readonly attempt: number;
 }
 
-/** A failure that says the peer is unhealthy (as opposed to a bad request): it counts for the breaker. */
+/** Statuses that say the peer (or the proxy in front of it) cannot answer now: breaker failures. */
+const UNAVAILABLE_STATUS = new Set([502, 503, 504]);
+
+/**
+ * A failure that says the peer cannot answer: it counts against the breaker. Not a 4xx, 429 or 500: see
+ * `BreakerOptions` for why.
+ */
 function isPeerFailure(err: unknown): boolean {
   if (err instanceof PeerUnavailableError || err instanceof PeerTimeoutError) return true;
-  if (err instanceof PeerServerError) return true;
-  return err instanceof PeerClientError && err.status === 429;
+  return err instanceof PeerServerError && UNAVAILABLE_STATUS.has(err.status);
+}
+
+/**
+ * An error that is an answer from the peer (any status that is not a failure, or a 2xx body the caller
+ * rejects): the breaker counts it as a success, for the peer answered. Carried through the breaker as a
+ * value, since cockatiel counts an error it does not handle as neither success nor failure.
+ */
+class PeerAnswered {
+  constructor(readonly error: PeerResponseError | PeerInvalidResponseError) {}
+}
+
+function isAnswer(err: unknown): err is PeerResponseError | PeerInvalidResponseError {
+  return (err instanceof PeerResponseError || err instanceof PeerInvalidResponseError) && !isPeerFailure(err);
 }
 
 /** A failure that another attempt may cure. */
@@ -79,6 +100,7 @@ function isRetryable(err: unknown, maxRetryAfterMs: number): boolean {
 /** The per-peer policies; one instance per peer, shared by all its calls (the breaker must be shared). */
 export class PeerPolicies {
   readonly breaker: CircuitBreakerPolicy;
+  private readonly rate: FailureRateBreaker;
   private readonly bulkhead: BulkheadPolicy;
   private readonly retry: RetryPolicy;
   private readonly noRetry: RetryPolicy;
@@ -91,13 +113,20 @@ export class PeerPolicies {
     log: Logger,
   ) {
     this.bulkhead = bulkhead(options.bulkhead.limit, options.bulkhead.queue);
+    const { failureRate, windowMs, minimumAttempts, halfOpenAfterMs } = options.breaker;
+    this.rate = new FailureRateBreaker({ failureRate, windowMs, minimumAttempts });
     this.breaker = circuitBreaker(handleWhen(isPeerFailure), {
-      halfOpenAfter: options.breaker.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(options.breaker.consecutiveFailures),
+      halfOpenAfter: halfOpenAfterMs,
+      breaker: this.rate,
     });
     this.breaker.onBreak((reason) => {
       const err = 'error' in reason ? reason.error : undefined;
-      log.warn({ peer, err }, `circuit to peer '${peer}' opened; calls fail fast`);
+      const { attempts, failures } = this.rate.window();
+      log.warn(
+        { peer, err, attempts, failures, windowMs },
+        `circuit to peer '${peer}' opened (${failures} of the last ${attempts} attempts within ${windowMs} ms ` +
+          'timed out, could not connect or got 502/503/504); calls fail fast',
+      );
     });
     this.breaker.onHalfOpen(() =>
       log.info({ peer }, `circuit to peer '${peer}' half-open; testing recovery`),
@@ -149,15 +178,20 @@ export class PeerPolicies {
     try {
       return await this.bulkhead.execute(
         ({ signal: s1 }) =>
-          retries.execute(
-            ({ signal: s2, attempt: n }) =>
-              this.breaker.execute(
-                ({ signal: s3 }) =>
-                  perAttempt.execute(({ signal: s4 }) => attempt({ signal: s4, attempt: n + 1 }), s3),
-                s2,
-              ),
-            s1,
-          ),
+          retries.execute(async ({ signal: s2, attempt: n }) => {
+            const result = await this.breaker.execute(
+              ({ signal: s3 }) =>
+                perAttempt
+                  .execute(({ signal: s4 }) => attempt({ signal: s4, attempt: n + 1 }), s3)
+                  .catch((err: unknown) => {
+                    if (isAnswer(err)) return new PeerAnswered(err);
+                    throw err;
+                  }),
+              s2,
+            );
+            if (result instanceof PeerAnswered) throw result.error;
+            return result;
+          }, s1),
         signal,
       );
     } catch (err) {

@@ -1,11 +1,13 @@
+import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { context } from '@opentelemetry/api';
 import type { Express, Request, RequestHandler, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { InFlightRequests } from '../lifecycle/in-flight.js';
-import { errorHandler, notFound } from './errors.js';
+import { errorHandler, INVALID_UTF8, notFound } from './errors.js';
 import { defineRequestLog, observeRequests } from './observe.js';
 import { requestId } from './request-id.js';
+import { refuseUnstorableText } from './storable-text.js';
 import './types.js';
 import { JSON_TYPES } from './validate.js';
 
@@ -42,7 +44,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.set('etag', false);
   // app.request is this app's own request prototype (not Express's global one).
   defineRequestLog(app.request, options.log);
-  const parseJson = express.json({ limit: options.bodyLimit ?? '100kb', type: JSON_TYPES, strict: true });
+  const parseJson = express.json({
+    limit: options.bodyLimit ?? '100kb',
+    type: JSON_TYPES,
+    strict: true,
+    verify: refuseInvalidUtf8,
+  });
   const kit = inOneLayer([
     requestId(),
     ...(options.unobserved ?? []),
@@ -52,6 +59,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     // request's span.
     (req, res, next) =>
       mayHaveBody(req) ? parseJson(req, res, context.bind(context.active(), next)) : next(),
+    refuseUnstorableText,
   ]);
   runAroundRouter(app, kit, answerProblems());
   // Routes go on the app's own router, not a nested one: a nested router is a second dispatch per request.
@@ -107,6 +115,18 @@ function noop(): void {}
  */
 function loadExpress(): typeof import('express') {
   return createRequire(import.meta.url)('express') as typeof import('express');
+}
+
+/**
+ * body-parser's `verify` hook, on the raw (decompressed) bytes: a UTF-8 body must be valid UTF-8. The decoder
+ * would otherwise replace invalid bytes with U+FFFD and the service would store what the client never sent.
+ * RFC 8259 requires UTF-8 for JSON exchanged between systems.
+ * @see https://www.rfc-editor.org/rfc/rfc8259#section-8.1
+ */
+function refuseInvalidUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string): void {
+  if (encoding.toLowerCase().replace('-', '') !== 'utf8' || isUtf8(body)) return;
+  // body-parser keeps `status` and `type` (http-errors), so the problem handler answers 400.
+  throw Object.assign(new Error('the request body is not valid UTF-8'), { status: 400, type: INVALID_UTF8 });
 }
 
 /**

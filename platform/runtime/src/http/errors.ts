@@ -1,5 +1,6 @@
+import { STATUS_CODES } from 'node:http';
 import { trace } from '@opentelemetry/api';
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { HttpError, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem } from './problem.js';
 
 /** Adds the exception to the request's server span (the active span while its handlers run). */
@@ -28,42 +29,63 @@ export function notFound(): RequestHandler {
   };
 }
 
-/** The shape body-parser gives its errors. */
-interface BodyParserError extends Error {
-  readonly type: string;
+/** The body-parser error type of a body that is not the UTF-8 it claims to be (the kit's `verify` hook). */
+export const INVALID_UTF8 = 'entity.utf8.invalid';
+
+/**
+ * An error marked as the client's by the http-errors convention that Express's own parts follow
+ * (body-parser, raw-body, the router): a 4xx `status`, and `expose` when its message is meant for the client.
+ */
+interface ClientStatusError extends Error {
   readonly status: number;
+  readonly expose?: boolean;
+  /** body-parser's kind of failure, e.g. `entity.parse.failed`. */
+  readonly type?: unknown;
   readonly limit?: number;
   readonly length?: number;
   readonly charset?: string;
   readonly encoding?: string;
 }
 
-function isBodyParserError(err: unknown): err is BodyParserError {
-  return (
-    err instanceof Error && typeof (err as Partial<BodyParserError>).type === 'string' && 'status' in err
-  );
+function clientStatusOf(err: unknown): ClientStatusError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const status = (err as { status?: unknown }).status;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 499
+    ? (err as ClientStatusError)
+    : undefined;
 }
 
-/** Maps body-parser's errors to problems a caller can act on. */
-function bodyParserProblem(err: BodyParserError): HttpError | undefined {
-  switch (err.type) {
+/**
+ * The problem for an error Express's machinery raised about the request itself, before or instead of a
+ * handler: body-parser's (malformed JSON, too large, a charset or encoding it cannot read, a compressed
+ * body that does not decompress), the router's (a path parameter whose percent-encoding is not UTF-8), and
+ * any other http-errors error with a 4xx status and `expose`. Errors with a 4xx `status` that nothing marked
+ * as the client's (say, an HTTP library's error for a call this service made) stay 500s: passing a
+ * dependency's 404 on to the caller would blame the caller for the service's own failure.
+ */
+function requestProblem(err: unknown, req: Request): HttpError | undefined {
+  const e = clientStatusOf(err);
+  if (e === undefined) return undefined;
+  switch (e.type) {
     case 'entity.parse.failed':
-      return new HttpError(400, `The request body is not valid JSON: ${err.message}.`, {
+      return new HttpError(400, `The request body is not valid JSON: ${e.message}.`, {
+        type: PROBLEM_TYPES.malformedJson,
+      });
+    case INVALID_UTF8:
+      return new HttpError(400, 'The request body is not valid UTF-8; send JSON encoded as UTF-8.', {
         type: PROBLEM_TYPES.malformedJson,
       });
     case 'entity.too.large':
       return new HttpError(
         413,
-        `The request body is ${err.length ?? 'more than'} bytes; the limit is ${err.limit} bytes. Send a smaller body.`,
-        {
-          type: PROBLEM_TYPES.tooLarge,
-          extensions: { limit: err.limit },
-        },
+        `The request body is ${e.length === undefined ? `more than ${e.limit} bytes` : `${e.length} bytes`}; ` +
+          `the limit is ${e.limit} bytes. Send a smaller body.`,
+        { type: PROBLEM_TYPES.tooLarge, extensions: { limit: e.limit } },
       );
     case 'charset.unsupported':
       return new HttpError(
         415,
-        `Charset ${JSON.stringify(err.charset)} is not supported; send JSON as UTF-8.`,
+        `Charset ${JSON.stringify(e.charset)} is not supported; send JSON as UTF-8.`,
         {
           type: PROBLEM_TYPES.unsupportedMediaType,
         },
@@ -71,17 +93,30 @@ function bodyParserProblem(err: BodyParserError): HttpError | undefined {
     case 'encoding.unsupported':
       return new HttpError(
         415,
-        `Content-Encoding ${JSON.stringify(err.encoding)} is not supported; send identity, gzip or deflate.`,
-        {
-          type: PROBLEM_TYPES.unsupportedMediaType,
-        },
+        `Content-Encoding ${JSON.stringify(e.encoding)} is not supported; send identity, gzip, deflate or br.`,
+        { type: PROBLEM_TYPES.unsupportedMediaType },
       );
-    case 'request.aborted':
-    case 'request.size.invalid':
-      return new HttpError(400, err.message);
-    default:
-      return undefined;
   }
+  if (e instanceof URIError && e.status === 400) {
+    // The router's decodeURIComponent of a path parameter failed: '%zz', a truncated '%E0%A4%A', or the
+    // encoding of a lone surrogate ('%ED%A0%80'), none of them UTF-8.
+    return new HttpError(
+      400,
+      `The path ${JSON.stringify(req.path)} has a malformed percent-encoding: ${e.message}. ` +
+        'Percent-encode each byte of the UTF-8 text, e.g. %C3%A9 for é.',
+      { type: PROBLEM_TYPES.malformedRequest },
+    );
+  }
+  if (e.expose !== true) return undefined;
+  // The message, unless it is only the status phrase (http-errors' default when it had nothing better).
+  const why = e.message === STATUS_CODES[e.status] ? '' : `: ${e.message}`;
+  const encoding = req.headers['content-encoding'];
+  const detail =
+    e.type === undefined && encoding !== undefined
+      ? `The request body does not decode as its Content-Encoding (${encoding}) says${why}. Send it ` +
+        'compressed as declared, or uncompressed without Content-Encoding.'
+      : `The request could not be read${why}.`;
+  return new HttpError(e.status, detail, { type: PROBLEM_TYPES.malformedRequest });
 }
 
 /**
@@ -90,8 +125,7 @@ function bodyParserProblem(err: BodyParserError): HttpError | undefined {
  */
 export function errorHandler(): ErrorRequestHandler {
   return function problemErrorHandler(err: unknown, req, res, next) {
-    const known =
-      err instanceof HttpError ? err : isBodyParserError(err) ? bodyParserProblem(err) : undefined;
+    const known = err instanceof HttpError ? err : requestProblem(err, req);
     // The app's request prototype defines req.log (the service logger with this request's id).
     const reqLog = req.log;
     if (known === undefined || known.status >= 500) recordOnServerSpan(err);

@@ -34,6 +34,8 @@ export interface Problem {
 export const PROBLEM_TYPES = {
   validation: 'urn:flotilla:problem:validation-failed',
   malformedJson: 'urn:flotilla:problem:malformed-json',
+  /** A request the service cannot read: a path that does not decode, a body that does not decompress. */
+  malformedRequest: 'urn:flotilla:problem:malformed-request',
   notFound: 'urn:flotilla:problem:not-found',
   tooLarge: 'urn:flotilla:problem:payload-too-large',
   unsupportedMediaType: 'urn:flotilla:problem:unsupported-media-type',

@@ -13,13 +13,24 @@ export interface RequestSchemas<B extends z.ZodType, P extends z.ZodType, Q exte
   readonly params?: P;
   /** Query string schema; values arrive as strings, so use `z.coerce` for numbers. */
   readonly query?: Q;
+  /**
+   * What happens to body fields the body schema does not declare (at any depth). `'reject'` answers 400
+   * naming each one, so a client learns that it sent what the service ignores (a `status` or a price only
+   * the server decides, a misspelt optional field, `__proto__`). `'strip'` drops them silently (zod's own
+   * behaviour), for a route that must accept lenient clients. A part of the schema that keeps unknown keys
+   * itself (`z.looseObject`, `.catchall()`, `z.record`) keeps them under either setting. A schema whose
+   * `transform` renames or drops keys of its input reports those keys as unknown: use `'strip'` there.
+   * @default 'reject'
+   */
+  readonly unknownBodyFields?: 'reject' | 'strip';
 }
 
 type Out<T> = T extends z.ZodType ? z.output<T> : never;
 
 /**
  * Middleware validating a request with zod. Every invalid field of every part is reported at once in a
- * 400 problem (`errors: [{ location, path, message }]`); a body that is present but not JSON gets 415.
+ * 400 problem (`errors: [{ location, path, message }]`); a body that is present but not JSON gets 415; a
+ * body field the schema does not declare is a 400 too (see `unknownBodyFields`).
  *
  * @example router.post('/orders', validate({ body: PlaceOrder }), (req, res) => { req.body.items ... })
  */
@@ -35,9 +46,15 @@ export function validate<
     for (const location of ['params', 'query', 'body'] as const) {
       const schema = schemas[location];
       if (schema === undefined) continue;
-      const result = schema.safeParse(req[location]);
-      if (result.success) parsed[location] = result.data;
-      else errors.push(...fieldErrors(location, result.error));
+      const input: unknown = req[location];
+      const result = schema.safeParse(input);
+      if (!result.success) {
+        errors.push(...fieldErrors(location, result.error));
+        continue;
+      }
+      if (location === 'body' && schemas.unknownBodyFields !== 'strip')
+        errors.push(...unknownFields(input, result.data));
+      parsed[location] = result.data;
     }
     if (errors.length > 0) throw new ValidationError(errors);
     if ('body' in parsed) req.body = parsed.body;
@@ -65,6 +82,49 @@ function assertJsonBody(req: Request): void {
 function hasNonEmptyBody(req: Request): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Listed at most, of the unknown fields of one body: a hostile body may hold thousands. */
+const MAX_UNKNOWN_REPORTED = 20;
+
+/**
+ * The body fields the schema dropped: keys of an input object missing from the object the schema made of it.
+ * Zod objects strip undeclared keys, so comparing the input with the output finds them whatever the schema's
+ * shape (unions, pipes, nested arrays), with no second walk over the schema. Where the output is the input
+ * itself (`z.unknown()`, `z.any()`) nothing was dropped. Iterative, and only as deep as the output goes.
+ */
+function unknownFields(input: unknown, output: unknown): FieldError[] {
+  const found: FieldError[] = [];
+  const stack: [unknown, unknown, PropertyKey[]][] = [[input, output, []]];
+  while (stack.length > 0 && found.length < MAX_UNKNOWN_REPORTED) {
+    const [i, o, path] = stack.pop() as [unknown, unknown, PropertyKey[]];
+    if (i === o) continue;
+    if (Array.isArray(i) && Array.isArray(o)) {
+      // A transform that filtered the array breaks the index correspondence: nothing to compare.
+      if (i.length === o.length)
+        for (let n = i.length - 1; n >= 0; n--) stack.push([i[n], o[n], [...path, n]]);
+    } else if (isPlainObject(i) && isPlainObject(o)) {
+      const keys = Object.keys(i);
+      for (let k = keys.length - 1; k >= 0; k--) {
+        const key = keys[k] as string;
+        // Object.hasOwn: a JSON body's own "__proto__" or "constructor" is unknown, not the prototype's.
+        if (!Object.hasOwn(o, key))
+          found.push({
+            location: 'body',
+            path: formatPath([...path, key]),
+            message: 'unknown field: this API does not take it; remove it',
+          });
+        else stack.push([i[key], o[key], [...path, key]]);
+      }
+    }
+  }
+  return found;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
 }
 
 function fieldErrors(location: FieldError['location'], error: z.ZodError): FieldError[] {
