@@ -51,7 +51,7 @@ synth: deps ## Write every environment's manifests to dist/<env>/ (cdk8s; byte-i
 	$(TS_RUN) charts-ts/src/main.ts
 
 .PHONY: bench bench-smoke bench-docs
-bench: build ## Benchmarks against same-run baselines (~25 min; SUITES="http shop" for some): bench-results.json, docs/benchmarks.md
+bench: build ## Benchmarks against same-run baselines (long; SUITES="http shop" for some): bench-results.json, docs/benchmarks.md
 	$(TS_RUN) e2e/bench/run.ts $(SUITES)
 
 bench-smoke: build ## Every benchmark suite with tiny durations: checks the harness produces every row (a few minutes)
