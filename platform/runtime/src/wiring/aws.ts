@@ -30,7 +30,7 @@ export interface UseAwsClientsOptions extends WiringOptions {
 }
 
 /** SQS and SNS answer in milliseconds: 5 s an attempt leaves room for a slow moment, not for a hang. */
-const DEFAULT_DEADLINE: AwsDeadlineOptions = { deadlineMs: 15_000, maxAttempts: 3 };
+export const DEFAULT_AWS_DEADLINE: AwsDeadlineOptions = { deadlineMs: 15_000, maxAttempts: 3 };
 
 const clients = new WeakMap<WiringTarget, AwsClients>();
 
@@ -58,7 +58,7 @@ export function useAwsClients(svc: WiringTarget, options: UseAwsClientsOptions =
   const credentials = accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {};
   const sqsEndpoint = env[ENV.sqsEndpoint];
   const snsEndpoint = env[ENV.snsEndpoint];
-  const deadline = options.deadlines ?? DEFAULT_DEADLINE;
+  const deadline = options.deadlines ?? DEFAULT_AWS_DEADLINE;
   const bounded = awsDeadlineConfig(deadline);
   const pair: AwsClients = {
     sqs: nameTimeouts(
