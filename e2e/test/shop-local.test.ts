@@ -4,12 +4,14 @@
  * Everything goes through the gateway, as a newcomer's curl would.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStack, type Stack } from '@flotilla/dev';
 import { eventually } from '@flotilla/dev/testing';
+import { apis } from '../../services/apis.js';
 import { shop } from '../../services/system.js';
 
 let stack: Stack;
@@ -187,6 +189,24 @@ describe('the shop on the local stack', () => {
       expect(parentOf(consumer)?.kind).toBe(SPAN_KIND.producer);
     }
   }, 60_000);
+
+  test('the gateway and every service serve the documents committed in docs/api (fresh, from the running code)', async () => {
+    const committed = (file: string) =>
+      JSON.parse(
+        readFileSync(fileURLToPath(new URL(`../../docs/api/${file}`, import.meta.url)), 'utf8'),
+      ) as unknown;
+    expect(await (await fetch(`${stack.gatewayUrl}/openapi.json`)).json()).toEqual(committed('public.json'));
+    const declared = stack.services().filter((s) => s.name in apis);
+    expect(declared.length).toBeGreaterThan(0);
+    for (const service of declared)
+      expect([service.name, await (await fetch(`${service.url}/openapi.json`)).json()]).toEqual([
+        service.name,
+        committed(`${service.name}.json`),
+      ]);
+    const page = await fetch(`${stack.gatewayUrl}/docs/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>shop public API</title>');
+  });
 
   test('payments killed (SIGKILL) with an order on its way: restarted, the order still PAID, charged once', async () => {
     const paymentsOf = () => stack.services().find((s) => s.name === 'payments')!;

@@ -15,6 +15,7 @@ import {
   type ServiceEnv,
   type System,
 } from '@flotilla/model';
+import { publicDocumentTitle } from '@flotilla/runtime';
 import { defaultPgliteTemplateDir, ensurePgliteTemplate } from '@flotilla/runtime/pglite-template';
 import {
   databaseSecrets,
@@ -269,6 +270,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const gateway: Gateway = await startGateway({
       routes: gatewayRoutes(system, env),
       port: options.gatewayPort ?? envPort('GATEWAY_PORT', 8080),
+      docs: { title: publicDocumentTitle(system.name) },
       ...(options.gatewayReadinessIntervalMs !== undefined
         ? { readinessIntervalMs: options.gatewayReadinessIntervalMs }
         : {}),

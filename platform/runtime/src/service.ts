@@ -8,9 +8,9 @@ import { loadConfig, type Config, type ConfigShape, type Env } from './config/lo
 import { HealthRegistry } from './health/health.js';
 import { createHttpApp } from './http/app.js';
 import { createHttpServer } from './http/server.js';
-import { mergeApis, type Api, type RouteMap } from './http/contract.js';
+import { mergeApis, type Api } from './http/contract.js';
 import { OPENAPI_PATH, openApiDocument } from './http/openapi.js';
-import { serveApi, type ApiHandlers } from './http/serve.js';
+import { serveApi, type HandlersOf } from './http/serve.js';
 import { InFlightRequests } from './lifecycle/in-flight.js';
 import { ServiceLifecycle } from './lifecycle/lifecycle.js';
 import { gracefulShutdown, handleSignals, ShutdownError, type ShutdownResult } from './lifecycle/shutdown.js';
@@ -74,7 +74,7 @@ export interface Service<S extends ConfigShape = Record<never, never>> {
    * checked, see `checkResponses`), and the API published in the service's OpenAPI document at
    * `/openapi.json`. Throws when `api` is another service's.
    */
-  serve<R extends RouteMap>(api: Api<R>, handlers: ApiHandlers<R>): void;
+  serve<A extends Api>(api: A, handlers: HandlersOf<A>): void;
   /** Add readiness checks (database reachable, consumers running). */
   readonly health: HealthRegistry;
   /** Add stop hooks (run in reverse order on shutdown) and start hooks (run before listening). */
@@ -138,7 +138,7 @@ export function createService<S extends ConfigShape = Record<never, never>>(
     }));
 
   const checkResponses = spec.checkResponses ?? config.http.checkResponses;
-  const serve = <R extends RouteMap>(api: Api<R>, handlers: ApiHandlers<R>): void => {
+  const serve = <A extends Api>(api: A, handlers: HandlersOf<A>): void => {
     if (api.service !== config.service.name)
       throw new Error(
         `Service "${config.service.name}" cannot serve the API of service "${api.service}"; serve its own API.`,

@@ -43,6 +43,7 @@ export {
   serveApi,
   ResponseContractError,
   type ApiHandlers,
+  type HandlersOf,
   type RouteHandler,
   type ServeApiOptions,
 } from './serve.js';
@@ -50,6 +51,7 @@ export { ServedRoutes } from './served-routes.js';
 export {
   openApiDocument,
   publicOpenApiDocument,
+  publicDocumentTitle,
   matchesPathPrefix,
   OPENAPI_PATH,
   OPENAPI_VERSION,

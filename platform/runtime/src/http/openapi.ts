@@ -241,6 +241,11 @@ export interface PublicPart {
   readonly document: OpenApiDocument;
 }
 
+/** The `info.title` of a system's public document, e.g. `shop public API`. */
+export function publicDocumentTitle(system: string): string {
+  return `${system} public API`;
+}
+
 /** Options of {@link publicOpenApiDocument}. */
 export interface PublicDocumentOptions {
   /** `info.title`, e.g. `shop public API`. */

@@ -34,6 +34,12 @@ export type RouteHandler<R extends RouteSpec> = (
 /** One handler per route of an API, by route key: a route without one fails to compile. */
 export type ApiHandlers<R extends RouteMap> = { readonly [K in keyof R]: RouteHandler<R[K]> };
 
+/**
+ * The handlers of a declared API. A conditional type, so that a call infers the API from its first argument
+ * only and an inline handler's reply keeps its literal status (`{ status: 200 }`, not `number`).
+ */
+export type HandlersOf<A extends Api> = A extends Api<infer R> ? ApiHandlers<R> : never;
+
 /** Options of {@link serveApi}. */
 export interface ServeApiOptions {
   /**
@@ -61,15 +67,15 @@ export class ResponseContractError extends Error {
  * Mounts every route of `api` on `router` with its handler. On a kit app's router the API is also recorded for
  * the app's `/openapi.json` and for 405 answers. Plain Express routes can sit beside them on the same router.
  */
-export function serveApi<R extends RouteMap>(
+export function serveApi<A extends Api>(
   router: Router,
-  api: Api<R>,
-  handlers: ApiHandlers<R>,
+  api: A,
+  handlers: HandlersOf<A>,
   options: ServeApiOptions = {},
 ): void {
   const check = options.checkResponses ?? true;
-  for (const [key, route] of Object.entries(api.routes) as [keyof R & string, RouteSpec][]) {
-    const handler = handlers[key] as unknown as RouteHandler<RouteSpec> | undefined;
+  for (const [key, route] of Object.entries(api.routes)) {
+    const handler = (handlers as Record<string, unknown>)[key] as RouteHandler<RouteSpec> | undefined;
     if (typeof handler !== 'function')
       throw new TypeError(
         `serveApi(${api.service}): no handler for route "${key}" (${route.method} ${route.path}).`,
