@@ -82,10 +82,11 @@ const stack = await startStack({
 function schemathesis(name: string, url: string): Promise<number> {
   const reports = join(outDir, name);
   const args = [
-    'run',
-    url,
     '--config-file',
     CONFIG,
+    '--no-color',
+    'run',
+    url,
     '--max-examples',
     String(examples),
     ...(seed === undefined ? [] : ['--seed', seed]),

@@ -294,7 +294,9 @@ export function impliedResponses(route: RouteSpec): Map<number, NormalizedRespon
   const add = (status: number, spec: ResponseObject) => out.set(status, response(status, spec, true));
   add(400, {
     description:
-      'The request is malformed or invalid: every invalid field is listed in `errors` (`location`, `path`, `message`).',
+      'The request is malformed or invalid: every invalid field is listed in `errors` (`location`, `path`, ' +
+      '`message`). Text anywhere in a request (path, query, body values and keys) may hold neither a NUL ' +
+      'character nor a UTF-16 surrogate without its pair: no database can store them.',
     body: ValidationProblem,
     contentType: PROBLEM_JSON,
   });

@@ -54,6 +54,7 @@ export {
   publicDocumentTitle,
   matchesPathPrefix,
   OPENAPI_PATH,
+  STORABLE_TEXT_PATTERN,
   OPENAPI_VERSION,
   type OpenApiDocument,
   type PublicPart,

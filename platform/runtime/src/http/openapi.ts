@@ -48,13 +48,26 @@ class Components {
   }
 }
 
+/**
+ * Text the kit accepts in a request (`refuseUnstorableText`): no NUL. The kit also refuses a UTF-16 surrogate
+ * without its pair, which a pattern cannot say portably (validators that work on Unicode scalar values, such as
+ * Rust's, cannot compile a surrogate escape and would drop the whole pattern); the 400 response says it.
+ */
+export const STORABLE_TEXT_PATTERN = '^[^\\u0000]*$';
+
+/** What a request schema's JSON Schema must add to zod's to describe what the kit accepts. */
+interface RequestRules {
+  /** validate() refuses body fields the schema does not declare: the document says so. */
+  readonly closeObjects: boolean;
+}
+
 /** The JSON Schema of a zod schema, its named parts moved to `components.schemas`. */
 function jsonSchema(
   schema: z.ZodType,
   io: 'input' | 'output',
   components: Components,
   where: string,
-  closeObjects = false,
+  request?: RequestRules,
 ): JsonObject {
   let json: JsonObject;
   try {
@@ -62,8 +75,7 @@ function jsonSchema(
       io,
       target: 'draft-2020-12',
       unrepresentable: 'throw',
-      // validate() refuses body fields the schema does not declare: the document says so.
-      override: closeObjects ? closeStrippingObjects : undefined,
+      override: request === undefined ? undefined : (ctx) => describeRequest(ctx, request),
     }) as JsonObject;
   } catch (err) {
     throw new Error(
@@ -78,15 +90,32 @@ function jsonSchema(
   return rewriteRefs(rest) as JsonObject;
 }
 
-/** Sets `additionalProperties: false` on objects that strip unknown keys (plain `z.object`). */
-function closeStrippingObjects(ctx: { zodSchema: unknown; jsonSchema: JsonObject }): void {
+/**
+ * Adds to zod's JSON Schema of a request part what the kit enforces besides the schema: every string (value or
+ * key) is storable text (a 400 otherwise, see `refuseUnstorableText`), and with `closeObjects` an object that
+ * strips unknown keys (plain `z.object`) refuses them (`additionalProperties: false`, as validate() does).
+ */
+function describeRequest(ctx: { zodSchema: unknown; jsonSchema: JsonObject }, rules: RequestRules): void {
+  const json = ctx.jsonSchema;
+  if (
+    json.type === 'string' &&
+    json.enum === undefined &&
+    json.const === undefined &&
+    json.format === undefined
+  )
+    if (json.pattern === undefined) json.pattern = STORABLE_TEXT_PATTERN;
+    else
+      json.allOf = [...((json.allOf as JsonObject[] | undefined) ?? []), { pattern: STORABLE_TEXT_PATTERN }];
+  if (json.type !== 'object') return;
   const def = (ctx.zodSchema as { _zod?: { def?: { type?: string; catchall?: unknown } } })._zod?.def;
   if (
+    rules.closeObjects &&
     def?.type === 'object' &&
     def.catchall === undefined &&
-    ctx.jsonSchema.additionalProperties === undefined
+    json.additionalProperties === undefined
   )
-    ctx.jsonSchema.additionalProperties = false;
+    json.additionalProperties = false;
+  if (json.additionalProperties !== false) json.propertyNames = { pattern: STORABLE_TEXT_PATTERN };
 }
 
 /** `#/$defs/X` (zod's) -> `#/components/schemas/X` (the document's). */
@@ -110,7 +139,9 @@ function parameters(
   where: string,
 ): JsonObject[] {
   if (schema === undefined) return [];
-  const json = jsonSchema(schema, 'input', components, `${where} ${location} parameters`);
+  const json = jsonSchema(schema, 'input', components, `${where} ${location} parameters`, {
+    closeObjects: false,
+  });
   const properties = (json.properties ?? {}) as Record<string, JsonObject>;
   const required = new Set((json.required ?? []) as string[]);
   return Object.entries(properties).map(([name, property]) => {
@@ -182,13 +213,9 @@ function operation(api: Api, key: string, route: RouteSpec, components: Componen
       required: true,
       content: {
         'application/json': {
-          schema: jsonSchema(
-            route.body,
-            'input',
-            components,
-            `${where} body`,
-            route.unknownBodyFields !== 'strip',
-          ),
+          schema: jsonSchema(route.body, 'input', components, `${where} body`, {
+            closeObjects: route.unknownBodyFields !== 'strip',
+          }),
         },
       },
     };
