@@ -35,10 +35,11 @@ build: deps ## Type-check and compile every workspace (tsc -b), then type-check 
 	npx tsc -b
 	npx tsc -p e2e/bench/tsconfig.json
 
-test: deps build ## Type-check, check generated docs (diagram, OpenAPI), run every test (Postgres tier: FLOTILLA_TEST_PG_URL), Checkov on dist/
+test: deps build ## Type-check, check generated docs (diagram, OpenAPI), run every test (moto tier: moto from PyPI, cached; Postgres tier: FLOTILLA_TEST_PG_URL), Checkov on dist/
 	$(TS_RUN) scripts/graph.ts --check
 	$(TS_RUN) scripts/openapi.ts --check
-	NODE_OPTIONS="$(NODE_OPTIONS_TEST)" npx jest $(JEST_ARGS)
+	scripts/moto.sh >/dev/null
+	FLOTILLA_MOTO_SERVER="$$(scripts/moto.sh)" NODE_OPTIONS="$(NODE_OPTIONS_TEST)" npx jest $(JEST_ARGS)
 	bash scripts/checkov.sh
 
 checkov: ## Checkov on dist/ (skip list with reasons: .checkov.yaml; installs Checkov into ~/.cache/flotilla once)

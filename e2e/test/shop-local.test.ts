@@ -1,9 +1,10 @@
 /**
  * The shop end to end, started the way `make dev` starts it (startStack: emulator, databases, one process
  * per service with envFor's variables, gateway), on ephemeral ports and a temporary state directory.
- * Everything goes through the gateway, as a newcomer's curl would.
+ * Everything goes through the gateway, as a newcomer's curl would. Last, the trace page in a real browser.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,15 @@ import { startStack, type Stack } from '@flotilla/dev';
 import { eventually } from '@flotilla/dev/testing';
 import { apis } from '../../services/apis.js';
 import { shop } from '../../services/system.js';
+import { findChromium, launchBrowser } from '../src/browser.js';
+import {
+  filterByService,
+  listedTraces,
+  openSpan,
+  openTrace,
+  shownSpans,
+  toggleErrorsOnly,
+} from '../src/trace-page.js';
 
 let stack: Stack;
 let stateDir: string;
@@ -242,3 +252,130 @@ interface TraceRecord {
   traceId: string;
   spans: TraceSpan[];
 }
+
+/** An X-Ray-compatible trace id (first 8 hex digits: epoch seconds), new each call. */
+const newTraceId = () => `${Math.floor(Date.now() / 1000).toString(16)}${randomBytes(12).toString('hex')}`;
+
+/** The trace's spans in the sink, once `done` holds for them. */
+const traceInSink = (what: string, traceId: string, done: (spans: TraceSpan[]) => boolean) =>
+  eventually(
+    what,
+    async () => {
+      const traces = (await (await fetch(`${stack.traceSinkUrl}/api/traces`)).json()) as TraceRecord[];
+      const spans = traces.find((t) => t.traceId === traceId)?.spans ?? [];
+      return done(spans) ? spans : undefined;
+    },
+    30_000,
+  );
+
+/**
+ * The trace page (`make dev`'s :4318/traces) in Debian's chromium, headless, after an order: listed by its
+ * route with the services it crossed, nothing of the consumers' polling listed, the service and error
+ * filters, and the order's spans with their durations and attributes. It runs last: it stops inventory.
+ * Screenshots of the three views go to a temporary directory whose paths are printed. Without chromium it
+ * is skipped with a message, and fails in CI (CI=true), which installs it (`apt-get install -y chromium`).
+ */
+describe('the trace page in a real browser', () => {
+  const chromium = findChromium();
+  if (!chromium) {
+    if (process.env.CI === 'true')
+      test('chromium is installed', () => {
+        throw new Error(
+          'CI=true but chromium is not installed: the trace page test needs it ' +
+            '(apt-get install -y chromium, or FLOTILLA_CHROMIUM=<path>).',
+        );
+      });
+    else
+      test.skip('skipped: chromium is not installed (apt-get install chromium, or FLOTILLA_CHROMIUM=<path>)', () =>
+        undefined);
+    return;
+  }
+  const ORDER_SERVICES = ['inventory', 'notifications', 'orders', 'payments'];
+  const order = (traceId: string) =>
+    fetch(`${stack.gatewayUrl}/api/orders`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+      },
+      body: JSON.stringify({ customerId: 'e2e-trace-page', items: [{ sku: 'SKU-CHEAP', quantity: 1 }] }),
+    });
+
+  test('lists the order by its route, filters by service and errors, and shows its spans with attributes', async () => {
+    // An order that goes all the way to its notification.
+    const paid = newTraceId();
+    expect((await order(paid)).status).toBe(201);
+    await traceInSink('the order trace up to the notifications consumer', paid, (spans) =>
+      ['notifications', 'orders'].every((s) =>
+        spans.some((x) => x.service === s && x.kind === SPAN_KIND.consumer),
+      ),
+    );
+    // A failed one: inventory is gone, so orders cannot reserve the stock and answers 503.
+    await stack.stopInstance('inventory', stack.instances('inventory')[0]!.pid!);
+    const failed = newTraceId();
+    expect((await order(failed)).status).toBe(503);
+    await traceInSink('the failed order trace', failed, (spans) =>
+      spans.some((s) => s.service === 'orders' && s.kind === SPAN_KIND.server),
+    );
+
+    const shots = await mkdtemp(join(tmpdir(), 'trace-page-'));
+    const browser = await launchBrowser(chromium);
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${stack.traceSinkUrl}/traces`);
+      await page.screenshot(join(shots, 'traces.png'), 900);
+      const all = await listedTraces(page);
+      // By what started them, newest first: the failed order, then the paid one with every service it crossed.
+      expect(all.slice(0, 2).map((t) => [t.traceId, t.title])).toEqual([
+        [failed, 'POST /api/orders'],
+        [paid, 'POST /api/orders'],
+      ]);
+      expect(all[1]!.services).toEqual(ORDER_SERVICES);
+      // Requests and events only: nothing of the consumers' long polls and housekeeping.
+      expect(all.map((t) => t.title).filter((t) => /receive|Message|SQS/.test(t))).toEqual([]);
+
+      await filterByService(page, 'payments');
+      expect(await page.evaluate<string>('location.search')).toBe('?service=payments');
+      const withPayments = await listedTraces(page);
+      expect(withPayments[0]!.traceId).toBe(paid);
+      expect(withPayments.map((t) => t.traceId)).not.toContain(failed);
+
+      await filterByService(page, '');
+      await toggleErrorsOnly(page);
+      expect(await page.evaluate<string>('location.search')).toBe('?service=&errors=1');
+      const errors = await listedTraces(page);
+      expect(errors.map((t) => t.traceId)).toContain(failed);
+      expect(errors.map((t) => t.traceId)).not.toContain(paid);
+      expect(errors.every((t) => t.errors.includes('✗'))).toBe(true);
+      await page.screenshot(join(shots, 'traces-errors.png'), 900);
+
+      await filterByService(page, 'payments');
+      await toggleErrorsOnly(page);
+      await openTrace(page, paid);
+      expect(await page.evaluate<string>('document.querySelector("#title").textContent')).toBe(
+        'POST /api/orders',
+      );
+      const spans = await shownSpans(page);
+      expect([...new Set(spans.map((s) => s.service))].sort()).toEqual(ORDER_SERVICES);
+      expect(spans[0]!.label).toMatch(/^server\s*orders POST \/api\/orders$/);
+      expect(spans.map((s) => s.label)).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/inventory POST \/internal\/reservations/),
+          expect.stringMatching(/payments process /),
+          expect.stringMatching(/notifications process /),
+        ]),
+      );
+      expect(spans.every((s) => /\d (µs|ms|s)$/.test(s.duration))).toBe(true);
+      expect(await openSpan(page, 'payments', 'process')).toMatchObject({
+        'span kind': 'consumer',
+        'flotilla.event.type': 'order.placed',
+      });
+      await page.screenshot(join(shots, 'trace.png'));
+      process.stdout.write(
+        `trace page screenshots: ${['traces.png', 'traces-errors.png', 'trace.png'].map((f) => join(shots, f)).join(' ')}\n`,
+      );
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+});

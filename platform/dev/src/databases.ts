@@ -76,6 +76,18 @@ export async function ensureServerDatabases(serverUrl: string, names: readonly s
   }
 }
 
+/** Drops the databases `names` on the server (and the sessions still on them); missing ones are skipped. */
+export async function dropServerDatabases(serverUrl: string, names: readonly string[]): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    for (const name of names) await client.query(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** The Secrets `<service>-db` that hold each service's database URL in a cluster. */
 export function databaseSecrets(databases: readonly { service: string; url: string }[]): Secrets {
   return Object.fromEntries(

@@ -25,6 +25,14 @@ export interface SpanRecord {
   readonly status: 'unset' | 'ok' | 'error';
   readonly statusMessage?: string;
   readonly attributes: Readonly<Record<string, AttributeValue>>;
+  /** Spans of other traces (or of this one) this span is related to, e.g. a batch call to its messages. */
+  readonly links?: readonly SpanLink[];
+}
+
+/** A span link: the trace and span it points to. */
+export interface SpanLink {
+  readonly traceId: string;
+  readonly spanId: string;
 }
 
 export type AttributeValue = string | number | boolean | readonly AttributeValue[] | null;
@@ -146,6 +154,7 @@ function protoSpan(buf: Uint8Array, service: string): SpanRecord {
   let endMs = 0;
   let status: SpanRecord['status'] = 'unset';
   let statusMessage: string | undefined;
+  const links: SpanLink[] = [];
   for (const f of fields(buf)) {
     if (f.no === 1) traceId = hex(f.bytes);
     else if (f.no === 2) spanId = hex(f.bytes);
@@ -154,7 +163,14 @@ function protoSpan(buf: Uint8Array, service: string): SpanRecord {
     else if (f.no === 6) kind = f.varint;
     else if (f.no === 7) startMs = nanosToMs(f.bytes);
     else if (f.no === 8) endMs = nanosToMs(f.bytes);
-    else if (f.no === 15) {
+    else if (f.no === 13) {
+      let link = { traceId: '', spanId: '' };
+      for (const l of fields(f.bytes)) {
+        if (l.no === 1) link = { ...link, traceId: hex(l.bytes) };
+        else if (l.no === 2) link = { ...link, spanId: hex(l.bytes) };
+      }
+      links.push(link);
+    } else if (f.no === 15) {
       for (const s of fields(f.bytes)) {
         if (s.no === 2 && s.bytes.length) statusMessage = str(s);
         else if (s.no === 3) status = STATUS[s.varint] ?? 'unset';
@@ -173,6 +189,7 @@ function protoSpan(buf: Uint8Array, service: string): SpanRecord {
     status,
     ...(statusMessage ? { statusMessage } : {}),
     attributes: keyValues(buf, 9),
+    ...(links.length ? { links } : {}),
   };
 }
 
@@ -220,6 +237,7 @@ interface JsonSpan {
   endTimeUnixNano?: string | number;
   attributes?: JsonKeyValue[];
   status?: { code?: number; message?: string };
+  links?: { traceId?: string; spanId?: string }[];
 }
 interface JsonTraces {
   resourceSpans?: { resource?: { attributes?: JsonKeyValue[] }; scopeSpans?: { spans?: JsonSpan[] }[] }[];
@@ -272,6 +290,14 @@ export function decodeJsonTraces(text: string): SpanRecord[] {
           status: STATUS[s.status?.code ?? 0] ?? 'unset',
           ...(s.status?.message ? { statusMessage: s.status.message } : {}),
           attributes: jsonAttributes(s.attributes),
+          ...(s.links?.length
+            ? {
+                links: s.links.map((l) => ({
+                  traceId: (l.traceId ?? '').toLowerCase(),
+                  spanId: (l.spanId ?? '').toLowerCase(),
+                })),
+              }
+            : {}),
         });
       }
     }

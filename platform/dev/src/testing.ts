@@ -7,7 +7,9 @@
  *   temporary database directory, telemetry off), and publishers that put events on the system's topics
  *   as if another service sent them;
  * - {@link eventually}: waits for an asynchronous outcome (a consumed event) without fixed sleeps;
- * - {@link quiet}: a log destination that drops the service's log lines.
+ * - {@link quiet}: a log destination that drops the service's log lines;
+ * - {@link testEngines}: the database engines a service's tests run on (embedded PGlite, and the
+ *   PostgreSQL server of the Postgres tier when `FLOTILLA_TEST_PG_URL` names one).
  * - {@link startMoto}: moto's server, a second, independent implementation of X-Ray, CloudWatch Logs,
  *   SQS, SNS and Cloud Map, on a free loopback port (installed by `scripts/moto.sh`).
  *
@@ -26,6 +28,7 @@
  * Embedded databases are created on first open as copies of the cached PGlite template (no initdb per
  * test; see `ensurePgliteTemplate` in `@flotilla/runtime`).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +44,7 @@ import {
   type System,
 } from '@flotilla/model';
 import { createPublisher, type EventSchemas, type Publisher } from '@flotilla/runtime';
+import { dropServerDatabases, ensureServerDatabases, serverDatabases } from './databases.js';
 import { startEmulator } from './emulator.js';
 import { localEnvironment } from './environment.js';
 import { provisionMessaging } from './provision.js';
@@ -72,6 +76,14 @@ export interface TestStack {
 export interface TestStackOptions {
   /** Region of the emulator, the environment and the publishers. @default 'us-east-1' */
   readonly region?: string;
+  /**
+   * A PostgreSQL server for the services' databases instead of embedded PGlite: each service that declares a
+   * database gets a new one there (`<system>_t<random>_<service>`, so test files can run at once), named by
+   * `DATABASE_URL` in `varsFor`, and dropped by `stop()`. The URL's user must be allowed to create databases.
+   * @default - embedded PGlite databases in a temporary directory
+   * @see https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS
+   */
+  readonly postgres?: { readonly url: string };
 }
 
 /**
@@ -82,9 +94,21 @@ export async function startTestStack(system: System, options: TestStackOptions =
   const region = options.region ?? 'us-east-1';
   const emulator = await startEmulator({ port: 0, region });
   const dataDir = await mkdtemp(join(tmpdir(), `flotilla-test-${system.name}-`));
+  const onServer = options.postgres
+    ? serverDatabases(
+        { url: options.postgres.url, databasePrefix: `${system.name}_t${randomBytes(4).toString('hex')}_` },
+        system.name,
+        system.services.filter((s) => s.database).map((s) => s.name),
+      )
+    : [];
   const discard = async (): Promise<void> => {
     await emulator.stop();
     await rm(dataDir, { recursive: true, force: true });
+    if (options.postgres)
+      await dropServerDatabases(
+        options.postgres.url,
+        onServer.map((d) => d.name),
+      );
   };
   const environment = localEnvironment({
     messagingEndpoint: emulator.endpoint,
@@ -95,6 +119,11 @@ export async function startTestStack(system: System, options: TestStackOptions =
   });
   try {
     await provisionMessaging(system, environment);
+    if (options.postgres)
+      await ensureServerDatabases(
+        options.postgres.url,
+        onServer.map((d) => d.name),
+      );
   } catch (error) {
     await discard();
     throw error;
@@ -102,8 +131,14 @@ export async function startTestStack(system: System, options: TestStackOptions =
   const aws = { endpoint: emulator.endpoint, region, credentials: EMULATOR_CREDENTIALS };
   const sns = new SNSClient(aws);
   const sqs = new SQSClient(aws);
-  const varsOf = (service: string): Record<string, string> =>
-    literalEnv(envFor(system, service, environment));
+  const varsOf = (service: string): Record<string, string> => {
+    const vars = literalEnv(envFor(system, service, environment));
+    const database = onServer.find((d) => d.service === service);
+    if (!database) return vars;
+    // On a server the database is named by DATABASE_URL, not the embedded directory.
+    delete vars[ENV.databaseDir];
+    return { ...vars, [ENV.databaseUrl]: database.url };
+  };
   return {
     messagingEndpoint: emulator.endpoint,
     environment,
@@ -120,6 +155,35 @@ export async function startTestStack(system: System, options: TestStackOptions =
       await discard();
     },
   };
+}
+
+/** A database engine a service's tests run on: pass `stackOptions` to {@link startTestStack}. */
+export interface TestEngine {
+  readonly name: 'pglite' | 'postgres';
+  readonly stackOptions: TestStackOptions;
+}
+
+/**
+ * The engines a service's tests run on: embedded PGlite, and the PostgreSQL server of the Postgres tier when
+ * `FLOTILLA_TEST_PG_URL` names one (`postgres://user:password@127.0.0.1:5432/db`, see .ci/run). Without it
+ * the tier is skipped with a warning, or fails when `FLOTILLA_REQUIRE_PG_TIER=1` (CI) says it must run.
+ *
+ * ```ts
+ * describe.each(testEngines())('orders [$name]', ({ stackOptions }) => { ... startTestStack(shop, stackOptions) ... });
+ * ```
+ */
+export function testEngines(env: NodeJS.ProcessEnv = process.env): TestEngine[] {
+  const pglite: TestEngine = { name: 'pglite', stackOptions: {} };
+  const url = env.FLOTILLA_TEST_PG_URL;
+  if (url) return [pglite, { name: 'postgres', stackOptions: { postgres: { url } } }];
+  if (env.FLOTILLA_REQUIRE_PG_TIER === '1') {
+    throw new Error(
+      'FLOTILLA_REQUIRE_PG_TIER=1 but FLOTILLA_TEST_PG_URL is not set: the Postgres tier cannot run. Start ' +
+        'PostgreSQL and export FLOTILLA_TEST_PG_URL=postgres://user:password@127.0.0.1:5432/db (see .ci/run).',
+    );
+  }
+  console.warn('Postgres tier skipped: set FLOTILLA_TEST_PG_URL');
+  return [pglite];
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The local trace sink: an OTLP/HTTP receiver on 127.0.0.1 that prints each finished trace as one
- * compact line per span, and serves a waterfall of recent traces at `/traces`.
+ * compact line per span, and serves the trace page: recent traces at `/traces` (filters: `?service=`,
+ * `?errors=1`), a trace's spans at `/traces/<trace id>`, and the same as JSON at `/api/traces`.
  * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -9,7 +10,14 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { decodeJsonTraces, decodeProtobufTraces, OtlpDecodeError, type SpanRecord } from './otlp.js';
 import { sendProblem } from './problem.js';
-import { formatTrace, renderTracesPage, type Trace } from './traces.js';
+import {
+  filterFromQuery,
+  paletteOf,
+  renderTraceDetail,
+  renderTraceList,
+  selectTraces,
+} from './trace-page.js';
+import { formatTrace, type Trace } from './traces.js';
 
 export interface TraceSinkOptions {
   /** @default 4318 (the OTLP/HTTP port) */
@@ -86,21 +94,37 @@ export async function startTraceSink(options: TraceSinkOptions = {}): Promise<Tr
   const ticker = setInterval(() => flush(false), Math.min(250, quietMs));
   ticker.unref();
 
+  const html = (res: ServerResponse, body: string): void => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(body);
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://sink');
+    const path = url.pathname;
     if (req.method === 'GET' && path === '/') {
       res.writeHead(302, { location: '/traces' }).end();
       return;
     }
     if (req.method === 'GET' && path === '/traces') {
-      const body = renderTracesPage(newestFirst());
-      res
-        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-        .end(body);
+      html(res, renderTraceList(newestFirst(), filterFromQuery(url.searchParams)));
+      return;
+    }
+    const one = /^\/traces\/([0-9a-f]{32})$/.exec(path);
+    if (req.method === 'GET' && one) {
+      const trace = traces.get(one[1]!);
+      if (trace) html(res, renderTraceDetail(trace, paletteOf(newestFirst())));
+      else
+        sendProblem(res, {
+          title: 'Not Found',
+          status: 404,
+          detail: `No trace ${one[1]} here: the sink keeps the ${keep} most recent traces. See /traces.`,
+          instance: path,
+        });
       return;
     }
     if (req.method === 'GET' && path === '/api/traces') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(newestFirst()));
+      const body = JSON.stringify(selectTraces(newestFirst(), filterFromQuery(url.searchParams)));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }
     if (req.method === 'POST' && (path === '/v1/traces' || path === '/v1/metrics' || path === '/v1/logs')) {
@@ -142,7 +166,7 @@ export async function startTraceSink(options: TraceSinkOptions = {}): Promise<Tr
     sendProblem(res, {
       title: 'Not Found',
       status: 404,
-      detail: `The trace sink serves POST /v1/traces, /v1/metrics, /v1/logs and GET /traces, not ${req.method} ${path}.`,
+      detail: `The trace sink serves POST /v1/traces, /v1/metrics, /v1/logs and GET /traces, /traces/<trace id>, /api/traces, not ${req.method} ${path}.`,
       instance: path,
     });
   };

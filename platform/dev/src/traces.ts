@@ -1,6 +1,6 @@
 /**
- * Traces assembled from spans as they arrive, and their two renderings: compact text lines (one per
- * span, indented by depth) and an HTML waterfall.
+ * Traces assembled from spans as they arrive, and their text rendering: compact lines, one per span,
+ * indented by depth. The HTML pages are in ./trace-page.ts.
  */
 import type { SpanRecord } from './otlp.js';
 
@@ -14,13 +14,13 @@ export interface Trace {
 }
 
 /** A span with its depth in the trace tree, in display order (parents before children, by start time). */
-interface PlacedSpan {
+export interface PlacedSpan {
   readonly span: SpanRecord;
   readonly depth: number;
 }
 
 /** Orders a trace's spans as a tree; spans whose parent has not arrived are shown as roots. */
-function placeSpans(spans: readonly SpanRecord[]): PlacedSpan[] {
+export function placeSpans(spans: readonly SpanRecord[]): PlacedSpan[] {
   const ids = new Set(spans.map((s) => s.spanId));
   const children = new Map<string, SpanRecord[]>();
   const roots: SpanRecord[] = [];
@@ -40,7 +40,7 @@ function placeSpans(spans: readonly SpanRecord[]): PlacedSpan[] {
   return out;
 }
 
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
   if (ms < 1000) return `${ms.toFixed(1)} ms`;
   return `${(ms / 1000).toFixed(2)} s`;
@@ -73,49 +73,4 @@ export function formatTrace(trace: Trace, fromIndex = 0): string[] {
       return `${left.padEnd(56)} ${formatDuration(span.endMs - span.startMs).padStart(9)}  ${statusText(span)}`;
     });
   return [head, ...rows];
-}
-
-const escape = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-/** The /traces page: the most recent traces, newest first, each a waterfall of its spans. */
-export function renderTracesPage(traces: readonly Trace[]): string {
-  const sections = traces.map((t) => {
-    const placed = placeSpans(t.spans);
-    const start = Math.min(...t.spans.map((s) => s.startMs));
-    const total = Math.max(Math.max(...t.spans.map((s) => s.endMs)) - start, 0.001);
-    const root = placed[0]!.span;
-    const failed = t.spans.some((s) => s.status === 'error');
-    const rows = placed
-      .map(({ span, depth }) => {
-        const left = ((span.startMs - start) / total) * 100;
-        const width = Math.max(((span.endMs - span.startMs) / total) * 100, 0.3);
-        const attrs = Object.entries(span.attributes)
-          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-          .join('\n');
-        return (
-          `<div class="row${span.status === 'error' ? ' err' : ''}" title="${escape(attrs)}">` +
-          `<div class="label" style="padding-left:${depth * 14}px"><b>${escape(span.service)}</b> ${escape(span.name)}</div>` +
-          `<div class="track"><div class="bar" style="left:${left.toFixed(3)}%;width:${width.toFixed(3)}%"></div></div>` +
-          `<div class="dur">${formatDuration(span.endMs - span.startMs)}${span.status === 'error' ? ` ✗ ${escape(span.statusMessage ?? '')}` : ''}</div></div>`
-        );
-      })
-      .join('');
-    return (
-      `<details open><summary${failed ? ' class="err"' : ''}><code>${t.traceId}</code> <b>${escape(root.service)}</b> ${escape(root.name)} · ` +
-      `${t.spans.length} spans · ${formatDuration(total)} · ${new Date(start).toISOString().slice(11, 23)}</summary>${rows}</details>`
-    );
-  });
-  return `<!doctype html><html><head><meta charset="utf-8"><title>Flotilla traces</title>
-<style>
-body{font:13px system-ui,sans-serif;margin:16px;color:#222}
-h1{font-size:18px}summary{cursor:pointer;padding:4px 0}summary.err{color:#b00020}
-.row{display:grid;grid-template-columns:minmax(260px,34%) 1fr 140px;gap:8px;align-items:center;padding:1px 0}
-.row:hover{background:#f3f3f3}.label{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.track{position:relative;height:12px;background:#f7f7f7}.bar{position:absolute;top:0;height:12px;background:#3b7dd8;border-radius:2px}
-.err .bar{background:#d33}.err .dur{color:#b00020}.dur{font-variant-numeric:tabular-nums;text-align:right}
-code{color:#666}details{border-bottom:1px solid #eee;padding:4px 0}
-</style></head><body><h1>Flotilla traces</h1><p>${traces.length} most recent traces, newest first. <a href="/traces">Refresh</a> · <a href="/api/traces">JSON</a> · hover a span for its attributes.</p>
-${sections.join('\n') || '<p>No traces yet. Send a request through the gateway.</p>'}
-</body></html>`;
 }

@@ -4,8 +4,9 @@ import { dirname } from 'node:path';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { consumeQueueUrlVar, ENV, peerUrlVar } from '@flotilla/model';
 import { z } from 'zod';
-import { eventually, startTestStack, type TestStack } from '../src/testing.js';
-import { emulatorClients, testSystem } from './support.js';
+import pg from 'pg';
+import { eventually, startTestStack, testEngines, type TestStack } from '../src/testing.js';
+import { describePostgresTier, emulatorClients, testSystem } from './support.js';
 
 const thingEvents = {
   'thing.created': z.object({ id: z.string() }),
@@ -79,5 +80,61 @@ describe('@flotilla/dev/testing', () => {
     expect((await stat(databases)).isDirectory()).toBe(true);
     await other.stop();
     await expect(stat(databases)).rejects.toThrow();
+  });
+});
+
+describePostgresTier('@flotilla/dev/testing on a server', (url) => {
+  const databasesOn = async (names: readonly string[]): Promise<string[]> => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ datname: string }>(
+        'select datname from pg_database where datname = any($1) order by datname',
+        [names],
+      );
+      return rows.map((r) => r.datname);
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('gives each service with a database a new one on the server, by DATABASE_URL, and stop drops them', async () => {
+    const [a, b] = [
+      await startTestStack(testSystem, { postgres: { url } }),
+      await startTestStack(testSystem, { postgres: { url } }),
+    ];
+    const names = [a, b].flatMap((stack) =>
+      ['web', 'catalog'].map((service) => {
+        const vars = stack.varsFor(service);
+        expect(vars[ENV.databaseDir]).toBeUndefined();
+        return new URL(vars[ENV.databaseUrl]!).pathname.slice(1);
+      }),
+    );
+    expect(a.varsFor('worker')[ENV.databaseUrl]).toBeUndefined();
+    expect(new Set(names).size).toBe(4);
+    expect(await databasesOn(names)).toEqual([...names].sort());
+    // The database is one a service can use.
+    const web = new pg.Client({ connectionString: a.varsFor('web')[ENV.databaseUrl]! });
+    await web.connect();
+    await web.query('create table t (id int)');
+    await web.end();
+
+    await a.stop();
+    await b.stop();
+    expect(await databasesOn(names)).toEqual([]);
+  });
+
+  it('testEngines lists PGlite and this server', () => {
+    expect(testEngines({ FLOTILLA_TEST_PG_URL: url })).toEqual([
+      { name: 'pglite', stackOptions: {} },
+      { name: 'postgres', stackOptions: { postgres: { url } } },
+    ]);
+  });
+});
+
+describe('testEngines without a server', () => {
+  it('is PGlite alone, or an error naming the variable when the Postgres tier is required', () => {
+    expect(testEngines({}).map((e) => e.name)).toEqual(['pglite']);
+    expect(() => testEngines({ FLOTILLA_REQUIRE_PG_TIER: '1' })).toThrow(/FLOTILLA_TEST_PG_URL/);
   });
 });

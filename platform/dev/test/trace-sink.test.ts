@@ -40,8 +40,9 @@ describe('trace sink', () => {
     expect(printed[2]).toMatch(/^ {4}orders reserve stock\s+[\d.]+ (µs|ms)\s+-$/);
     expect(printed[3]).toMatch(/^ {6}orders charge card\s+[\d.]+ (µs|ms)\s+ERROR card declined$/);
 
-    const page = await (await fetch(`${sink.url}/traces`)).text();
-    expect(page).toContain(traceId);
+    const list = await (await fetch(`${sink.url}/traces`)).text();
+    expect(list).toContain(`href="/traces/${traceId}">POST /api/orders</a>`);
+    const page = await (await fetch(`${sink.url}/traces/${traceId}`)).text();
     expect(page).toContain('reserve stock');
     expect(page).toContain('card declined');
   });
@@ -86,6 +87,149 @@ describe('trace sink', () => {
     expect(printed[1]).toMatch(/^ {2}orders POST \/api\/orders\s+250\.0 ms {2}OK$/);
     expect(printed[2]).toMatch(/· 2 spans · .* · \+1 late$/);
     expect(printed[3]).toMatch(/^ {4}payments handle order\.placed\s+250\.0 ms {2}OK$/);
+  });
+
+  it('lists traces by their root, filters them by service and errors, and shows a trace with its attributes and links', async () => {
+    sink = await startTraceSink({ port: 0, quietMs: 100 });
+    const text = (value: string) => ({ stringValue: value });
+    const at = (ms: number) => String(BigInt(1_700_000_000_000 + ms) * 1_000_000n);
+    /** One OTLP/JSON span: [traceId, spanId, parent, service, name, kind, startMs, attributes, error?, links] */
+    const post = (
+      spans: {
+        trace: string;
+        id: string;
+        parent?: string;
+        service: string;
+        name: string;
+        kind: number;
+        start: number;
+        attributes?: Record<string, string>;
+        error?: string;
+        links?: { traceId: string; spanId: string }[];
+      }[],
+    ) =>
+      fetch(`${sink!.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          resourceSpans: spans.map((s) => ({
+            resource: { attributes: [{ key: 'service.name', value: text(s.service) }] },
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    traceId: s.trace,
+                    spanId: s.id,
+                    ...(s.parent ? { parentSpanId: s.parent } : {}),
+                    name: s.name,
+                    kind: s.kind,
+                    startTimeUnixNano: at(s.start),
+                    endTimeUnixNano: at(s.start + 40),
+                    attributes: Object.entries(s.attributes ?? {}).map(([key, v]) => ({
+                      key,
+                      value: text(v),
+                    })),
+                    status: s.error ? { code: 2, message: s.error } : {},
+                    ...(s.links ? { links: s.links } : {}),
+                  },
+                ],
+              },
+            ],
+          })),
+        }),
+      });
+    const order = 'a0000000000000000000000000000001';
+    const event = 'a0000000000000000000000000000002';
+    const failed = 'a0000000000000000000000000000003';
+    await post([
+      {
+        trace: order,
+        id: 'b000000000000001',
+        parent: 'c000000000000001', // the caller's span, not exported
+        service: 'orders',
+        name: 'POST',
+        kind: 2,
+        start: 0,
+        attributes: { 'http.request.method': 'POST', 'http.route': '/api/orders', 'url.path': '/api/orders' },
+      },
+      {
+        trace: order,
+        id: 'b000000000000002',
+        parent: 'b000000000000001',
+        service: 'inventory',
+        name: 'POST /internal/reservations',
+        kind: 2,
+        start: 5,
+      },
+      {
+        trace: order,
+        id: 'b000000000000003',
+        parent: 'b000000000000001',
+        service: 'orders',
+        name: 'SNS PublishBatch',
+        kind: 3,
+        start: 10,
+        links: [{ traceId: event, spanId: 'b000000000000010' }],
+      },
+      {
+        trace: event,
+        id: 'b000000000000010',
+        service: 'payments',
+        name: 'process shop-payments-orders',
+        kind: 5,
+        start: 100,
+        attributes: { 'flotilla.event.type': 'order.placed' },
+      },
+      {
+        trace: failed,
+        id: 'b000000000000020',
+        service: 'notifications',
+        name: 'GET /api/notifications',
+        kind: 2,
+        start: 200,
+        error: 'database down',
+      },
+    ]);
+    const list = async (query = '') => {
+      const html = await (await fetch(`${sink!.url}/traces${query}`)).text();
+      return [
+        ...html.matchAll(
+          /<tr class="trace[^"]*" data-trace-id="([0-9a-f]+)"><td><a href="[^"]+">([^<]+)<\/a>/g,
+        ),
+      ].map((m) => [m[1], m[2]]);
+    };
+    // Newest first, each by what started it: the route, the event, or the span name.
+    expect(await list()).toEqual([
+      [failed, 'GET /api/notifications'],
+      [event, 'event order.placed'],
+      [order, 'POST /api/orders'],
+    ]);
+    expect(await list('?service=inventory')).toEqual([[order, 'POST /api/orders']]);
+    expect(await list('?service=payments')).toEqual([[event, 'event order.placed']]);
+    expect(await list('?errors=1')).toEqual([[failed, 'GET /api/notifications']]);
+    expect(await list('?service=orders&errors=1')).toEqual([]);
+    const api = (await (await fetch(`${sink.url}/api/traces?service=inventory`)).json()) as {
+      traceId: string;
+    }[];
+    expect(api.map((t) => t.traceId)).toEqual([order]);
+
+    const detail = await (await fetch(`${sink.url}/traces/${order}`)).text();
+    const spans = [...detail.matchAll(/data-span-id="([0-9a-f]+)" data-service="([^"]+)"/g)].map((m) => [
+      m[1],
+      m[2],
+    ]);
+    expect(spans).toEqual([
+      ['b000000000000001', 'orders'],
+      ['b000000000000002', 'inventory'],
+      ['b000000000000003', 'orders'],
+    ]);
+    expect(detail).toContain('<tr><th>http.route</th><td>/api/orders</td></tr>');
+    expect(detail).toContain(`<a href="/traces/${event}">trace ${event}</a>`);
+    expect(detail).toMatch(/40\.0 ms/);
+
+    const missing = await fetch(`${sink.url}/traces/${'f'.repeat(32)}`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/problem+json');
   });
 
   it('answers problems for bodies it cannot read', async () => {

@@ -1,16 +1,9 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { QueueResource } from '@flotilla/model';
-import {
-  createConsumer,
-  listDeadLetters,
-  NonRetryableError,
-  redrive,
-  type EventEnvelope,
-} from '../src/messaging/index.js';
+import { createConsumer, listDeadLetters, NonRetryableError, redrive } from '../src/messaging/index.js';
 import { startMessagingStack, type MessagingStack } from './support/messaging-stack.js';
 import { schemas, testSystem } from './support/messaging-system.js';
-import { depth, envelope, receiveAll, sendEvent, silentLog, until } from './support/messaging-queues.js';
+import { depth, sendEvent, silentLog, until } from './support/messaging-queues.js';
 
 let stack: MessagingStack;
 let jobs: QueueResource;
@@ -20,6 +13,8 @@ beforeAll(async () => {
 });
 afterAll(async () => stack.stop());
 
+// Dead-lettering, listDeadLetters and redrive on fauxqs and moto: messaging-backends.test.ts. Here the
+// round trip of a service's queue from the model: dead-lettered by the consumer, listed, redriven, handled.
 describe('dead letters', () => {
   it('lists DLQ depth with samples, and redrive moves the messages back to the source queue', async () => {
     // Two events fail non-retryably: the consumer dead-letters them with a reason.
@@ -63,32 +58,5 @@ describe('dead letters', () => {
     await consumer.stop();
     expect(await depth(stack.sqs, jobs.dlq.url)).toBe(0);
     expect(await depth(stack.sqs, jobs.url)).toBe(0);
-  });
-
-  it('redrive keeps the original attributes but not the failure ones, and respects max', async () => {
-    const q = stack.resources.queues.find((r) => r.service === 'audit')!;
-    const events = [1, 2, 3].map((i) => envelope('order.paid', { orderId: `o-${i}` }));
-    for (const e of events) {
-      await stack.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: q.dlq.url,
-          MessageBody: JSON.stringify(e),
-          MessageAttributes: {
-            type: { DataType: 'String', StringValue: 'order.paid' },
-            'failure-reason': { DataType: 'String', StringValue: 'non-retryable: test' },
-          },
-        }),
-      );
-    }
-    const result = await redrive({ sqs: stack.sqs, dlqUrl: q.dlq.url, sourceQueueUrl: q.url, max: 2 });
-    expect(result).toEqual({ moved: 2, failed: 0 });
-    const back = await receiveAll(stack.sqs, q.url, 2, 3000);
-    expect(back).toHaveLength(2);
-    for (const m of back) {
-      expect(events.map((e) => e.id)).toContain((JSON.parse(m.Body!) as EventEnvelope).id);
-      expect(m.MessageAttributes?.type?.StringValue).toBe('order.paid');
-      expect(m.MessageAttributes?.['failure-reason']).toBeUndefined();
-    }
-    expect(await depth(stack.sqs, q.dlq.url)).toBe(1);
   });
 });

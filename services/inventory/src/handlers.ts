@@ -1,16 +1,28 @@
-/** Event handlers: stock of a cancelled order goes back on the shelf. */
+/**
+ * Event handlers: `order.placed` confirms the order's reservations (they no longer expire); the stock of an
+ * `order.cancelled` order goes back on the shelf.
+ */
 import type { ConsumedEvent, InboxMessageContext } from '@flotilla/runtime';
 import { orderEvents } from '@shop/contracts';
+import { confirmOrder, releaseCancelled } from './reservations.js';
 import type { InventoryTables } from './schema.js';
-import { releaseCancelled } from './stock.js';
 
-/** Events inventory consumes from the `orders` topic (its subscription filters to order.cancelled). */
-export const consumedEvents = { 'order.cancelled': orderEvents['order.cancelled'] };
+/** Events inventory consumes from the `orders` topic (its subscription filters to these). */
+export const consumedEvents = {
+  'order.placed': orderEvents['order.placed'],
+  'order.cancelled': orderEvents['order.cancelled'],
+};
 
-export async function onOrderCancelled(
+export async function onOrderEvent(
   event: ConsumedEvent<typeof consumedEvents>,
   ctx: InboxMessageContext<InventoryTables>,
 ): Promise<void> {
-  const released = await releaseCancelled(ctx.trx, event.data.orderId);
-  ctx.log.info({ orderId: event.data.orderId, released }, released ? 'stock released' : 'nothing to release');
+  const { orderId } = event.data;
+  if (event.type === 'order.placed') {
+    const confirmed = await confirmOrder(ctx.trx, orderId);
+    ctx.log.info({ orderId, confirmed }, confirmed > 0 ? 'reservation confirmed' : 'nothing to confirm');
+    return;
+  }
+  const released = await releaseCancelled(ctx.trx, orderId);
+  ctx.log.info({ orderId, released }, released ? 'stock released' : 'nothing to release');
 }

@@ -1,29 +1,22 @@
 /**
  * Claims of Idempotency-Keys: a row in `idempotency_claims` says "one request is placing the order of this
- * key". Requests with one key share one order id and so one reservation in inventory; only the request
- * holding the claim may reserve, store the order or release the stock, so no request gives back stock that
- * another one's order holds. The claim is deleted in the transaction that stores the order, or after the
- * stock was given back when storing failed.
+ * key". Requests with one key share one order id; only the request holding the claim may store the order
+ * (deleting its claim in the same transaction), so a second request with the key gets 409 while the first is
+ * at work, and the stored order afterwards. Each request reserves stock under a reservation id of its own
+ * (see `open-reservations.ts`), so no request can give back stock another one's order holds.
  */
 import { uuidv7, type Database } from '@flotilla/runtime';
 import { sql, type Transaction } from 'kysely';
+import { ABANDONED_AFTER_SECONDS } from './open-reservations.js';
 import { findOrder, type Executor, type OrderRow } from './order.js';
 import type { OrdersTables } from './schema.js';
 
 /**
  * Seconds after which a claim is taken over by a request with the same key and body. A claim outlives its
  * request only when that request died between claiming and storing (a crash, a lost database connection);
- * without a lease its key would answer 409 forever. Placing an order takes far less (inventory's calls time
- * out after 1.5 s, with two retries), so a live claimant is not overtaken.
+ * without a lease its key would answer 409 forever.
  */
-const CLAIM_LEASE_SECONDS = 30;
-
-/**
- * How long after claiming a claimant may still release its stock. A release started later might still be in
- * flight (timeouts, retries) when the lease ends and a retry takes over and reserves: that retry's order would
- * lose its stock. Past this, the stock stays reserved and the retry that takes over gets it as its own.
- */
-const RELEASE_WITHIN_MS = (CLAIM_LEASE_SECONDS * 1000) / 2;
+const CLAIM_LEASE_SECONDS = ABANDONED_AFTER_SECONDS;
 
 /** A claim this request holds. */
 export interface Claim {
@@ -32,12 +25,10 @@ export interface Claim {
   readonly requestHash: string;
   /** This request's id in the claim row; a take-over replaces it. */
   readonly claimant: string;
-  /** `performance.now()` until which this request may release its stock (see {@link RELEASE_WITHIN_MS}). */
-  readonly releaseBy: number;
 }
 
 export type ClaimOutcome =
-  /** This request holds the key (`tookOver`: from a request whose lease ended). */
+  /** This request holds the key (`tookOver`: from a request that failed, or whose lease ended). */
   | { readonly kind: 'claimed'; readonly claim: Claim; readonly tookOver: boolean }
   /** The order of the key is stored: answer with it. */
   | { readonly kind: 'stored'; readonly order: OrderRow }
@@ -56,15 +47,9 @@ const CLAIM_ATTEMPTS = 3;
 /** Claims `key` for this request, in a short transaction of its own, before anything touches stock. */
 export async function claimKey(database: Database<OrdersTables>, wanted: Wanted): Promise<ClaimOutcome> {
   for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
-    // Counted from before the transaction: the lease starts at its now(), which is no earlier.
-    const claim: Claim = {
-      key: wanted.key,
-      requestHash: wanted.requestHash,
-      claimant: uuidv7(),
-      releaseBy: performance.now() + RELEASE_WITHIN_MS,
-    };
+    const claim: Claim = { key: wanted.key, requestHash: wanted.requestHash, claimant: uuidv7() };
     const outcome = await database.transaction((trx) => tryClaim(trx, wanted.orderId, claim));
-    // None: the holder gave the key up between two statements (its store failed); claim it again.
+    // None: the holder gave the key up between two statements (it failed before storing); claim it again.
     if (outcome) return outcome;
   }
   return { kind: 'held', requestHash: wanted.requestHash };
@@ -118,7 +103,16 @@ export async function unclaim(db: Executor, claim: Claim): Promise<boolean> {
   return deleted !== undefined;
 }
 
-/** Whether the claimant may still release its stock (see {@link RELEASE_WITHIN_MS}). */
-export function mayRelease(claim: Claim): boolean {
-  return performance.now() < claim.releaseBy;
+/**
+ * Ends the claim of a request that failed to store its order, keeping the key bound to its body: a retry with
+ * that body claims it at once, another body gets the 422 of a reused key (as it would once the order is
+ * stored). Nothing when another request took the claim over.
+ */
+export async function lapse(db: Executor, claim: Claim): Promise<void> {
+  await db
+    .updateTable('idempotency_claims')
+    .set({ claimed_at: sql<Date>`'-infinity'::timestamptz` })
+    .where('key', '=', claim.key)
+    .where('claimant', '=', claim.claimant)
+    .execute();
 }

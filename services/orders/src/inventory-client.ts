@@ -10,12 +10,14 @@ import {
   PeerServerError,
   PeerTimeoutError,
   PeerUnavailableError,
+  type CallOptions,
   type PeerClient,
   type ProblemDetails,
 } from '@flotilla/runtime';
 import { z } from 'zod';
 
 const Reservation = z.object({
+  reservationId: z.string(),
   orderId: z.string(),
   items: z.array(z.object({ sku: z.string(), quantity: z.number().int(), priceCents: z.number().int() })),
   totalCents: z.number().int(),
@@ -24,40 +26,52 @@ export type Reservation = z.infer<typeof Reservation>;
 
 export const PROBLEMS = {
   inventoryUnavailable: 'urn:shop:problem:inventory-unavailable',
-  /** Inventory's answer when an order id already has a reservation for other items (passed on as is). */
-  reservationMismatch: 'urn:shop:problem:reservation-mismatch',
+  /** Inventory's answer when a reservation id names a reservation released (or refused in advance) before. */
+  reservationReleased: 'urn:shop:problem:reservation-released',
 } as const;
 
 /** Seconds a client should wait before retrying when inventory is unavailable. */
 const RETRY_AFTER_SECONDS = 5;
 
+/** What orders asks inventory to reserve: `reservationId` is chosen once, before the first attempt. */
+export interface ReservationRequest {
+  readonly reservationId: string;
+  readonly orderId: string;
+  readonly items: readonly { sku: string; quantity: number }[];
+}
+
 /**
- * Reserves stock for `orderId`. Safe to retry (the order id is the idempotency key, and inventory reserves
- * once per order), so the kit client retries timeouts, connection errors and 502/503/504. A reservation
- * released by `releaseStock` is taken again (or refused with 409 when the stock is gone).
+ * Reserves stock under `request.reservationId`. Safe to retry (inventory treats a repeat of the id with the
+ * same order and items as the same reservation), so the kit client retries timeouts, connection errors and
+ * 502/503/504. A reservation released before (`releaseStock`) is never taken again: 409 reservation-released.
  */
-export async function reserveStock(
-  inventory: PeerClient,
-  orderId: string,
-  items: readonly { sku: string; quantity: number }[],
-): Promise<Reservation> {
+export async function reserveStock(inventory: PeerClient, request: ReservationRequest): Promise<Reservation> {
   try {
-    const { body } = await inventory.post(
-      '/internal/reservations',
-      { orderId, items },
-      { idempotencyKey: orderId, schema: Reservation, route: '/internal/reservations' },
-    );
+    const { body } = await inventory.post('/internal/reservations', request, {
+      idempotencyKey: request.reservationId,
+      schema: Reservation,
+      route: '/internal/reservations',
+    });
     return body;
   } catch (error) {
     throw toHttpError(error);
   }
 }
 
-/** Gives back the stock of a reservation whose order could not be stored. Idempotent; best effort. */
-export async function releaseStock(inventory: PeerClient, orderId: string): Promise<void> {
-  await inventory.post(`/internal/reservations/${encodeURIComponent(orderId)}/release`, undefined, {
-    idempotencyKey: `release-${orderId}`,
-    route: '/internal/reservations/{orderId}/release',
+/**
+ * Gives the stock of reservation `reservationId` back. Idempotent, and safe for an id inventory never saw
+ * (it then refuses a late reserve of the id). Rejects with the kit client's error when inventory did not
+ * confirm; the caller retries (see `open-reservations.ts`).
+ */
+export async function releaseStock(
+  inventory: PeerClient,
+  reservationId: string,
+  options: Pick<CallOptions, 'signal' | 'timeoutMs'> = {},
+): Promise<void> {
+  await inventory.post(`/internal/reservations/${encodeURIComponent(reservationId)}/release`, undefined, {
+    ...options,
+    idempotencyKey: `release-${reservationId}`,
+    route: '/internal/reservations/{reservationId}/release',
   });
 }
 

@@ -1,6 +1,7 @@
 /**
  * The orders process: the public ordering API, stock reserved synchronously in inventory, `order.placed`
- * through the outbox, and the consumer of payment outcomes.
+ * through the outbox, the consumer of payment outcomes, and the worker that releases the reservations of
+ * orders that were not stored.
  */
 import {
   createService,
@@ -14,6 +15,7 @@ import {
 } from '@flotilla/runtime';
 import { orderEvents, paymentEvents } from '@shop/contracts';
 import { paymentOutcomeHandler } from './handlers.js';
+import { startReleaser, type Releaser } from './open-reservations.js';
 import { ordersRoutes } from './routes.js';
 import { migrations, type OrdersTables } from './schema.js';
 
@@ -27,14 +29,21 @@ export async function main(options: MainOptions = {}) {
   const outbox = useOutbox(svc, { database, publisher, schemas: orderEvents });
   // A reservation must answer quickly: the customer waits for it. Retries are safe (idempotent per order).
   const clients = useClients(svc, { peers: { inventory: { timeoutMs: 1500 } } });
-  ordersRoutes(svc.router, { database, outbox, inventory: clients.client('inventory'), log: svc.log });
+  const inventory = clients.client('inventory');
+  ordersRoutes(svc.router, { database, outbox, inventory, log: svc.log });
   useConsumer(svc, 'payments', {
     schemas: paymentEvents,
     inbox: database,
     handler: paymentOutcomeHandler(outbox),
   });
+  let releaser: Releaser | undefined;
+  svc.lifecycle.onStart('reservation-releaser', () => {
+    releaser = startReleaser({ database, inventory, log: svc.log.child({ module: 'reservation-releaser' }) });
+  });
+  // Registered after the database's stop phase, so it stops (its round in flight ends) before that closes.
+  svc.lifecycle.onStop('reservation-releaser', () => releaser?.stop());
   const listening = await svc.start();
-  return { svc, database, listening };
+  return { svc, database, listening, releaser: () => releaser };
 }
 
 if (isEntryPoint(import.meta.url)) await main();

@@ -1,14 +1,16 @@
 /**
  * Placing an order: reserve the stock in inventory (synchronously), then store the order and its
  * `order.placed` event in one transaction (the outbox), so the event exists exactly when the order does.
- * When storing fails, the stock is released again.
  *
- * Idempotency-Key: the order id is derived from the key, so every request with the key acts on one
- * reservation in inventory. A request therefore first claims the key (`idempotency-claim.ts`), before it
- * touches stock; only the claimant reserves, stores the order (deleting its claim in the same transaction) or,
- * when storing fails, releases the stock and then gives the key up for a retry. Another request with the key
- * gets the stored order again (201 with `Idempotent-Replayed`), 409 while the claimant is still at work, and
- * 422 when its body differs from the one that used the key.
+ * The reservation is made under an id chosen before the first attempt and recorded in orders' database
+ * first (`open-reservations.ts`), so an answer inventory sends but orders never gets costs no stock: whenever
+ * the order is not stored (inventory's answer lost or refused, storing failed, the process crashed), that
+ * reservation is released, now or by the worker that retries until inventory confirms.
+ *
+ * Idempotency-Key: the order id is derived from the key. A request first claims the key
+ * (`idempotency-claim.ts`); only the claimant reserves and stores the order (deleting its claim in the same
+ * transaction). Another request with the key gets the stored order again (201 with `Idempotent-Replayed`),
+ * 409 while the claimant is still at work, and 422 when its body differs from the one that used the key.
  * @see https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/
  */
 import { createHash } from 'node:crypto';
@@ -21,13 +23,9 @@ import {
   type PeerClient,
 } from '@flotilla/runtime';
 import type { orderEvents } from '@shop/contracts';
-import {
-  PROBLEMS as INVENTORY_PROBLEMS,
-  releaseStock,
-  reserveStock,
-  type Reservation,
-} from './inventory-client.js';
-import { claimKey, mayRelease, unclaim, type Claim } from './idempotency-claim.js';
+import { PROBLEMS as INVENTORY_PROBLEMS, reserveStock, type Reservation } from './inventory-client.js';
+import { claimKey, lapse, unclaim, type Claim } from './idempotency-claim.js';
+import { ABANDONED_AFTER_SECONDS, holdForOrder, openReservation, releaseNow } from './open-reservations.js';
 import { toOrder, type Order, type OrderRow } from './order.js';
 import type { OrdersTables } from './schema.js';
 
@@ -46,6 +44,7 @@ export interface PlaceOrderDeps {
 export const PROBLEMS = {
   idempotencyKeyReused: 'urn:shop:problem:idempotency-key-reused',
   idempotencyKeyInProgress: 'urn:shop:problem:idempotency-key-in-progress',
+  orderTimedOut: 'urn:shop:problem:order-timed-out',
 } as const;
 
 /** Seconds a request told "in progress" should wait: placing an order takes well under a second. */
@@ -105,7 +104,8 @@ export async function placeOrder(
   if (claimed.kind === 'held') {
     throw claimed.requestHash === hash ? inProgress(idempotencyKey) : keyReused(idempotencyKey, orderId);
   }
-  if (claimed.tookOver) deps.log.warn({ orderId }, 'took over the claim of a request that did not finish');
+  if (claimed.tookOver)
+    deps.log.warn({ orderId }, 'took over the key from an earlier request that did not store its order');
   return { order: await place(deps, orderId, input, claimed.claim), replayed: false };
 }
 
@@ -116,69 +116,61 @@ async function place(
   input: PlaceOrderInput,
   claim?: Claim,
 ): Promise<Order> {
+  const reservationId = uuidv7();
   let reservation: Reservation;
   try {
-    reservation = await reserve(deps.inventory, orderId, input.items, claim?.key);
+    await openReservation(deps.database, { id: reservationId, orderId });
+    reservation = await reserve(deps.inventory, { reservationId, orderId, items: input.items });
   } catch (error) {
-    // Nothing was reserved for this request (or a retry reserves the same, once): just free the key.
+    // Inventory may hold the reservation anyway (an answer lost on the way back): release it.
+    await releaseNow(deps, reservationId);
     if (claim) await unclaim(deps.database.db, claim).catch(warn(deps, orderId, 'give up the key'));
     throw error;
   }
   try {
     return toOrder(await storeOrder(deps, { orderId, input, reservation, claim }));
   } catch (error) {
-    await giveBack(deps, orderId, claim);
+    // The stock first, then the key: a retry right after this answer finds the stock on the shelf.
+    await releaseNow(deps, reservationId);
+    if (claim) await lapse(deps.database.db, claim).catch(warn(deps, orderId, 'give up the key'));
     throw error;
   }
-}
-
-/**
- * After storing the order failed: the stock back to inventory, then the key free for a retry — in that order,
- * so no other request with the key reserves before the release (it would get the reservation back only to see
- * it released under its order). A claimant that may have lost its claim touches no stock: that is the next
- * claimant's. If the release fails, it may still land later, so the claim stays until its lease ends; the
- * request that takes it over then reserves again (taking the stock, or getting the reservation still held).
- */
-async function giveBack(deps: PlaceOrderDeps, orderId: string, claim: Claim | undefined): Promise<void> {
-  if (claim && !mayRelease(claim)) {
-    deps.log.warn({ orderId }, 'kept the stock of an order that was not stored: the key may be taken over');
-    return;
-  }
-  try {
-    await releaseStock(deps.inventory, orderId);
-  } catch (err) {
-    warn(deps, orderId, 'release the reservation of an order that was not stored')(err);
-    return;
-  }
-  if (claim) await unclaim(deps.database.db, claim).catch(warn(deps, orderId, 'give up the key'));
 }
 
 const warn = (deps: PlaceOrderDeps, orderId: string, what: string) => (err: unknown) =>
   deps.log.warn({ err, orderId }, `could not ${what}`);
 
+/** 503: the request took so long that its reservation was released meanwhile; a retry places the order. */
+function tooSlow(orderId: string): HttpError {
+  return new HttpError(
+    503,
+    `Placing order ${orderId} took longer than ${ABANDONED_AFTER_SECONDS} s, so its stock was given back and ` +
+      'no order was stored. Retry after the Retry-After delay with the same Idempotency-Key.',
+    { type: PROBLEMS.orderTimedOut, title: 'Order not placed in time', retryAfter: 1 },
+  );
+}
+
 /**
- * Reserves the stock of `orderId`. Inventory holds one reservation per order id and refuses a second one for
- * other items; for an order id derived from a key that means an earlier request with the key and another
- * body reserved (and failed to store its order), which gets the answer of a replay with another body.
+ * Reserves the stock. Inventory answers "released" when the worker gave the reservation back while this
+ * request was still retrying (it outlived {@link ABANDONED_AFTER_SECONDS}).
  */
 async function reserve(
   inventory: PeerClient,
-  orderId: string,
-  items: PlaceOrderInput['items'],
-  idempotencyKey: string | undefined,
+  request: Parameters<typeof reserveStock>[1],
 ): Promise<Reservation> {
   try {
-    return await reserveStock(inventory, orderId, items);
+    return await reserveStock(inventory, request);
   } catch (error) {
-    const mismatch = error instanceof HttpError && error.type === INVENTORY_PROBLEMS.reservationMismatch;
-    if (mismatch && idempotencyKey !== undefined) throw keyReused(idempotencyKey, orderId);
+    if (error instanceof HttpError && error.type === INVENTORY_PROBLEMS.reservationReleased)
+      throw tooSlow(request.orderId);
     throw error;
   }
 }
 
 /**
  * Stores the order and its `order.placed` event in one transaction; with a key, the claim is deleted in it
- * too, so the order is stored exactly when the key is free again. A claim taken over meanwhile (this request
+ * too, so the order is stored exactly when the key is free again, and so is the reservation's open row, so
+ * the order holds the stock exactly when nothing releases it. A claim taken over meanwhile (this request
  * outlived its lease) stores nothing: the request that took it over places the order.
  */
 async function storeOrder(
@@ -188,6 +180,7 @@ async function storeOrder(
   const { orderId, input, reservation, claim } = order;
   return deps.database.transaction(async (trx) => {
     if (claim && !(await unclaim(trx, claim))) throw inProgress(claim.key);
+    if (!(await holdForOrder(trx, reservation.reservationId))) throw tooSlow(orderId);
     const row = await trx
       .insertInto('orders')
       .values({

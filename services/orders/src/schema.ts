@@ -35,6 +35,24 @@ export interface OrdersTables {
     claimant: string;
     claimed_at: Generated<Date>;
   };
+  /**
+   * Reservations in inventory that no stored order holds yet (see `open-reservations.ts`): written before the
+   * first reserve attempt, deleted in the transaction that stores the order, or once inventory confirmed
+   * their release.
+   */
+  open_reservations: {
+    /** The reservation id orders sends to inventory. */
+    id: string;
+    order_id: string;
+    /** `reserving`: its request is placing the order; `releasing`: to be given back to inventory. */
+    state: 'reserving' | 'releasing';
+    /** Release attempts made so far. */
+    attempts: Generated<number>;
+    /** `reserving`: when its request counts as gone; `releasing`: when the next release attempt is due. */
+    next_attempt_at: Date;
+    last_error: string | null;
+    created_at: Generated<Date>;
+  };
 }
 
 export const migrations: readonly Migration[] = [
@@ -67,6 +85,22 @@ export const migrations: readonly Migration[] = [
         claimant text not null,
         claimed_at timestamptz not null default now()
       );
+    `,
+  },
+  {
+    version: 3,
+    name: 'create_open_reservations',
+    up: `
+      create table open_reservations (
+        id text primary key,
+        order_id text not null,
+        state text not null check (state in ('reserving', 'releasing')),
+        attempts integer not null default 0,
+        next_attempt_at timestamptz not null,
+        last_error text,
+        created_at timestamptz not null default now()
+      );
+      create index open_reservations_due on open_reservations (next_attempt_at);
     `,
   },
 ];

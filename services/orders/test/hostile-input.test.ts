@@ -120,6 +120,7 @@ describe('fields no client sets', () => {
 
   test('inventory refuses a reservation with a field it does not know', async () => {
     const res = await post(`${inventoryUrl}/internal/reservations`, {
+      reservationId: 'r-unknown-field',
       orderId: 'o-unknown-field',
       items: [{ sku: 'SKU-RARE', quantity: 1 }],
       priceCents: 0,

@@ -11,103 +11,16 @@
  * (`c-db-down` always): a genuine failure to store the order.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { eventually, testEngines } from '@flotilla/dev/testing';
 import { sql } from 'kysely';
 import { orderIdForKey, requestHash } from '../src/place-order.js';
+import { startInventoryProxy, type InventoryProxy } from './support/inventory-proxy.js';
 import { startOrdersWithInventory, type OrdersWithInventory } from './support/orders-with-inventory.js';
-
-/** A proxy to inventory that can hold a reservation request, and records the calls it forwards. */
-interface InventoryGate {
-  readonly url: string;
-  /** Holds the next reservation request; resolves once it arrived, with the function that forwards it. */
-  holdNextReservation(): Promise<() => void>;
-  /** Order ids of the reservation requests that arrived so far. */
-  readonly reservations: string[];
-  /** Paths of the release calls forwarded so far. */
-  readonly releases: string[];
-  close(): Promise<void>;
-}
-
-/** Headers of one hop, or that fetch recomputes (it decodes the body, so its length and encoding change). */
-const NOT_FORWARDED = ['host', 'connection', 'content-length', 'transfer-encoding', 'content-encoding'];
-
-async function startInventoryGate(upstream: string): Promise<InventoryGate> {
-  let holdNext: ((letGo: () => void) => void) | undefined;
-  const reservations: string[] = [];
-  const releases: string[] = [];
-  /** Waits until the test lets the request go, when a hold was asked for. */
-  const gateReservation = async () => {
-    const arrived = holdNext;
-    holdNext = undefined;
-    if (arrived) await new Promise<void>((letGo) => arrived(letGo));
-  };
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      if (req.method === 'POST' && req.url === '/internal/reservations') {
-        reservations.push((JSON.parse(Buffer.concat(chunks).toString()) as { orderId: string }).orderId);
-        await gateReservation();
-      }
-      if (req.url?.endsWith('/release')) releases.push(req.url);
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (typeof value === 'string' && !NOT_FORWARDED.includes(name)) headers.set(name, value);
-      }
-      const answer = await fetch(`${upstream}${req.url}`, {
-        method: req.method!,
-        headers,
-        ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
-      });
-      const out: Record<string, string> = {};
-      answer.headers.forEach((value, name) => {
-        if (!NOT_FORWARDED.includes(name)) out[name] = value;
-      });
-      res.writeHead(answer.status, out).end(Buffer.from(await answer.arrayBuffer()));
-    })().catch((error: unknown) => res.destroy(error as Error));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    holdNextReservation: () => new Promise((arrived) => void (holdNext = arrived)),
-    reservations,
-    releases,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 let running: OrdersWithInventory;
 let inventory: OrdersWithInventory['inventory'];
-let gate: InventoryGate;
+let gate: InventoryProxy;
 let orders: OrdersWithInventory['orders'];
-
-beforeAll(async () => {
-  running = await startOrdersWithInventory(async (inventoryUrl) => {
-    gate = await startInventoryGate(inventoryUrl);
-    return gate.url;
-  });
-  ({ inventory, orders } = running);
-  await sql
-    .raw(
-      `create table failing_customers (customer_id text primary key);
-       insert into failing_customers values ('c-db-down');
-       create function fail_order_insert() returns trigger language plpgsql as $$
-       begin
-         if exists (select 1 from failing_customers where customer_id = new.customer_id) then
-           raise exception 'injected failure: the order cannot be stored';
-         end if;
-         return new;
-       end $$;
-       create trigger fail_order_insert before insert on orders
-         for each row execute function fail_order_insert();`,
-    )
-    .execute(orders.database.db);
-});
-afterAll(async () => {
-  await running?.stop();
-  await gate?.close();
-});
 
 interface Answer {
   status: number;
@@ -135,13 +48,18 @@ async function place(body: unknown, key: string): Promise<Answer> {
  * same key and waits for its answer, then lets `first` go on and waits for its answer too.
  */
 async function whileInProgress(first: unknown, second: unknown, key: string): Promise<Answer[]> {
-  const held = gate.holdNextReservation();
+  const held = gate.hold('reservation');
   const firstAnswer = place(first, key);
-  const letGo = await held;
+  await held.reached;
   const secondAnswer = await place(second, key);
-  letGo();
+  held.letGo();
   return [await firstAnswer, secondAnswer];
 }
+
+/** Order ids of the reservation requests inventory got so far. */
+const reservedOrders = () => gate.reservations.map((r) => r.orderId);
+/** The release path of the `n`th reservation request inventory got. */
+const releaseOf = (n: number) => `/internal/reservations/${gate.reservations[n]!.reservationId}/release`;
 
 const available = (sku: string) => running.available(sku);
 
@@ -164,7 +82,34 @@ const IN_PROGRESS = {
   detail: expect.stringContaining('is still being processed'),
 };
 
-describe('orders: requests sharing one Idempotency-Key', () => {
+describe.each(testEngines())('orders: requests sharing one Idempotency-Key [$name]', ({ stackOptions }) => {
+  beforeAll(async () => {
+    running = await startOrdersWithInventory(async (inventoryUrl) => {
+      gate = await startInventoryProxy(inventoryUrl);
+      return gate.url;
+    }, stackOptions);
+    ({ inventory, orders } = running);
+    await sql
+      .raw(
+        `create table failing_customers (customer_id text primary key);
+         insert into failing_customers values ('c-db-down');
+         create function fail_order_insert() returns trigger language plpgsql as $$
+         begin
+           if exists (select 1 from failing_customers where customer_id = new.customer_id) then
+             raise exception 'injected failure: the order cannot be stored';
+           end if;
+           return new;
+         end $$;
+         create trigger fail_order_insert before insert on orders
+           for each row execute function fail_order_insert();`,
+      )
+      .execute(orders.database.db);
+  });
+  afterAll(async () => {
+    await running?.stop();
+    await gate?.close();
+  });
+
   beforeEach(() => {
     gate.reservations.splice(0);
     gate.releases.splice(0);
@@ -180,7 +125,7 @@ describe('orders: requests sharing one Idempotency-Key', () => {
     expect({
       statuses: [first!.status, second!.status, retried.status],
       replayed: [first!.replayed, retried.replayed],
-      reservations: gate.reservations,
+      reservations: reservedOrders(),
       releases: gate.releases,
       available: await available('SKU-RARE'),
     }).toEqual({
@@ -212,7 +157,7 @@ describe('orders: requests sharing one Idempotency-Key', () => {
 
       expect({
         statuses: [first!.status, second!.status],
-        reservations: gate.reservations,
+        reservations: reservedOrders(),
         releases: gate.releases,
         available: await available('SKU-CHEAP'),
       }).toEqual({
@@ -244,14 +189,14 @@ describe('orders: requests sharing one Idempotency-Key', () => {
     expect({
       statuses: [waiting!.status, failed!.status, retried.status],
       replayed: retried.replayed,
-      reservations: gate.reservations,
+      reservations: reservedOrders(),
       releases: gate.releases,
       available: await available('SKU-CHEAP'),
     }).toEqual({
       statuses: [409, 500, 201],
       replayed: false,
       reservations: [orderIdForKey('blip-1'), orderIdForKey('blip-1')],
-      releases: [`/internal/reservations/${orderIdForKey('blip-1')}/release`],
+      releases: [releaseOf(0)],
       available: before - 7,
     });
     expect(problem(waiting!.body)).toEqual(IN_PROGRESS);
@@ -265,26 +210,39 @@ describe('orders: requests sharing one Idempotency-Key', () => {
     const before = await available('SKU-CHEAP');
     const body = { customerId: 'c-crashed', items: [{ sku: 'SKU-CHEAP', quantity: 6 }] };
     const orderId = orderIdForKey('crashed-1');
-    // The crashed request claimed the key an hour ago and reserved its stock, then never stored the order.
+    // The crashed request claimed the key an hour ago, recorded its reservation and reserved its stock, then
+    // never stored the order.
     await sql`insert into idempotency_claims (key, order_id, request_hash, claimant, claimed_at)
       values ('crashed-1', ${orderId}, ${requestHash(body)}, 'crashed', now() - interval '1 hour')`.execute(
       orders.database.db,
     );
+    await sql`insert into open_reservations (id, order_id, state, next_attempt_at, created_at)
+      values ('crashed-reservation', ${orderId}, 'reserving', now() - interval '59 minutes',
+        now() - interval '1 hour')`.execute(orders.database.db);
     const crashed = await fetch(`${inventory.listening.url}/internal/reservations`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ orderId, items: body.items }),
+      body: JSON.stringify({ reservationId: 'crashed-reservation', orderId, items: body.items }),
     });
     expect(crashed.status).toBe(201);
 
     const placed = await place(body, 'crashed-1');
     const replay = await place(body, 'crashed-1');
+    // The crashed request's reservation goes back by the worker, whenever it gets to it.
+    await eventually("the crashed request's stock released", async () =>
+      (await available('SKU-CHEAP')) === before - 6 ? true : undefined,
+    );
     expect({
       statuses: [placed.status, replay.status],
       replayed: [placed.replayed, replay.replayed],
       releases: gate.releases,
       available: await available('SKU-CHEAP'),
-    }).toEqual({ statuses: [201, 201], replayed: [false, true], releases: [], available: before - 6 });
+    }).toEqual({
+      statuses: [201, 201],
+      replayed: [false, true],
+      releases: ['/internal/reservations/crashed-reservation/release'],
+      available: before - 6,
+    });
     expect(placed.body).toMatchObject({ id: orderId, items: [{ sku: 'SKU-CHEAP', quantity: 6 }] });
   });
 
@@ -295,7 +253,7 @@ describe('orders: requests sharing one Idempotency-Key', () => {
       'down-1',
     );
     expect(failed.status).toBe(500);
-    expect(gate.releases).toEqual([`/internal/reservations/${orderIdForKey('down-1')}/release`]);
+    expect(gate.releases).toEqual([releaseOf(0)]);
     expect(await available('SKU-CHEAP')).toBe(before);
     expect((await fetch(`${orders.listening.url}/api/orders/${orderIdForKey('down-1')}`)).status).toBe(404);
   });
@@ -339,7 +297,7 @@ describe('orders: requests sharing one Idempotency-Key', () => {
     }).toEqual({
       statuses: [500, 201, 201],
       replayed: [false, true],
-      releases: [`/internal/reservations/${orderIdForKey('flaky-1')}/release`],
+      releases: [releaseOf(0)],
       available: before - 5,
     });
     expect(retried.body).toMatchObject({
@@ -348,5 +306,9 @@ describe('orders: requests sharing one Idempotency-Key', () => {
       items: [{ sku: 'SKU-CHEAP', quantity: 5 }],
     });
     expect(replay.body).toEqual(retried.body);
+  });
+
+  test('after all of the above, the stock adds up: what inventory started with = available + held by live orders', async () => {
+    expect(await running.stockProblems()).toEqual([]);
   });
 });

@@ -9,14 +9,7 @@
 import { describe, test } from '@jest/globals';
 
 export const AWAITING_RUNTIME_FIXES: Readonly<Record<string, string>> = {
-  S4: 'defect 1: a reservation inventory commits after orders gave up (503) is never released, so stock leaks',
   S5: "defect 8: failed receives fail orders' readiness, so the gateway (as a Service would) stops sending it requests",
-  S8:
-    "defect 2 (a NUL or lone surrogate passes validation, inventory answers 500, five of them open orders' breaker) " +
-    'and defect 9 (a malformed percent-encoding or a broken gzip body answers 500)',
-  'S8-unknown-fields':
-    'request bodies refusing unknown fields, which is none of defects 1-9 (zod objects drop them; the ' +
-    "issue's corpus asks for a 4xx)",
 };
 
 const RUN_ALL = process.env.FLOTILLA_FAULTS === 'all';

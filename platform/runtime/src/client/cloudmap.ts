@@ -12,11 +12,13 @@ import { PeerNoInstancesError } from './errors.js';
 /** Settings of Cloud Map discovery. */
 export interface CloudMapOptions {
   /**
-   * The Cloud Map client. Pass one to set the endpoint, region or credentials. For an emulator or a fake at
-   * a custom `endpoint`, also set `disableHostPrefix: true`: the SDK otherwise prefixes the host of
+   * The Cloud Map client. Pass one to set the endpoint, region or credentials. For an emulator at a custom
+   * `endpoint`, also set `disableHostPrefix: true`: the SDK otherwise prefixes the host of
    * DiscoverInstances with `data-`. Its calls get `deadlineMs` whatever its own timeouts.
    * @default - a client for the default region and credentials chain, 2 attempts in the standard retry mode,
-   * each timing out after half of `deadlineMs`
+   * each timing out after half of `deadlineMs`; when the SDK's endpoint variables name an endpoint
+   * (`AWS_ENDPOINT_URL_SERVICEDISCOVERY`, `AWS_ENDPOINT_URL`), requests go to exactly that URL (host prefix off)
+   * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
    */
   readonly client?: ServiceDiscoveryClient;
   /**
@@ -74,7 +76,10 @@ export class CloudMapResolver implements PeerResolver {
     this.client =
       options.client ??
       // A hung Cloud Map must not stall calls; the stale cache or the DNS fallback covers a failure.
-      new ServiceDiscoveryClient(awsDeadlineConfig({ deadlineMs: this.deadlineMs, maxAttempts: 2 }));
+      new ServiceDiscoveryClient({
+        ...awsDeadlineConfig({ deadlineMs: this.deadlineMs, maxAttempts: 2 }),
+        disableHostPrefix: configuredEndpoint(process.env),
+      });
     this.ttlMs = options.ttlMs ?? 10_000;
     this.maxStaleMs = options.maxStaleMs ?? 300_000;
   }
@@ -163,6 +168,17 @@ export class CloudMapResolver implements PeerResolver {
       return fallback;
     }
   }
+}
+
+/**
+ * Whether the SDK will send Cloud Map requests to an endpoint its configuration names (an emulator such as
+ * moto, or a VPC endpoint) rather than AWS's regional one. The request must then go to exactly that URL:
+ * with its host prefixed by `data-`, as the SDK does for DiscoverInstances, it would not resolve.
+ * The SDK reads these variables from the process environment, so this does too.
+ */
+function configuredEndpoint(env: NodeJS.ProcessEnv): boolean {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return false;
+  return Boolean(env.AWS_ENDPOINT_URL_SERVICEDISCOVERY || env.AWS_ENDPOINT_URL);
 }
 
 function isServiceNotFound(err: unknown): boolean {

@@ -26,6 +26,11 @@ import {
 } from '@opentelemetry/sdk-trace';
 import type { TelemetryConfig } from '../config/load.js';
 import type { InstrumentationName } from '../config/schema.js';
+import {
+  KeepMessageTraceContext,
+  linkBatchToMessageTraces,
+  MessagingHousekeepingSampler,
+} from './messaging.js';
 import { XRayIdGenerator } from './xray-ids.js';
 
 /** What identifies the process in every span and metric, beyond `service.name`. */
@@ -106,7 +111,11 @@ export function instrumentations(enabled: readonly InstrumentationName[]) {
       new ExpressInstrumentation({
         ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
       }),
-    'aws-sdk': () => new AwsInstrumentation({ suppressInternalInstrumentation: true }),
+    'aws-sdk': () =>
+      new AwsInstrumentation({
+        suppressInternalInstrumentation: true,
+        preRequestHook: linkBatchToMessageTraces,
+      }),
     pg: () => new PgInstrumentation({ requireParentSpan: true }),
   };
   return [...new Set(enabled)].map((name) => made[name]());
@@ -121,6 +130,8 @@ export interface StartTelemetryOptions extends TelemetryResourceInfo {
 /**
  * Starts the OpenTelemetry Node SDK: X-Ray trace ids, W3C `traceparent` + `X-Amzn-Trace-Id` propagation,
  * batched OTLP/HTTP export, the configured sampler, the enabled instrumentations and a metric reader.
+ * Messaging is traced for people to read (./messaging.ts): no traces of a consumer's polls and
+ * housekeeping calls, each message in its own trace, batch calls linked to the traces they join.
  * Instrumentations only patch modules loaded after this call; see `@flotilla/runtime/telemetry`.
  * @see https://aws-otel.github.io/docs/getting-started/js-sdk/trace-manual-instr
  */
@@ -156,10 +167,11 @@ export function startTelemetry(config: TelemetryConfig, options: StartTelemetryO
     autoDetectResources: false,
     resource: resourceFor(config, options),
     idGenerator: new XRayIdGenerator(),
-    textMapPropagator: new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new AWSXRayPropagator()],
-    }),
-    sampler: samplerFor(config),
+    textMapPropagator: new KeepMessageTraceContext(
+      new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new AWSXRayPropagator()] }),
+    ),
+    // A consumer's polls and housekeeping calls are no traces of their own (see ./messaging.ts).
+    sampler: new MessagingHousekeepingSampler(samplerFor(config)),
     spanProcessors,
     metricReaders,
     // Logs go to stdout as JSON (pino); the SDK must not start an OTLP log exporter of its own.

@@ -1,5 +1,7 @@
 /** Ad-hoc queues (each with a DLQ and redrive policy) and small helpers for the consumer tests. */
 import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -33,6 +35,34 @@ export function makeQueue(
     },
   });
   return { url: q.queueUrl, dlqUrl: dlq.queueUrl };
+}
+
+/**
+ * A queue and its DLQ (redrive policy with `maxReceiveCount`) created through the SQS API, so it works on
+ * any backend; {@link makeQueue} is the same on fauxqs's server object, for the fauxqs-only tests.
+ */
+export async function createTestQueue(
+  sqs: SQSClient,
+  options: { maxReceiveCount?: number; visibility?: number } = {},
+): Promise<TestQueue> {
+  const name = `q${++counter}`;
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const dlqArn = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const q = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(options.visibility ?? 30),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn.Attributes!.QueueArn,
+          maxReceiveCount: options.maxReceiveCount ?? 5,
+        }),
+      },
+    }),
+  );
+  return { url: q.QueueUrl!, dlqUrl: dlq.QueueUrl! };
 }
 
 export function envelope(type: string, data: unknown): EventEnvelope {
@@ -93,6 +123,54 @@ export async function receiveAll(
     out.push(...(r.Messages ?? []));
   }
   return out;
+}
+
+/** Deletes received messages (tests share queues: what one test read must not reach the next). */
+export async function deleteMessages(
+  sqs: SQSClient,
+  url: string,
+  messages: readonly Message[],
+): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: messages
+          .slice(i, i + 10)
+          .map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+  }
+}
+
+/** {@link receiveAll}, then deletes what arrived. */
+export async function takeMessages(
+  sqs: SQSClient,
+  url: string,
+  count: number,
+  timeoutMs?: number,
+): Promise<Message[]> {
+  const got = await receiveAll(sqs, url, count, timeoutMs);
+  await deleteMessages(sqs, url, got);
+  return got;
+}
+
+/** Everything visible in `url` now (short polls until one comes back empty), deleted. */
+export async function drainQueue(sqs: SQSClient, url: string): Promise<Message[]> {
+  const out: Message[] = [];
+  for (;;) {
+    const r = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        WaitTimeSeconds: 0,
+      }),
+    );
+    if (!r.Messages?.length) return out;
+    await deleteMessages(sqs, url, r.Messages);
+    out.push(...r.Messages);
+  }
 }
 
 export const silentLog = pino({ level: 'silent' });

@@ -1,11 +1,15 @@
 /**
- * An in-process SQS/SNS emulator (fauxqs) holding every topic, queue, dead-letter queue and subscription
- * of a system, created from the model's `messagingResources` — the same list the charts deploy. Queues get
- * their redrive policy (maxReceiveCount) and visibility timeout; subscriptions raw message delivery and
- * the model's filter policy.
+ * The SQS/SNS backends the messaging tests run on, and a system's messaging on one of them: every topic,
+ * queue, dead-letter queue and subscription of the model's `messagingResources` (the list the charts
+ * deploy), created through the AWS API so the same code provisions both backends. Queues get their
+ * redrive policy (maxReceiveCount) and visibility timeout; subscriptions raw message delivery and the
+ * model's filter policy.
+ *
+ * Backends: fauxqs (npm, in-process) and moto's server (PyPI, `scripts/moto.sh`), two independent
+ * implementations of the AWS APIs. {@link describeEachBackend} runs one suite on both.
  */
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   EMULATOR_ACCOUNT_ID,
   messagingResources,
@@ -15,16 +19,36 @@ import {
   type System,
 } from '@flotilla/model';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { MOTO_ACCOUNT_ID, startMotoServer } from './moto-server.js';
 
-export interface MessagingStack {
+/** The two implementations of SQS and SNS the messaging suite runs on. */
+export type MessagingBackendKind = 'fauxqs' | 'moto';
+
+/** A running SQS/SNS implementation. */
+export interface MessagingBackend {
+  readonly kind: MessagingBackendKind;
   /** `http://127.0.0.1:<port>`: the environment's `messagingEndpoint`. */
+  readonly endpoint: string;
+  readonly region: string;
+  /** The account the backend puts in ARNs and queue URLs (fauxqs's fixed one; moto's default). */
+  readonly accountId: string;
+  stop(): Promise<void>;
+}
+
+/** A system's topics, queues and subscriptions on a backend, with clients for it. */
+export interface BackendMessagingStack {
+  readonly backend: MessagingBackend;
   readonly endpoint: string;
   readonly env: RuntimeEnvironment;
   readonly resources: MessagingResources;
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
-  readonly server: FauxqsServer;
   stop(): Promise<void>;
+}
+
+/** The system's messaging on fauxqs, whose server object tests may drive directly. */
+export interface MessagingStack extends BackendMessagingStack {
+  readonly server: FauxqsServer;
 }
 
 /** Starts fauxqs on `port` (0: any free port) and returns the environment pointing at it. */
@@ -37,6 +61,19 @@ export async function startMessagingEmulator(options: { port?: number; region?: 
   const server = await startFauxqs({ port: options.port ?? 0, logger: false, defaultRegion: region });
   const endpoint = `http://127.0.0.1:${server.port}`;
   return { server, endpoint, region };
+}
+
+/** Starts a backend of `kind` on a free loopback port. */
+export async function startMessagingBackend(
+  kind: MessagingBackendKind,
+  region = 'us-east-1',
+): Promise<MessagingBackend & { readonly server?: FauxqsServer }> {
+  if (kind === 'fauxqs') {
+    const { server, endpoint } = await startMessagingEmulator({ region });
+    return { kind, endpoint, region, accountId: EMULATOR_ACCOUNT_ID, server, stop: () => server.stop() };
+  }
+  const moto = await startMotoServer();
+  return { kind, endpoint: moto.endpoint, region, accountId: MOTO_ACCOUNT_ID, stop: moto.stop };
 }
 
 export interface EmulatorClients {
@@ -54,30 +91,47 @@ export function emulatorClients(endpoint: string, region = 'us-east-1'): Emulato
   return { sqs: new SQSClient(config), sns: new SNSClient(config) };
 }
 
-/** Creates every resource of `resources` in a running fauxqs server. */
-export function createMessagingResources(server: FauxqsServer, resources: MessagingResources): void {
-  for (const t of resources.topics) server.createTopic(t.name);
+/** Creates every resource of `resources` through the SQS and SNS APIs at the clients' endpoint. */
+export async function createMessagingResources(
+  clients: EmulatorClients,
+  resources: MessagingResources,
+): Promise<void> {
+  for (const t of resources.topics) {
+    const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: t.name }));
+    if (TopicArn !== t.arn)
+      throw new Error(`topic ${t.name} was created as ${TopicArn}, the model says ${t.arn}`);
+  }
   for (const q of resources.queues) {
-    server.createQueue(q.dlq.name);
-    server.createQueue(q.name, {
-      attributes: {
-        VisibilityTimeout: String(q.visibilityTimeoutSeconds),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: q.dlq.arn, maxReceiveCount: q.maxReceiveCount }),
-      },
-    });
-    if (q.subscription) {
-      const topic = resources.topics.find((t) => t.key === q.subscription?.topicKey);
-      if (!topic) throw new Error(`Queue ${q.name} subscribes to unknown topic ${q.subscription.topicKey}`);
-      server.subscribe({
-        topic: topic.name,
-        queue: q.name,
-        attributes: {
-          RawMessageDelivery: 'true',
-          ...(q.subscription.filterPolicy
-            ? { FilterPolicy: JSON.stringify(q.subscription.filterPolicy) }
-            : {}),
+    await clients.sqs.send(new CreateQueueCommand({ QueueName: q.dlq.name }));
+    await clients.sqs.send(
+      new CreateQueueCommand({
+        QueueName: q.name,
+        Attributes: {
+          VisibilityTimeout: String(q.visibilityTimeoutSeconds),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: q.dlq.arn,
+            maxReceiveCount: q.maxReceiveCount,
+          }),
         },
-      });
+      }),
+    );
+    if (q.subscription) {
+      await clients.sns.send(
+        new SubscribeCommand({
+          TopicArn: q.subscription.topicArn,
+          Protocol: 'sqs',
+          Endpoint: q.arn,
+          Attributes: {
+            RawMessageDelivery: 'true',
+            ...(q.subscription.filterPolicy
+              ? {
+                  FilterPolicy: JSON.stringify(q.subscription.filterPolicy),
+                  FilterPolicyScope: 'MessageAttributes',
+                }
+              : {}),
+          },
+        }),
+      );
     }
   }
 }
@@ -87,12 +141,13 @@ export function emulatorEnvironment(
   endpoint: string,
   region = 'us-east-1',
   name = 'test',
+  accountId = EMULATOR_ACCOUNT_ID,
 ): RuntimeEnvironment {
   return {
     name,
     platform: 'local',
     namespace: 'default',
-    aws: { region, accountId: EMULATOR_ACCOUNT_ID },
+    aws: { region, accountId },
     messagingEndpoint: endpoint,
     discovery: { method: 'static' },
     telemetry: { otlpEndpoint: 'http://127.0.0.1:4318' },
@@ -100,31 +155,32 @@ export function emulatorEnvironment(
   };
 }
 
+/** Starts a backend of `kind` and creates every topic, queue, DLQ and subscription of `system` on it. */
+export async function startMessagingStackOn(
+  kind: MessagingBackendKind,
+  system: System,
+  envName = 'test',
+): Promise<BackendMessagingStack & { readonly server?: FauxqsServer }> {
+  const backend = await startMessagingBackend(kind);
+  const env = emulatorEnvironment(backend.endpoint, backend.region, envName, backend.accountId);
+  const resources = messagingResources(system, env);
+  const { sqs, sns } = emulatorClients(backend.endpoint, backend.region);
+  const stop = async () => {
+    sqs.destroy();
+    sns.destroy();
+    await backend.stop();
+  };
+  try {
+    await createMessagingResources({ sqs, sns }, resources);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { backend, endpoint: backend.endpoint, env, resources, sqs, sns, server: backend.server, stop };
+}
+
 /** Starts fauxqs and creates every topic, queue, DLQ and subscription of `system` in it. */
 export async function startMessagingStack(system: System, envName = 'test'): Promise<MessagingStack> {
-  const { server, endpoint, region } = await startMessagingEmulator();
-  const env = emulatorEnvironment(endpoint, region, envName);
-  const resources = messagingResources(system, env);
-  createMessagingResources(server, resources);
-  const probe = resources.queues[0];
-  // fauxqs identifies queues by exact URL; the model computes the same URL (see queueUrl in the model).
-  if (probe && server.inspectQueue(probe.name)?.url !== probe.url) {
-    throw new Error(
-      `fauxqs queue URL ${server.inspectQueue(probe.name)?.url} differs from the model's ${probe.url}`,
-    );
-  }
-  const { sqs, sns } = emulatorClients(endpoint, region);
-  return {
-    endpoint,
-    env,
-    resources,
-    sqs,
-    sns,
-    server,
-    async stop() {
-      sqs.destroy();
-      sns.destroy();
-      await server.stop();
-    },
-  };
+  const stack = await startMessagingStackOn('fauxqs', system, envName);
+  return { ...stack, server: stack.server! };
 }

@@ -27,6 +27,12 @@ export interface ReceivedSpan {
     readonly name: string;
     readonly attributes: Readonly<Record<string, AttrValue>>;
   }[];
+  /** Span links: other spans (usually of other traces) this one is causally related to. */
+  readonly links: readonly {
+    readonly traceId: string;
+    readonly spanId: string;
+    readonly attributes: Readonly<Record<string, AttrValue>>;
+  }[];
 }
 
 /** One received metric data point, flattened. */
@@ -163,6 +169,7 @@ interface ResourceSpans {
       attributes?: OtlpKeyValue[];
       status?: { code?: number; message?: string };
       events?: { name: string; attributes?: OtlpKeyValue[] }[];
+      links?: { traceId: string; spanId: string; attributes?: OtlpKeyValue[] }[];
     }[];
   }[];
 }
@@ -183,6 +190,11 @@ function collectSpans(body: Record<string, unknown>, out: ReceivedSpan[]): void 
           scope: ss.scope?.name ?? '',
           status: s.status ?? {},
           events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
+          links: (s.links ?? []).map((l) => ({
+            traceId: l.traceId,
+            spanId: l.spanId,
+            attributes: attrs(l.attributes),
+          })),
         });
       }
     }
