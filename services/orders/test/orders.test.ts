@@ -159,6 +159,39 @@ describe('orders', () => {
     expect((await getOrder(failed.id)).status).toBe('CANCELLED');
   });
 
+  test('one SKU in several lines adding up to more than 100 is placed, paid or cancelled (found by Schemathesis)', async () => {
+    // Inventory merges an order's lines per SKU, so the order holds one line of 120: its events must carry it.
+    const payments = stack.publisherAs('payments', paymentEvents);
+    const lines = [
+      { sku: 'SKU-CHEAP', quantity: 60 },
+      { sku: 'SKU-CHEAP', quantity: 60 },
+    ];
+    const paidRes = await place({ customerId: 'c-many', items: lines });
+    expect(paidRes.status).toBe(201);
+    const paid = (await paidRes.json()) as Order;
+    expect(paid.items).toEqual([{ sku: 'SKU-CHEAP', quantity: 120, priceCents: 500 }]);
+    await payments.publish('payments', 'payment.completed', {
+      orderId: paid.id,
+      paymentId: 'p-many',
+      amountCents: paid.totalCents,
+    });
+    await eventually('PAID', async () => ((await getOrder(paid.id)).status === 'PAID' ? true : undefined));
+
+    const before = await available('SKU-CHEAP');
+    const cancelled = (await (await place({ customerId: 'c-many', items: lines })).json()) as Order;
+    expect(await available('SKU-CHEAP')).toBe(before - 120);
+    await payments.publish('payments', 'payment.failed', {
+      orderId: cancelled.id,
+      reason: 'declined',
+      amountCents: cancelled.totalCents,
+    });
+    await eventually('CANCELLED and the 120 back on the shelf', async () =>
+      (await getOrder(cancelled.id)).status === 'CANCELLED' && (await available('SKU-CHEAP')) === before
+        ? true
+        : undefined,
+    );
+  });
+
   test('inventory unavailable is a 503 with Retry-After, and no order is stored', async () => {
     await inventory.svc.stop();
     const res = await place({ customerId: 'c', items: [{ sku: 'SKU-CHEAP', quantity: 1 }] }, 'key-down');
