@@ -11,12 +11,14 @@ import {
   type Api,
   type OpenApiDocument,
 } from '@flotilla/runtime';
+import { api as inventory } from './inventory/src/api.js';
 import { api as notifications } from './notifications/src/api.js';
+import { api as orders } from './orders/src/api.js';
 import { api as payments } from './payments/src/api.js';
 import { shop } from './system.js';
 
 /** Each service's declared API, by service name. */
-export const apis: Readonly<Record<string, Api>> = { notifications, payments };
+export const apis: Readonly<Record<string, Api>> = { inventory, notifications, orders, payments };
 
 /** The documents of `make openapi`: `docs/api/<service>.json` for each service, and `docs/api/public.json`. */
 export function apiDocuments(): { services: Record<string, OpenApiDocument>; public: OpenApiDocument } {

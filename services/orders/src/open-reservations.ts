@@ -16,9 +16,9 @@
  * inventory's idempotent HTTP API, which needs no new subscription and goes on working while SNS/SQS are
  * down.
  */
-import type { Database, Logger, PeerClient } from '@flotilla/runtime';
+import type { Database, Logger } from '@flotilla/runtime';
 import { sql } from 'kysely';
-import { releaseStock } from './inventory-client.js';
+import { releaseStock, type InventoryClient } from './inventory-client.js';
 import type { Executor } from './order.js';
 import type { OrdersTables } from './schema.js';
 
@@ -55,7 +55,7 @@ const BATCH = 10;
 /** What the release of one row needs. */
 export interface ReleaseDeps {
   readonly database: Database<OrdersTables>;
-  readonly inventory: PeerClient;
+  readonly inventory: InventoryClient;
   readonly log: Logger;
 }
 

@@ -367,13 +367,25 @@ export type CallInput<R extends RouteSpec> = Part<'params', R['params'], undefin
   Part<'headers', R['headers'], Readonly<Record<string, string>>> &
   (R['body'] extends z.ZodType ? { readonly body: In<R['body']> } : { readonly body?: undefined });
 
+/** `T` with every array and object read-only: a handler may reply with read-only data of the right shape. */
+type Immutable<T> = T extends readonly (infer U)[]
+  ? readonly Immutable<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: Immutable<T[K]> }
+    : T;
+
+/** One object type for an intersection, so TypeScript can match a union-typed `status` against a union. */
+type Flat<T> = { [K in keyof T]: T[K] };
+
 /** What a handler returns for one status: the status, the body its schema accepts, and declared headers. */
-type ReplyFor<S extends number, F> = { readonly status: S } & (F extends { body: infer B extends z.ZodType }
-  ? { readonly body: z.input<B> }
-  : { readonly body?: undefined }) &
-  (F extends { headers: infer H extends z.ZodType }
-    ? { readonly headers: z.input<H> }
-    : { readonly headers?: Readonly<Record<string, string>> });
+type ReplyFor<S extends number, F> = Flat<
+  { readonly status: S } & (F extends { body: infer B extends z.ZodType }
+    ? { readonly body: Immutable<z.input<B>> }
+    : { readonly body?: undefined }) &
+    (F extends { headers: infer H extends z.ZodType }
+      ? { readonly headers: Immutable<z.input<H>> }
+      : { readonly headers?: Readonly<Record<string, string>> })
+>;
 
 /** What a route's handler returns: one of its declared responses. */
 export type Reply<R extends RouteSpec> = {

@@ -29,6 +29,7 @@ export {
   type RouteMethod,
   type ResponseSpec,
   type ResponseObject,
+  type ProblemResponse,
   type ResponseLink,
   type FieldsSchema,
   type NormalizedResponse,
