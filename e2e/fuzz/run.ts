@@ -120,7 +120,9 @@ function schemathesis(name: string, url: string): Promise<number> {
   ];
   console.log(`\n== ${name}: st ${args.join(' ')}`);
   return new Promise((resolve, reject) => {
+    // In the output directory: Schemathesis keeps a cache (.schemathesis/) in its working directory.
     const child = spawn(st!, args, {
+      cwd: outDir,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, NO_COLOR: '1' },
     });
