@@ -17,7 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack } from '@flotilla/dev';
+import { EPHEMERAL_PORTS, startStack } from '@flotilla/dev';
 import { SEED_ITEMS } from '../../services/inventory/src/catalogue.js';
 import { shop } from '../../services/system.js';
 
@@ -80,10 +80,7 @@ const stack = await startStack({
   system: shop,
   rootDir: REPO_ROOT,
   stateDir: join(root, '.dev'),
-  servicePorts: 'ephemeral',
-  gatewayPort: 0,
-  emulatorPort: 0,
-  traceSinkPort: 0,
+  ...EPHEMERAL_PORTS,
   color: false,
   output: (line) => {
     log.write(`${line}\n`);

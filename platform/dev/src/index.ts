@@ -5,6 +5,7 @@
  */
 export {
   startStack,
+  EPHEMERAL_PORTS,
   type EmulatorFaults,
   type RunningInstance,
   type RunningService,

@@ -120,6 +120,17 @@ export interface StackOptions {
   readonly inheritEnv?: readonly string[];
 }
 
+/**
+ * Every port picked free (services, gateway, emulator, trace sink): a stack beside `make dev` and other
+ * stacks, for tests and tools (`startStack({ system, ...EPHEMERAL_PORTS })`).
+ */
+export const EPHEMERAL_PORTS = {
+  servicePorts: 'ephemeral',
+  gatewayPort: 0,
+  emulatorPort: 0,
+  traceSinkPort: 0,
+} as const satisfies Partial<StackOptions>;
+
 /** A service of the running stack, as its oldest live process (see {@link Stack.instances} for all). */
 export interface RunningService {
   readonly name: string;
