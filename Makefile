@@ -62,9 +62,15 @@ fuzz: deps ## Fuzz every API with Schemathesis against the local stack (FUZZ_EXA
 synth: deps ## Write every environment's manifests to dist/<env>/ (cdk8s; byte-identical run to run)
 	$(TS_RUN) charts-ts/src/main.ts
 
-.PHONY: bench
-bench: build ## Benchmarks (HTTP, start-up, messaging, synth) against same-run baselines; a few minutes; see e2e/bench
+.PHONY: bench bench-smoke bench-docs
+bench: build ## Benchmarks against same-run baselines (long; SUITES="http shop" for some): bench-results.json, docs/benchmarks.md
 	$(TS_RUN) e2e/bench/run.ts $(SUITES)
+
+bench-smoke: build ## Every benchmark suite with tiny durations: checks the harness produces every row (a few minutes)
+	$(TS_RUN) e2e/bench/run.ts --smoke $(SUITES)
+
+bench-docs: deps ## Regenerate docs/benchmarks.md and its charts from bench-results.json
+	$(TS_RUN) e2e/bench/report/docs.ts bench-results.json docs/benchmarks.md
 
 deploy: synth ## Apply dist/$(ENV)/ with flotilla deploy: make deploy ENV=dev [DEPLOY_FLAGS="--dry-run --prune ..."]
 	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<local|dev|prod> [DEPLOY_FLAGS=...] (applies dist/<env>/ to the current kubeconfig context)"; exit 2; }

@@ -163,12 +163,23 @@ describe('the kind emulator', () => {
         );
         return out.Messages ?? [];
       };
-      const payments = await receive('payments');
-      expect(payments).toHaveLength(1);
-      // Raw delivery: the body is the event itself, not an SNS envelope.
-      expect(JSON.parse(payments[0]!.Body!)).toEqual({ id: '1', type: 'order.placed' });
-      // inventory and notifications filter on other event types.
-      expect(await receive('inventory')).toHaveLength(0);
+      // The model says who takes order.placed (payments charges it, inventory confirms the reservation);
+      // notifications consumes the topic too, but filters on other event types.
+      const takes = (service: string) =>
+        shop
+          .service(service)
+          .consumes.some((c) => c.topic === 'orders' && c.events?.includes('order.placed'));
+      expect(['inventory', 'notifications', 'payments'].map((s) => [s, takes(s)])).toEqual([
+        ['inventory', true],
+        ['notifications', false],
+        ['payments', true],
+      ]);
+      for (const service of ['inventory', 'payments']) {
+        const messages = await receive(service);
+        expect(messages).toHaveLength(1);
+        // Raw delivery: the body is the event itself, not an SNS envelope.
+        expect(JSON.parse(messages[0]!.Body!)).toEqual({ id: '1', type: 'order.placed' });
+      }
       expect(await receive('notifications')).toHaveLength(0);
       sns.destroy();
       sqs.destroy();

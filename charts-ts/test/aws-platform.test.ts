@@ -39,14 +39,14 @@ describe.each(environmentCases)('OTel collector in %s', (name, env) => {
     expect(config.receivers.otlp.protocols.http.endpoint).toBe('0.0.0.0:4318');
   });
 
-  it('runs traces and metrics through memory_limiter, k8s_attributes, resourcedetection and batch', () => {
+  it('runs traces and metrics through memory_limiter, k8s_attributes, resource_detection and batch', () => {
     for (const p of ['traces', 'metrics']) {
       // On EKS metrics also get their bounded status class before the batch.
       const statusClass = p === 'metrics' && env.platform === 'eks' ? ['transform/status_class'] : [];
       expect(config.service.pipelines[p].processors).toEqual([
         'memory_limiter',
         'k8s_attributes',
-        'resourcedetection',
+        'resource_detection',
         ...statusClass,
         'batch',
       ]);
@@ -57,7 +57,7 @@ describe.each(environmentCases)('OTel collector in %s', (name, env) => {
     if (env.platform === 'eks') {
       expect(config.service.pipelines.traces.exporters).toEqual(['awsxray']);
       expect(config.service.pipelines.metrics.exporters).toEqual(['awsemf']);
-      expect(config.processors.resourcedetection.detectors).toEqual(['env', 'eks', 'ec2']);
+      expect(config.processors.resource_detection.detectors).toEqual(['env', 'eks', 'ec2']);
       expect(config.exporters.awsemf.log_group_name).toBe(`/flotilla/shop/${name}/metrics`);
     } else {
       expect(config.service.pipelines.traces.exporters).toEqual(['debug']);

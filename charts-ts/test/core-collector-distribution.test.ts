@@ -10,7 +10,11 @@ import {
   builderManifest,
   COLLECTOR_COMPONENTS,
   COLLECTOR_RELEASE,
+  COLLECTOR_REPLACES,
   componentsUsedBy,
+  distributionModules,
+  replaceDirective,
+  replacesFor,
   type CollectorComponentKind,
 } from '../src/constructs/collector-distribution.js';
 import { collectorConfig } from '../src/constructs/otel-collector.js';
@@ -26,6 +30,7 @@ interface Manifest {
   exporters: { gomod: string }[];
   extensions: { gomod: string }[];
   providers: { gomod: string }[];
+  replaces: string[];
 }
 const manifest = parse(builderManifest()) as Manifest;
 
@@ -68,6 +73,28 @@ describe('collector distribution', () => {
     }
     expect(`v${manifest.dist.version}`).toBe(COLLECTOR_RELEASE.core.beta);
     expect(COLLECTOR_RELEASE.contrib.beta).toBe(COLLECTOR_RELEASE.core.beta);
+  });
+
+  it('replaces only modules the components compile in, never a component, provider or core module', () => {
+    expect(manifest.replaces).toEqual(COLLECTOR_REPLACES.map(replaceDirective));
+    const pinned = new Set(distributionModules().map((m) => m.module));
+    const types = new Set(COLLECTOR_COMPONENTS.map((c) => c.type));
+    for (const r of COLLECTOR_REPLACES) {
+      expect([r.module, pinned.has(r.module)]).toEqual([r.module, false]);
+      expect(r.compiledInto.length).toBeGreaterThan(0);
+      for (const t of r.compiledInto) expect([r.module, types.has(t)]).toEqual([r.module, true]);
+      expect(r.built).not.toBe(r.required);
+      expect(r.reason).toContain(r.built);
+    }
+    expect(new Set(COLLECTOR_REPLACES.map((r) => r.module)).size).toBe(COLLECTOR_REPLACES.length);
+  });
+
+  it('leaves out the replacements of a component left out of a build', () => {
+    const withoutAws = COLLECTOR_COMPONENTS.filter((c) => !['awsxray', 'awsemf'].includes(c.type));
+    expect(replacesFor(withoutAws).map((r) => r.module)).toEqual(
+      COLLECTOR_REPLACES.filter((r) => r.compiledInto.includes('resource_detection')).map((r) => r.module),
+    );
+    expect((parse(builderManifest(withoutAws)) as Manifest).replaces.join('\n')).not.toMatch(/internal\/aws/);
   });
 
   it('runs the upstream contrib image of that same release in every environment', () => {

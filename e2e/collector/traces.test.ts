@@ -127,6 +127,14 @@ describeRoundTrip(roundTripTitle, () => {
     expect(orphans.map((s) => s.name)).toEqual(['orders']);
   });
 
+  it('the collector accepts the emitted configuration as it is: no deprecated setting, no OTTL path it rewrites, no error', () => {
+    const notices = collector
+      .output()
+      .split('\n')
+      .filter((line) => /deprecated|please rewrite|\terror\t/i.test(line));
+    expect(notices).toEqual([]);
+  });
+
   it('the EMF metrics land in the configured log group, with the declared dimensions only', async () => {
     const group = String(awsemf.log_group_name);
     const { records, retentionInDays } = await eventually(

@@ -1,7 +1,8 @@
 /**
  * The built collector loads every collector configuration the charts emit: `validate` on each
  * environment's ConfigMap as it is in `dist/<env>/`. Components the build lacks (their modules are not
- * served here: see build.json) are left out of the configuration first, and the test's name says so.
+ * served here: see build.json) and the resource detectors that can only be created inside a Kubernetes pod
+ * (`eks`) are left out of the configuration first, and the test's name says so.
  */
 import { describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { COLLECTOR_COMPONENTS } from '@flotilla/charts';
 import { cachedCollectorBuild, componentId } from '../src/collector/build.js';
-import { emittedCollectorConfigs, restrictTo } from '../src/collector/configs.js';
+import { emittedCollectorConfigs, outsideCluster, restrictTo } from '../src/collector/configs.js';
 import { runCollectorCommand } from '../src/collector/run.js';
 
 const build = cachedCollectorBuild();
@@ -57,14 +58,16 @@ describe('the collector build', () => {
 describe.each(emitted.map((e) => [e.env, e] as const))(
   'dist/%s collector config',
   (_env, { file, config }) => {
-    const { config: loadable, changes } = restrictTo(config, build.components);
+    const restricted = restrictTo(config, build.components);
+    const { config: loadable, changes: outside } = outsideCluster(restricted.config);
+    const changes = [...restricted.changes, ...outside];
     const title =
       changes.length === 0
         ? `passes the collector's validate (${file})`
-        : `passes the collector's validate (${file}), less what this build lacks: ${changes.join('; ')}`;
+        : `passes the collector's validate (${file}), less: ${changes.join('; ')}`;
     it(title, async () => {
       const { code, output } = await validate(loadable);
-      expect({ code, output }).toEqual({ code: 0, output: expect.any(String) });
+      expect(code === 0 ? 'valid' : output).toBe('valid'); // on failure, the collector's own words
     });
   },
 );

@@ -5,9 +5,14 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
-import { COLLECTOR_COMPONENTS } from '@flotilla/charts';
-import { componentId } from '../src/collector/build.js';
-import { emittedCollectorConfigs, restrictTo } from '../src/collector/configs.js';
+import { COLLECTOR_COMPONENTS, COLLECTOR_REPLACES } from '@flotilla/charts';
+import {
+  componentId,
+  parseModuleGraph,
+  releaseProblems,
+  replacementProblems,
+} from '../src/collector/build.js';
+import { emittedCollectorConfigs, outsideCluster, restrictTo } from '../src/collector/configs.js';
 import { printedSpans } from '../src/collector/debug-output.js';
 import { missingByComponent, missingModules } from '../src/collector/go-errors.js';
 import { loopbackOverrides } from '../src/collector/loopback.js';
@@ -86,10 +91,10 @@ describe('the emitted collector configurations', () => {
   });
 
   it('lose only what a build lacks, and a pipeline left without exporter exports to debug', () => {
-    const without = all.filter((id) => !['exporters/awsxray', 'processors/resourcedetection'].includes(id));
+    const without = all.filter((id) => !['exporters/awsxray', 'processors/resource_detection'].includes(id));
     const { config, changes } = restrictTo(prod.config, without);
     expect(changes).toEqual([
-      'left out processors.resourcedetection (not in this build)',
+      'left out processors.resource_detection (not in this build)',
       'left out exporters.awsxray (not in this build)',
       'pipeline traces exports to debug instead',
     ]);
@@ -101,7 +106,20 @@ describe('the emitted collector configurations', () => {
       exporters: ['debug'],
     });
     expect(service.pipelines.metrics?.exporters).toEqual(['awsemf']);
-    expect(prod.config.processors).toHaveProperty('resourcedetection'); // the original is untouched
+    expect(prod.config.processors).toHaveProperty('resource_detection'); // the original is untouched
+  });
+
+  it('lose only the eks detector outside a Kubernetes pod, and say so', () => {
+    const { config, changes } = outsideCluster(prod.config);
+    expect(changes).toEqual([
+      'left out processors.resource_detection.detectors eks (created only inside a Kubernetes pod)',
+    ]);
+    const detectors = (c: Record<string, unknown>) =>
+      (c.processors as Record<string, { detectors: string[] }>).resource_detection!.detectors;
+    expect(detectors(config)).toEqual(['env', 'ec2']);
+    expect(detectors(prod.config)).toEqual(['env', 'eks', 'ec2']); // the original is untouched
+    const local = emitted.find((e) => e.env === 'local')!;
+    expect(outsideCluster(local.config)).toEqual({ config: local.config, changes: [] });
   });
 
   it('are pointed at loopback by overrides of the components they have only', async () => {
@@ -112,7 +130,7 @@ describe('the emitted collector configurations', () => {
       'receivers.otlp.protocols.http.endpoint',
       'extensions.health_check.endpoint',
       'processors.k8s_attributes.passthrough',
-      'processors.resourcedetection.detectors',
+      'processors.resource_detection.detectors',
       'service.telemetry.metrics.level',
       'exporters.awsxray.endpoint',
       'exporters.awsxray.local_mode',
@@ -122,7 +140,7 @@ describe('the emitted collector configurations', () => {
     const local = emitted.find((e) => e.env === 'local')!;
     const { config } = restrictTo(
       local.config,
-      all.filter((id) => id !== 'processors/resourcedetection'),
+      all.filter((id) => id !== 'processors/resource_detection'),
     );
     const localOverrides = await loopbackOverrides({ base: config, awsEndpoint: 'http://127.0.0.1:1' });
     expect(localOverrides.config.processors).toEqual({ k8s_attributes: { passthrough: true } });
@@ -170,6 +188,58 @@ Span #0
       ['orders', 'POST /api/orders', 'Server', '1111111111111111'],
       ['orders', 'GET', 'Client', '2222222222222222'],
       ['inventory', 'POST /api/reservations', 'Server', '3333333333333333'],
+    ]);
+  });
+});
+
+describe("the build's module graph", () => {
+  const xray = COLLECTOR_REPLACES.find((r) => r.module === `${C}/internal/aws/xray`)!;
+  // As `go list -m -f '{{.Path}} {{.Version}}{{with .Replace}} {{.Version}}{{end}}' all` printed it here.
+  const LISTED = `flotilla.dev/otelcol-flotilla
+github.com/aws/aws-sdk-go-v2 v1.47.0
+${C}/exporter/awsxrayexporter v0.161.0
+${C}/internal/aws/xray v0.161.0 v0.159.0
+${C}/processor/k8sattributesprocessor v1.0.0
+go.opentelemetry.io/collector/otelcol v0.161.0
+go.opentelemetry.io/collector/pdata v1.67.0
+`;
+  const graph = parseModuleGraph(LISTED);
+  const awsxray = COLLECTOR_COMPONENTS.filter((c) => c.type === 'awsxray');
+
+  it('reads each module with its required and built version', () => {
+    expect(graph.find((m) => m.path === `${C}/internal/aws/xray`)).toEqual({
+      path: `${C}/internal/aws/xray`,
+      version: 'v0.161.0',
+      replacedBy: 'v0.159.0',
+    });
+    expect(graph.find((m) => m.path === 'github.com/aws/aws-sdk-go-v2')).toEqual({
+      path: 'github.com/aws/aws-sdk-go-v2',
+      version: 'v1.47.0',
+    });
+    expect(graph.some((m) => m.path === 'flotilla.dev/otelcol-flotilla')).toBe(false);
+  });
+
+  it('is on one release where a replaced module is required at the release', () => {
+    expect(releaseProblems(graph, awsxray)).toEqual([]);
+    expect(replacementProblems(graph, [xray])).toEqual([]);
+  });
+
+  it('names a collector module off the release', () => {
+    const off = parseModuleGraph(`${LISTED}go.opentelemetry.io/collector/component v1.70.0\n`);
+    expect(releaseProblems(off, awsxray)).toContain(
+      'go.opentelemetry.io/collector/component v1.70.0 is not on release v0.161.0 / v1.67.0',
+    );
+  });
+
+  it('names a replacement that no longer applies, and one not declared', () => {
+    const moved = parseModuleGraph(
+      LISTED.replace(`${C}/internal/aws/xray v0.161.0 v0.159.0`, `${C}/internal/aws/xray v0.162.0`),
+    );
+    expect(replacementProblems(moved, [xray])).toEqual([
+      `COLLECTOR_REPLACES: ${C}/internal/aws/xray v0.161.0 => ${C}/internal/aws/xray v0.159.0 does not apply: the build requires ${C}/internal/aws/xray v0.162.0; update or remove it (charts-ts/src/constructs/collector-distribution.ts)`,
+    ]);
+    expect(replacementProblems(graph, [])).toEqual([
+      `${C}/internal/aws/xray v0.161.0 => v0.159.0 is replaced, but not in COLLECTOR_REPLACES`,
     ]);
   });
 });

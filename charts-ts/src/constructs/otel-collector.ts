@@ -99,20 +99,21 @@ const STATUS_CLASS_PROCESSOR = 'transform/status_class';
 
 /**
  * OTTL statements deriving the status class from `http.response.status_code`: a bounded dimension in place
- * of the code itself.
+ * of the code itself. Paths carry their context (`datapoint.`): the collector rewrites unprefixed ones,
+ * and says so at every start.
  * @see https://github.com/open-telemetry/opentelemetry-collector-contrib/tree/main/processor/transformprocessor
  */
 function statusClassStatements(): string[] {
   return [2, 3, 4, 5].map(
     (c) =>
-      `set(attributes["http.response.status_class"], "${c}xx") where attributes["http.response.status_code"] >= ${c}00 and attributes["http.response.status_code"] < ${c + 1}00`,
+      `set(datapoint.attributes["http.response.status_class"], "${c}xx") where datapoint.attributes["http.response.status_code"] >= ${c}00 and datapoint.attributes["http.response.status_code"] < ${c + 1}00`,
   );
 }
 
 /** The collector configuration of an environment (what goes into the ConfigMap). */
 export function collectorConfig(system: System, env: FlotillaEnvironment): Record<string, unknown> {
   const eks = env.platform === 'eks';
-  const processors = ['memory_limiter', 'k8s_attributes', 'resourcedetection', 'batch'];
+  const processors = ['memory_limiter', 'k8s_attributes', 'resource_detection', 'batch'];
   const metricProcessors = eks ? [...processors.slice(0, -1), STATUS_CLASS_PROCESSOR, 'batch'] : processors;
   return {
     receivers: {
@@ -145,7 +146,8 @@ export function collectorConfig(system: System, env: FlotillaEnvironment): Recor
           { sources: [{ from: 'connection' }] },
         ],
       },
-      resourcedetection: {
+      // Named resource_detection since 0.161.0; the old name `resourcedetection` is a deprecated alias.
+      resource_detection: {
         // eks and ec2 query AWS (instance metadata); in kind they would only time out.
         detectors: eks ? ['env', 'eks', 'ec2'] : ['env'],
         timeout: '5s',
@@ -171,7 +173,8 @@ export function collectorConfig(system: System, env: FlotillaEnvironment): Recor
             log_stream_name: 'metrics',
             log_retention: LOG_RETENTION_DAYS,
             // Resource attributes (service.name) become labels, but only the declared ones dimensions.
-            resource_to_telemetry_conversion: { enabled: true },
+            // `included: ['*']` is what the deprecated `enabled: true` meant.
+            resource_to_telemetry_conversion: { included: ['*'] },
             dimension_rollup_option: 'NoDimensionRollup',
             metric_declarations: [
               {

@@ -5,37 +5,57 @@
  *   handled and deleted, for sqs-consumer (default per-message mode), a bare ceiling of concurrent receive
  *   loops with batch delete, and createConsumer at several concurrencies. Contenders alternate per round.
  *   Targets: createConsumer >= 5x sqs-consumer and >= 0.8x the bare ceiling, at the concurrency that gives it
- *   as many messages in flight as the ceiling (lower concurrencies are shown, as info).
+ *   as many messages in flight as the ceiling (lower concurrencies are shown, as info). Also, as info: the
+ *   default concurrency against its Little's-law ceiling (concurrency / handler time), and the inbox on
+ *   PGlite (the handler in the inbox transaction, as `useConsumer` runs it with `inbox`).
  * - Publish: N messages to a queue with the publisher (publishBatch, and concurrent send() calls that it
  *   batches) vs a bare SendMessageBatch loop. Target: "close to" the loop, read here as >= 0.8x.
  * No OpenTelemetry SDK is started, so spans are no-ops on every side.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { defineService, defineSystem } from '@flotilla/model';
 import { pino } from 'pino';
+import { openDatabase } from '../../../platform/runtime/src/database/index.js';
 import { createPublisher, uuidv7 } from '../../../platform/runtime/src/messaging/index.js';
 import { startMessagingStack } from '../../../platform/runtime/test/support/messaging-stack.js';
-import { report, type Row } from '../lib/result.js';
+import { knob, report, type Row } from '../lib/result.js';
 import { median, samples, sleep } from '../lib/stats.js';
 import {
   bareLoops,
   flotillaConsumer,
+  inboxConsumer,
+  jobMigrations,
   jobSchemas,
   sqsConsumer,
   type Drain,
   type DrainOptions,
+  type JobTables,
 } from './contenders.js';
 
-const MESSAGES = Number(process.env.BENCH_CONSUMER_MESSAGES ?? 3000);
+const MESSAGES = knob('BENCH_CONSUMER_MESSAGES', 3000, 300);
 // sqs-consumer drains one message per receive: a smaller queue gives its rate in a few seconds too.
-const SLOW_MESSAGES = Number(process.env.BENCH_CONSUMER_SLOW_MESSAGES ?? 600);
-const PUBLISH_MESSAGES = Number(process.env.BENCH_PUBLISH_MESSAGES ?? 2000);
-const ROUNDS = Number(process.env.BENCH_CONSUMER_ROUNDS ?? 3);
+const SLOW_MESSAGES = knob('BENCH_CONSUMER_SLOW_MESSAGES', 600, 60);
+// The inbox on PGlite runs one transaction at a time (see the inbox row): a smaller queue too.
+const INBOX_MESSAGES = knob('BENCH_CONSUMER_INBOX_MESSAGES', 600, 60);
+const PUBLISH_MESSAGES = knob('BENCH_PUBLISH_MESSAGES', 2000, 200);
+const ROUNDS = knob('BENCH_CONSUMER_ROUNDS', 3, 1);
 const HANDLER_MS = 5;
 const BARE_LOOPS = 10;
 /** Messages the bare ceiling has in flight: each loop handles a whole batch of 10 at once. */
 const BARE_IN_FLIGHT = BARE_LOOPS * 10;
-const CONCURRENCIES = [10, 50, BARE_IN_FLIGHT];
+/** createConsumer's default concurrency (ConsumerOptions.concurrency's @default). */
+const DEFAULT_CONCURRENCY = 10;
+/** undefined: createConsumer's default, passing no concurrency at all. */
+const CONCURRENCIES = [undefined, 50, BARE_IN_FLIGHT];
+const consumerName = (c: number | undefined) =>
+  c === undefined
+    ? `createConsumer default concurrency (${DEFAULT_CONCURRENCY})`
+    : `createConsumer concurrency ${c}`;
+/** Little's law: at most `concurrency` messages in flight, each for the handler time. */
+const littleCeiling = (concurrency: number) => (concurrency * 1000) / HANDLER_MS;
 const DRAIN_TIMEOUT_MS = 60_000;
 /** Drains whose messages were handled but not all deleted (reported, not hidden). */
 const undeleted: string[] = [];
@@ -159,19 +179,29 @@ async function drainRate(name: string, start: (o: DrainOptions) => Drain, messag
   return messages / seconds;
 }
 
+const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-inbox-'));
+// The inbox's database: PGlite copied from the cached template, as a service's embedded database.
+const database = await openDatabase<JobTables>({
+  dir: join(dataDir, 'db'),
+  migrations: jobMigrations,
+  log: pino({ level: 'warn' }),
+});
 try {
-  const contenders: Array<[string, (o: DrainOptions) => Drain]> = [
-    ['sqs-consumer (per message, batch 10)', sqsConsumer],
-    [`bare: ${BARE_LOOPS} receive loops, batch 10, batch delete`, (o) => bareLoops(o, BARE_LOOPS)],
-    ...CONCURRENCIES.map((c): [string, (o: DrainOptions) => Drain] => [
-      `createConsumer concurrency ${c}`,
+  const INBOX = `${consumerName(undefined)}, inbox on PGlite`;
+  const contenders: Array<[string, (o: DrainOptions) => Drain, number]> = [
+    ['sqs-consumer (per message, batch 10)', sqsConsumer, SLOW_MESSAGES],
+    [`bare: ${BARE_LOOPS} receive loops, batch 10, batch delete`, (o) => bareLoops(o, BARE_LOOPS), MESSAGES],
+    ...CONCURRENCIES.map((c): [string, (o: DrainOptions) => Drain, number] => [
+      consumerName(c),
       (o) => flotillaConsumer(o, c),
+      MESSAGES,
     ]),
+    [INBOX, (o) => inboxConsumer(o, database), INBOX_MESSAGES],
   ];
   const rates = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, start] of contenders) {
-      rates.get(name)?.push(await drainRate(name, start, start === sqsConsumer ? SLOW_MESSAGES : MESSAGES));
+    for (const [name, start, messages] of contenders) {
+      rates.get(name)?.push(await drainRate(name, start, messages));
     }
   }
 
@@ -207,52 +237,75 @@ try {
 
   const med = (name: string) => median(rates.get(name) ?? []);
   const [sqsName, bareName] = [contenders[0]?.[0] as string, contenders[1]?.[0] as string];
+  const undeletedNote = undeleted.length > 0 ? `NOT DELETED: ${undeleted.join('; ')}; ` : '';
+  const setting = `${MESSAGES} msgs (sqs-consumer ${SLOW_MESSAGES}, inbox ${INBOX_MESSAGES}), handler ${HANDLER_MS} ms`;
   const rows: Row[] = [];
-  rows.push({
-    suite: 'consumer',
-    name: 'bare receive loops vs sqs-consumer',
-    unit: 'msg/s',
-    baseline: med(sqsName),
-    subject: med(bareName),
-    target: { kind: 'info' },
-    note: `${undeleted.length > 0 ? `NOT DELETED: ${undeleted.join('; ')}; ` : ''}${MESSAGES} msgs (sqs-consumer ${SLOW_MESSAGES}), handler ${HANDLER_MS} ms; sqs-consumer ${samples(rates.get(sqsName) ?? [])}; bare ${samples(rates.get(bareName) ?? [])}`,
-  });
   for (const c of CONCURRENCIES) {
-    const name = `createConsumer concurrency ${c}`;
+    const name = consumerName(c);
     // The targets compare frameworks, so they apply where createConsumer may have as many messages in flight
     // as the bare ceiling. Below that, Little's law caps it at concurrency / handler time, whatever its
     // overhead: those rows show what a lower limit gives.
     const comparable = c === BARE_IN_FLIGHT;
-    const cap = `at most ${c} / ${HANDLER_MS} ms = ${Math.round((c * 1000) / HANDLER_MS)} msg/s`;
-    const note = `${samples(rates.get(name) ?? [])} msg/s${comparable ? '' : `; ${cap}, the bare loops have ${BARE_IN_FLIGHT} in flight`}`;
+    const inFlight = c ?? DEFAULT_CONCURRENCY;
+    const cap = `Little's-law ceiling ${inFlight} / ${HANDLER_MS} ms = ${littleCeiling(inFlight)} msg/s`;
+    const note = `${undeletedNote}${setting}; ${name} ${samples(rates.get(name) ?? [])} msg/s; ${cap}${comparable ? '' : `; the bare loops have ${BARE_IN_FLIGHT} in flight`}`;
     rows.push(
       {
         suite: 'consumer',
         name: `${name} vs sqs-consumer`,
         unit: 'msg/s',
+        flotilla: med(name),
         baseline: med(sqsName),
-        subject: med(name),
+        baselineName: sqsName,
         target: comparable ? { kind: 'min-ratio', ratio: 5 } : { kind: 'info' },
-        note,
+        note: `${note}; sqs-consumer ${samples(rates.get(sqsName) ?? [])}`,
       },
       {
         suite: 'consumer',
         name: `${name} vs bare loops`,
         unit: 'msg/s',
+        flotilla: med(name),
         baseline: med(bareName),
-        subject: med(name),
+        baselineName: bareName,
         target: comparable ? { kind: 'min-ratio', ratio: 0.8 } : { kind: 'info' },
-        note,
+        note: `${note}; bare ${samples(rates.get(bareName) ?? [])}`,
       },
     );
   }
   rows.push(
     {
+      suite: 'consumer',
+      name: `${consumerName(undefined)} vs its Little's-law ceiling`,
+      unit: 'msg/s',
+      flotilla: med(consumerName(undefined)),
+      baseline: littleCeiling(DEFAULT_CONCURRENCY),
+      baselineName: `Little's law: ${DEFAULT_CONCURRENCY} in flight / ${HANDLER_MS} ms handler`,
+      target: { kind: 'info' },
+      note: `no framework can pass the ceiling with ${DEFAULT_CONCURRENCY} handlers of ${HANDLER_MS} ms at once; raise concurrency for more`,
+    },
+    {
+      suite: 'consumer',
+      name: `${INBOX} vs the same without inbox`,
+      unit: 'msg/s',
+      flotilla: med(INBOX),
+      baseline: med(consumerName(undefined)),
+      baselineName: consumerName(undefined),
+      target: { kind: 'info' },
+      note:
+        `${undeletedNote}${INBOX_MESSAGES} msgs; inbox ${samples(rates.get(INBOX) ?? [])} msg/s; the handler ` +
+        `awaits ${HANDLER_MS} ms and writes one row inside the inbox transaction, as useConsumer runs it; PGlite ` +
+        `has one session, so transactions run one at a time: Little's-law ceiling 1 / ${HANDLER_MS} ms = ` +
+        `${littleCeiling(1)} msg/s whatever the concurrency (a PostgreSQL server runs them side by side)`,
+    },
+  );
+  rows.push(
+    {
       suite: 'publish',
       name: 'publishBatch vs bare SendMessageBatch loop',
       unit: 'msg/s',
+      flotilla: median(publishRates.batch),
       baseline: median(publishRates.bare),
-      subject: median(publishRates.batch),
+      baselineName: 'bare SendMessageBatch loop',
       target: { kind: 'min-ratio', ratio: 0.8 },
       note: `${PUBLISH_MESSAGES} msgs; bare ${samples(publishRates.bare)}; publishBatch ${samples(publishRates.batch)}`,
     },
@@ -260,8 +313,9 @@ try {
       suite: 'publish',
       name: 'concurrent send() (auto-batched) vs bare loop',
       unit: 'msg/s',
+      flotilla: median(publishRates.auto),
       baseline: median(publishRates.bare),
-      subject: median(publishRates.auto),
+      baselineName: 'bare SendMessageBatch loop',
       target: { kind: 'min-ratio', ratio: 0.8 },
       note: `send() ${samples(publishRates.auto)}`,
     },
@@ -269,4 +323,6 @@ try {
   report(rows);
 } finally {
   await stack.stop();
+  await database.close();
+  rmSync(dataDir, { recursive: true, force: true });
 }

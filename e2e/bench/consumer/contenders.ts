@@ -6,7 +6,9 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from
 import { pino } from 'pino';
 import { Consumer as SqsConsumer } from 'sqs-consumer';
 import { z } from 'zod';
-import { createConsumer } from '../../../platform/runtime/src/messaging/index.js';
+import type { Database } from '../../../platform/runtime/src/database/index.js';
+import { createInbox } from '../../../platform/runtime/src/inbox/index.js';
+import { createConsumer, type ConsumedEvent } from '../../../platform/runtime/src/messaging/index.js';
 import { sleep } from '../lib/stats.js';
 
 export interface DrainOptions {
@@ -116,8 +118,15 @@ export function bareLoops(o: DrainOptions, loops: number): Drain {
 
 export const jobSchemas = { 'job.run': z.object({ n: z.number().int() }) };
 
-/** Our consumer with the given concurrency; everything else at its defaults but a short long-poll. */
-export function flotillaConsumer(o: DrainOptions, concurrency: number): Drain {
+/**
+ * Our consumer draining `o`'s queue with `handler` (which counts what it handled), at `concurrency`
+ * (undefined: its default); everything else at its defaults but a short long-poll.
+ */
+function startFlotillaConsumer(
+  o: DrainOptions,
+  concurrency: number | undefined,
+  handler: (event: ConsumedEvent<typeof jobSchemas>, tick: () => void) => Promise<void>,
+): Drain {
   const c = counter(o.count);
   const consumer = createConsumer({
     queueUrl: o.queueUrl,
@@ -125,14 +134,44 @@ export function flotillaConsumer(o: DrainOptions, concurrency: number): Drain {
     schemas: jobSchemas,
     sqs: o.sqs,
     log: pino({ level: 'warn' }),
-    concurrency,
+    ...(concurrency === undefined ? {} : { concurrency }),
     // Only matters once the queue is empty (the end of a run): keeps stop() quick.
     waitTimeSeconds: 1,
-    handler: async () => {
-      await sleep(o.handlerMs);
-      c.tick();
-    },
+    handler: (event) => handler(event, () => c.tick()),
   });
   consumer.start();
   return { done: c.done, handled: c.handled, stop: () => consumer.stop() };
+}
+
+/** Our consumer with the given concurrency (undefined: its default), the handler awaiting the handler time. */
+export function flotillaConsumer(o: DrainOptions, concurrency: number | undefined): Drain {
+  return startFlotillaConsumer(o, concurrency, async (_event, tick) => {
+    await sleep(o.handlerMs);
+    tick();
+  });
+}
+
+/** The table the inbox handler writes: one row per job, as a handler's own write. */
+export interface JobTables {
+  jobs_done: { n: number };
+}
+
+export const jobMigrations = [
+  { version: 1, name: 'create_jobs_done', up: 'create table jobs_done (n integer not null)' },
+];
+
+/**
+ * Our consumer at its default concurrency with the inbox on `database`, as `useConsumer(..., { inbox })`
+ * runs a handler: inside the inbox transaction (the event's "processed" row, then the handler), which awaits
+ * the handler time and writes one row through the transaction.
+ */
+export function inboxConsumer(o: DrainOptions, database: Database<JobTables>): Drain {
+  const inbox = createInbox({ database, consumer: 'bench.jobs' });
+  return startFlotillaConsumer(o, undefined, async (event, tick) => {
+    const outcome = await inbox.handle(event, async (trx) => {
+      await sleep(o.handlerMs);
+      await trx.insertInto('jobs_done').values({ n: event.data.n }).execute();
+    });
+    if (!outcome.duplicate) tick();
+  });
 }

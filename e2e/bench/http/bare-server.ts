@@ -1,6 +1,7 @@
 /**
- * Bare Express 5 serving GET /api/items/:id: the baseline of the HTTP benchmark. ETag and X-Powered-By are
- * off, as in the kit, so both sides send the same response and the difference is the kit's own work.
+ * Bare Express 5 serving GET /api/items/:id and POST /api/items (express.json, the body validated with zod,
+ * 400 problem+json when invalid): the baseline of the HTTP benchmark. ETag and X-Powered-By are off, as in
+ * the kit, so both sides send the same response and the difference is the kit's own work.
  * With BARE_ON_KIT_SERVER=1 the app runs on the kit's `createHttpServer` (requests born with Express's
  * prototypes) instead of `app.listen`: Express with the kit's server fix and none of its observability,
  * the baseline that isolates what tracing, logging and metrics cost. The runtime is imported only then:
@@ -12,15 +13,11 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { tellParent } from '../lib/child.js';
 import { acceptProfilingRequests } from '../lib/profiler.js';
-import { ITEM_ROUTE, itemBody } from './item.js';
+import { itemRoutes } from './express-routes.js';
 
 acceptProfilingRequests();
 const app = express();
-app.disable('x-powered-by');
-app.set('etag', false);
-app.get(ITEM_ROUTE, (req, res) => {
-  res.json(itemBody(String(req.params.id)));
-});
+itemRoutes(app);
 
 // createServer(app) is what app.listen does.
 const server =

@@ -1,10 +1,25 @@
 /**
- * The load generator, in its own process so it never competes with a server's event loop:
- * `load.ts <url> <connections> <seconds> [requests per second]`; reports one {@link LoadResult} over IPC and
- * exits. Without a rate it sends as fast as the server answers; with one, at that rate overall.
+ * The load generator, in its own process so it never competes with a server's event loop. It stays up for
+ * a whole suite (no start-up per run): the parent sends `{ type: 'load', spec }` over IPC, and it answers
+ * each with one {@link LoadResult}, one run at a time; it exits when the parent disconnects. Without a rate
+ * it sends as fast as the server answers (closed loop, `connections` requests in flight); with one, at that
+ * rate overall (autocannon's `overallRate`). See ./generator.ts for the parent's side.
  */
 import { createRequire } from 'node:module';
-import { tellParent } from '../lib/child.js';
+import { isMessage, tellParent } from '../lib/child.js';
+
+/** One load run. */
+export interface LoadSpec {
+  readonly url: string;
+  readonly connections: number;
+  readonly seconds: number;
+  /** Requests per second overall; absent: as fast as the server answers. */
+  readonly rate?: number;
+  /** @default 'GET' */
+  readonly method?: 'GET' | 'POST';
+  /** A JSON body, sent with `content-type: application/json`. */
+  readonly json?: unknown;
+}
 
 /** What one load run measured. */
 export interface LoadResult {
@@ -34,25 +49,47 @@ type Autocannon = (opts: {
   duration: number;
   pipelining: number;
   overallRate?: number;
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
 }) => Promise<AutocannonResult>;
 
-const [url, connections, seconds, rate] = process.argv.slice(2);
-if (url === undefined) throw new Error('usage: load.ts <url> <connections> <seconds> [requests per second]');
+/** The parent's request for one run. */
+export interface LoadRequest {
+  readonly type: 'load';
+  readonly spec: LoadSpec;
+}
+
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-const r = await autocannon({
-  url,
-  connections: Number(connections ?? 20),
-  duration: Number(seconds ?? 5),
-  pipelining: 1,
-  ...(rate === undefined ? {} : { overallRate: Number(rate) }),
+
+async function run(spec: LoadSpec): Promise<LoadResult> {
+  const r = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: spec.seconds,
+    pipelining: 1,
+    ...(spec.rate === undefined ? {} : { overallRate: spec.rate }),
+    ...(spec.json === undefined
+      ? { method: spec.method ?? 'GET' }
+      : {
+          method: spec.method ?? 'POST',
+          body: JSON.stringify(spec.json),
+          headers: { 'content-type': 'application/json' },
+        }),
+  });
+  return {
+    type: 'load-result',
+    rps: r.requests.average,
+    total: r.requests.total,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    failures: r.non2xx + r.errors + r.timeouts,
+  };
+}
+
+let queue = Promise.resolve();
+process.on('message', (m: unknown) => {
+  if (!isMessage<LoadRequest>('load')(m)) return;
+  queue = queue.then(async () => tellParent(await run(m.spec)));
 });
-const result: LoadResult = {
-  type: 'load-result',
-  rps: r.requests.average,
-  total: r.requests.total,
-  p50: r.latency.p50,
-  p99: r.latency.p99,
-  failures: r.non2xx + r.errors + r.timeouts,
-};
-tellParent(result);
-process.disconnect?.();
+process.once('disconnect', () => void queue.then(() => process.exit(0)));

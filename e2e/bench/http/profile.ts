@@ -3,9 +3,10 @@
  * warms it up, then records a V8 CPU profile while loading it and prints where the time went, by package
  * and by function, plus the server's CPU time per request. Not part of `make bench`; run it when a target
  * is missed:
- *   node --conditions=flotilla-source --import tsx e2e/bench/http/profile.ts [kit|bare|bare-on-kit-server] [seconds] [KEY=VALUE ...]
- * KEY=VALUE arguments override the kit service's environment (e.g. OTEL_SDK_DISABLED=true).
- * KEEP_PROFILE=1 keeps the .cpuprofile (open it in Chrome DevTools).
+ *   node --conditions=flotilla-source --import tsx e2e/bench/http/profile.ts [contender] [seconds] [get|post] [KEY=VALUE ...]
+ * The contender is a key of ./contenders.ts (kit, bare, node, bare-on-kit-server, fastify, express-sdk,
+ * express-auto, kit-sampled, and the breakdown's variants). KEY=VALUE arguments override its environment
+ * (e.g. OTEL_SDK_DISABLED=true). KEEP_PROFILE=1 keeps the .cpuprofile (open it in Chrome DevTools).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,48 +16,40 @@ import { summarise } from '../lib/cpuprofile.js';
 import { isMessage, spawnTs } from '../lib/child.js';
 import { startOtlpSink } from '../lib/otlp-sink.js';
 import type { ProfileWritten } from '../lib/profiler.js';
-import { httpKitEnv } from '../lib/system.js';
-import type { ListeningMessage } from './item.js';
-import type { LoadResult } from './load.js';
+import { contender } from './contenders.js';
+import { startLoadGenerator } from './generator.js';
+import { SAMPLE_NEW_ITEM, type ListeningMessage } from './item.js';
+import type { LoadSpec } from './load.js';
 
 const here = new URL('.', import.meta.url).pathname;
-const [which = 'kit', secondsArg, ...overrides] = process.argv.slice(2);
+const [which = 'kit', secondsArg, routeArg = 'get', ...overrides] = process.argv.slice(2);
 const seconds = Number(secondsArg ?? 8);
+const c = contender(which);
 const sink = await startOtlpSink();
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-prof-'));
+const generator = startLoadGenerator();
 
-async function load(port: number, s: number): Promise<LoadResult> {
-  const gen = spawnTs(join(here, 'load.ts'), {
-    args: [`http://127.0.0.1:${port}/api/items/7`, '20', String(s)],
-  });
-  return gen.message(isMessage<LoadResult>('load-result'), (s + 30) * 1000);
-}
+const spec = (port: number, s: number): LoadSpec =>
+  routeArg === 'post'
+    ? { url: `http://127.0.0.1:${port}/api/items`, connections: 20, seconds: s, json: SAMPLE_NEW_ITEM }
+    : { url: `http://127.0.0.1:${port}/api/items/7`, connections: 20, seconds: s };
 
 try {
-  const env = await httpKitEnv(
-    sink.endpoint,
-    Object.fromEntries(overrides.map((kv) => kv.split('=', 2) as [string, string])),
-  );
+  const extra = Object.fromEntries(overrides.map((kv) => kv.split('=', 2) as [string, string]));
   // As the suite starts them: the runtime compiled, as a container image runs it (run `npx tsc -b` first).
-  const server =
-    which === 'bare' || which === 'bare-on-kit-server'
-      ? spawnTs(join(here, 'bare-server.ts'), {
-          env: which === 'bare' ? {} : { BARE_ON_KIT_SERVER: '1' },
-          sources: false,
-        })
-      : spawnTs(join(here, 'kit-server.ts'), {
-          env,
-          nodeArgs: ['--import', '@flotilla/runtime/telemetry'],
-          stdoutFile: join(dir, 'kit.log'),
-          sources: false,
-        });
+  const server = spawnTs(join(here, c.entry), {
+    env: await c.env(sink.endpoint, extra),
+    nodeArgs: c.nodeArgs,
+    stdoutFile: join(dir, `${c.key}.log`),
+    sources: false,
+  });
   const { port } = await server.message(isMessage<ListeningMessage>('listening'));
-  await load(port, 3);
+  await generator.run(spec(port, 3));
   server.process.send({ type: 'profile-start' });
   const before = cpuMs(server.process.pid) ?? NaN;
-  const result = await load(port, seconds);
+  const result = await generator.run(spec(port, seconds));
   const after = cpuMs(server.process.pid) ?? NaN;
-  const file = join(dir, `${which}.cpuprofile`);
+  const file = join(dir, `${c.key}.cpuprofile`);
   server.process.send({ type: 'profile-stop', file });
   await server.message(isMessage<ProfileWritten>('profile-written'));
   await server.stop(15_000);
@@ -65,7 +58,7 @@ try {
   // Per request, not a share of the profile: comparable between two servers' profiles.
   const pct = (ms: number) => `${((1000 * ms) / result.total).toFixed(1).padStart(6)} us/req`;
   console.log(
-    `${which}: ${Math.round(result.rps)} req/s, p99 ${result.p99} ms, ` +
+    `${c.name} (${routeArg.toUpperCase()}): ${Math.round(result.rps)} req/s, p99 ${result.p99} ms, ` +
       `${Math.round(((after - before) * 1000) / result.total)} us CPU per request (profiler on)`,
   );
   console.log('\nself time by package:');
@@ -77,6 +70,7 @@ try {
     /^(observeRequest|requestIdMiddleware|inFlight\w*|patched|incomingRequest|startSpan|end|onEnd|_flushOneBatch|export|jsonParser|redact|_asJson|child|record|add|json|send|mixin|activeTraceFields|with|_callResponseHook|\w*[Hh]ealth\w*) /;
   for (const [k, ms] of s.inclusive(interesting).slice(0, 40)) console.log(`  ${pct(ms)}  ${k}`);
 } finally {
+  await generator.stop();
   await sink.close();
   if (process.env.KEEP_PROFILE !== '1') rmSync(dir, { recursive: true, force: true });
   else console.log(`profile kept in ${dir}`);

@@ -15,13 +15,13 @@ import { spawnTs } from '../lib/child.js';
 import { compileEntry } from '../lib/compile.js';
 import { startOtlpSink } from '../lib/otlp-sink.js';
 import { freePort } from '../lib/ports.js';
-import { report, type Row } from '../lib/result.js';
+import { knob, report, type Row } from '../lib/result.js';
 import { median, samples, sleep } from '../lib/stats.js';
 import { benchSystem, benchSystemWithDatabase, catalogEnv, localEnvironment } from '../lib/system.js';
 import { ensurePgliteTemplate } from '../../../platform/runtime/src/database/index.js';
 
 const here = new URL('.', import.meta.url).pathname;
-const RUNS = Number(process.env.BENCH_READY_RUNS ?? 5);
+const RUNS = knob('BENCH_READY_RUNS', 5, 1);
 const PRELOAD = ['--import', '@flotilla/runtime/telemetry'];
 // The restart row explains a miss; off by default to keep `make bench` short.
 const DETAIL = process.env.BENCH_READY_DETAIL === '1';
@@ -93,8 +93,9 @@ try {
     suite: 'ready',
     name,
     unit: 'ms',
+    flotilla: median(values),
     baseline: median(bare),
-    subject: median(values),
+    baselineName: 'bare Express 5 through tsx, spawn to first 200',
     target,
     note: `${RUNS} runs: ${samples(values)}; bare Express ${samples(bare)}`,
   });

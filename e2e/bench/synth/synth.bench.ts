@@ -6,14 +6,14 @@
  * per service at each N).
  */
 import { prod } from '../../../charts-ts/src/environments/index.js';
-import { report, type Row } from '../lib/result.js';
+import { listKnob, knob, report, type Row } from '../lib/result.js';
 import { median, samples } from '../lib/stats.js';
 import { bareCdk8s } from './bare-cdk8s.js';
 import { renderAndValidate, validators, type SynthResult } from './flotilla.js';
 import { generatedSystem } from './generate.js';
 
-const SIZES = (process.env.BENCH_SYNTH_SIZES ?? '100,250,500').split(',').map(Number);
-const ROUNDS = Number(process.env.BENCH_SYNTH_ROUNDS ?? 2);
+const SIZES = listKnob('BENCH_SYNTH_SIZES', [100, 250, 500], [10, 25]);
+const ROUNDS = knob('BENCH_SYNTH_ROUNDS', 2, 1);
 
 const v = validators();
 // Warm-up: module loading, JIT and the lazily compiled schema validators are not part of a synth.
@@ -39,12 +39,14 @@ for (const n of SIZES) {
     suite: 'synth',
     name: `${n} services: render + validate vs bare cdk8s-plus`,
     unit: 'ms',
+    flotilla: subject,
     baseline: median(bare),
-    subject,
+    baselineName: 'bare cdk8s-plus (Deployment + Service + HPA per service)',
     target: n === 500 ? { kind: 'max-value', value: 10_000 } : { kind: 'info' },
     note:
       `${ours[0]?.objects} objects; render ${samples(ours.map((r) => r.renderMs))} + validate ` +
       `${samples(ours.map((r) => r.validateMs))} ms; bare ${samples(bare)} ms; per service ${perService.join(', ')}`,
+    chart: { id: 'synth', x: n },
   });
 }
 report(rows);

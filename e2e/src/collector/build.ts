@@ -10,6 +10,10 @@
  * makes (every component and the core at the manifest's version) is made on the whole module graph: every
  * collector module core or contrib must be on the one release.
  *
+ * Modules the components compile in that the proxy refuses at the version the release requires are built at
+ * the nearest served version: `COLLECTOR_REPLACES`, go.mod `replace` directives. The build fails when one no
+ * longer applies, and says when the proxy serves the required version again.
+ *
  * A component whose compiled-in dependencies the proxy refuses cannot be built on such a machine. It is
  * left out, by name and with the modules refused, and the rest is built: the check that uses the build
  * reports what it could not check, and fails instead when FLOTILLA_REQUIRE_FULL_COLLECTOR=1.
@@ -27,7 +31,10 @@ import {
   COLLECTOR_RELEASE,
   componentVersion,
   distributionModules,
+  replaceDirective,
+  replacesFor,
   type CollectorComponent,
+  type ModuleReplacement,
 } from '@flotilla/charts';
 import { missingByComponent, missingModules, type MissingModule } from './go-errors.js';
 
@@ -50,6 +57,8 @@ export interface CollectorBuild {
   readonly components: readonly string[];
   /** Components of the distribution the binary lacks, because their modules could not be downloaded. */
   readonly unavailable: readonly UnavailableComponent[];
+  /** Modules built at another version than the release requires (`module required => module built`). */
+  readonly replaced: readonly string[];
   /** Seconds the build took (installing OCB, resolving, compiling); 0 parts were skipped. */
   readonly seconds: { readonly builder: number; readonly resolve: number; readonly compile: number };
   /** Whether this call reused a cached build. */
@@ -135,7 +144,11 @@ export async function buildCollector(options: BuildCollectorOptions = {}): Promi
     if (missing.length > 0)
       throw new Error(`collector: still missing after leaving out components:\n${describe(missing)}`);
   }
-  await checkOneRelease(join(dir, 'src'), components, go);
+  const graph = await moduleGraph(join(dir, 'src'), go);
+  const replaces = replacesFor(components);
+  const problems = [...releaseProblems(graph, components), ...replacementProblems(graph, replaces)];
+  if (problems.length > 0) throw new Error(`collector: ${problems.join('\n  ')}`);
+  await reportServedAgain(replaces, dir, go, log);
   seconds.resolve = elapsed(started);
 
   started = Date.now();
@@ -153,6 +166,7 @@ export async function buildCollector(options: BuildCollectorOptions = {}): Promi
     manifestHash,
     components: components.map(componentId),
     unavailable,
+    replaced: replaces.map(replaceDirective),
     seconds,
     reused: false,
   };
@@ -177,31 +191,53 @@ async function generateAndResolve(
   await run(builder, [`--config=${manifest}`, '--skip-get-modules', '--skip-compilation'], { env: go });
   await run('go', ['mod', 'init', `flotilla.dev/${COLLECTOR_BINARY}`], { cwd: src, env: go });
   const requires = distributionModules(components).map((m) => `-require=${m.module}@${m.version}`);
-  await run('go', ['mod', 'edit', ...requires], { cwd: src, env: go });
+  const replaces = replacesFor(components).map(
+    (r) => `-replace=${r.module}@${r.required}=${r.module}@${r.built}`,
+  );
+  await run('go', ['mod', 'edit', ...requires, ...replaces], { cwd: src, env: go });
   const { output } = await run('go', ['mod', 'tidy', '-e'], { cwd: src, env: go });
   return missingModules(output);
 }
 
+/** A module of the build's graph: the version the graph requires, and the one built where it is replaced. */
+export interface GraphModule {
+  readonly path: string;
+  readonly version: string;
+  readonly replacedBy?: string;
+}
+
+const GRAPH_FORMAT = '{{.Path}} {{.Version}}{{with .Replace}} {{.Version}}{{end}}';
+
+/** The resolved module graph of the distribution's sources (`go list -m all`). */
+async function moduleGraph(src: string, go: NodeJS.ProcessEnv): Promise<GraphModule[]> {
+  const { output } = await run('go', ['list', '-m', '-f', GRAPH_FORMAT, 'all'], { cwd: src, env: go });
+  return parseModuleGraph(output);
+}
+
+/** Reads `go list -m -f '{{.Path}} {{.Version}}{{with .Replace}} {{.Version}}{{end}}' all`. */
+export function parseModuleGraph(output: string): GraphModule[] {
+  return output
+    .split('\n')
+    .map((l) => l.trim().split(' '))
+    .filter((p) => p.length === 2 || p.length === 3)
+    .map(([path, version, replacedBy]) => ({
+      path: path!,
+      version: version!,
+      ...(replacedBy ? { replacedBy } : {}),
+    }));
+}
+
 /**
  * OCB's strict versioning, on the whole module graph: the core at the release, each component at its
- * manifest version, and every other collector module (core or contrib) on the release's beta or stable
- * version. A component that needed a newer core would pull the graph off the release and fail here.
+ * manifest version, and every other collector module (core or contrib) required at the release's beta or
+ * stable version. A component that needed a newer core would pull the graph off the release and be named.
+ * A replaced module is required at the release too: its replacement is checked by {@link replacementProblems}.
  */
-async function checkOneRelease(
-  src: string,
+export function releaseProblems(
+  graph: readonly GraphModule[],
   components: readonly CollectorComponent[],
-  go: NodeJS.ProcessEnv,
-) {
-  const { output } = await run('go', ['list', '-m', '-f', '{{.Path}} {{.Version}}', 'all'], {
-    cwd: src,
-    env: go,
-  });
-  const resolved = new Map(
-    output
-      .split('\n')
-      .map((l) => l.trim().split(' '))
-      .filter((p): p is [string, string] => p.length === 2),
-  );
+): string[] {
+  const resolved = new Map(graph.map((m) => [m.path, m.version]));
   const problems: string[] = [];
   for (const c of components) {
     const got = resolved.get(c.module);
@@ -217,11 +253,60 @@ async function checkOneRelease(
     if (line && version !== line[1].beta && version !== line[1].stable)
       problems.push(`${module} ${version} is not on release ${line[1].beta} / ${line[1].stable}`);
   }
-  if (problems.length > 0) {
-    throw new Error(
-      `collector: the components are not on one release:\n  ${problems.join('\n  ')}\n` +
-        'Move COLLECTOR_RELEASE (charts-ts/src/constructs/collector-distribution.ts) to one release every component has.',
+  if (problems.length === 0) return [];
+  return [
+    'the components are not on one release:',
+    ...problems,
+    'Move COLLECTOR_RELEASE (charts-ts/src/constructs/collector-distribution.ts) to one release every component has.',
+  ];
+}
+
+/**
+ * Every replacement applies, as declared: the graph requires the module at `required` and builds `built`,
+ * and no module is replaced that COLLECTOR_REPLACES does not declare. One that no longer applies (the
+ * release moved on) is named, to be updated or removed.
+ */
+export function replacementProblems(
+  graph: readonly GraphModule[],
+  replaces: readonly ModuleReplacement[],
+): string[] {
+  const problems: string[] = [];
+  for (const r of replaces) {
+    const got = graph.find((m) => m.path === r.module);
+    if (got?.version !== r.required || got.replacedBy !== r.built)
+      problems.push(
+        `COLLECTOR_REPLACES: ${replaceDirective(r)} does not apply: the build ${
+          got
+            ? `requires ${r.module} ${got.version}${got.replacedBy ? ` => ${got.replacedBy}` : ''}`
+            : `has no ${r.module}`
+        }; update or remove it (charts-ts/src/constructs/collector-distribution.ts)`,
+      );
+  }
+  for (const m of graph)
+    if (m.replacedBy !== undefined && !replaces.some((r) => r.module === m.path))
+      problems.push(`${m.path} ${m.version} => ${m.replacedBy} is replaced, but not in COLLECTOR_REPLACES`);
+  return problems;
+}
+
+/** Says which replacements the proxy no longer needs: it serves their required version now. */
+async function reportServedAgain(
+  replaces: readonly ModuleReplacement[],
+  dir: string,
+  go: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+) {
+  for (const r of replaces) {
+    const served = await run('go', ['mod', 'download', '-json', `${r.module}@${r.required}`], {
+      cwd: dir,
+      env: go,
+    }).then(
+      () => true,
+      () => false,
     );
+    if (served)
+      log(
+        `collector: the module proxy serves ${r.module} ${r.required} now: its replacement by ${r.built} can go (COLLECTOR_REPLACES)`,
+      );
   }
 }
 

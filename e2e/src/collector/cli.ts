@@ -18,6 +18,12 @@ process.stdout.write(
     `  release ${COLLECTOR_RELEASE.version} (core ${COLLECTOR_RELEASE.core.beta} / ${COLLECTOR_RELEASE.core.stable}, contrib ${COLLECTOR_RELEASE.contrib.beta} / ${COLLECTOR_RELEASE.contrib.stable})`,
     `  ${build.reused ? 'reused' : `built in ${builder + resolve + compile} s (builder ${builder} s, resolve ${resolve} s, compile ${compile} s)`}`,
     `  components: ${build.components.join(', ')}`,
+    ...(build.replaced.length > 0
+      ? [
+          `  modules built at another version than the release requires (the proxy refuses it; COLLECTOR_REPLACES):`,
+          ...build.replaced.map((r) => `    ${r}`),
+        ]
+      : []),
     ...(build.unavailable.length > 0
       ? [
           `  NOT BUILT HERE (${build.unavailable.length} of ${COLLECTOR_COMPONENTS.length}): ${build.unavailable.map(componentId).join(', ')}`,

@@ -89,3 +89,32 @@ export function restrictTo(
   }
   return { config: copy, changes };
 }
+
+/**
+ * Detectors of the resource_detection processor that the collector can create only inside a Kubernetes
+ * pod: `eks` loads the in-cluster client configuration (the service account token file and
+ * KUBERNETES_SERVICE_HOST, `rest.InClusterConfig`) when its pipeline is built, which `validate` does too,
+ * and fails anywhere else. The collector's pod has both (its ServiceAccount's token is mounted).
+ * @see https://github.com/open-telemetry/opentelemetry-collector-contrib/tree/main/processor/resourcedetectionprocessor#amazon-eks
+ */
+const IN_CLUSTER_DETECTORS = ['eks'];
+
+/**
+ * The configuration without the resource_detection detectors that need a Kubernetes pod, for checks run
+ * outside one; returns what was changed, one sentence each (nothing for a configuration without them).
+ */
+export function outsideCluster(config: Record<string, unknown>): {
+  config: Record<string, unknown>;
+  changes: string[];
+} {
+  const copy = structuredClone(config) as { processors?: Record<string, { detectors?: string[] }> };
+  const changes: string[] = [];
+  for (const [id, processor] of Object.entries(copy.processors ?? {})) {
+    if (id.split('/')[0] !== 'resource_detection' || !processor.detectors) continue;
+    const kept = processor.detectors.filter((d) => !IN_CLUSTER_DETECTORS.includes(d));
+    for (const d of processor.detectors.filter((x) => !kept.includes(x)))
+      changes.push(`left out processors.${id}.detectors ${d} (created only inside a Kubernetes pod)`);
+    processor.detectors = kept;
+  }
+  return { config: copy as Record<string, unknown>, changes };
+}

@@ -51,7 +51,7 @@ export async function loopbackOverrides(options: LoopbackOptions): Promise<Loopb
   set('extensions.health_check.endpoint', `127.0.0.1:${health}`, 'loopback, a free port');
   set('processors.k8s_attributes.passthrough', true, 'no Kubernetes API here: only tags the sender address');
   set(
-    'processors.resourcedetection.detectors',
+    'processors.resource_detection.detectors',
     ['env'],
     'eks and ec2 read instance metadata, not to be called from a test',
   );

@@ -74,6 +74,7 @@ describeEachEngine('database', (engine) => {
     expect(recorded.rows).toEqual([
       { scope: 'flotilla', version: 1, name: 'inbox' },
       { scope: 'flotilla', version: 2, name: 'outbox' },
+      { scope: 'flotilla', version: 3, name: 'outbox_delivery' },
       { scope: 'service', version: 1, name: 'create_items' },
       { scope: 'service', version: 2, name: 'item_details' },
     ]);
@@ -208,6 +209,7 @@ describeEachEngine('database', (engine) => {
     expect(database.migrations.applied.map((m) => `${m.scope}:${m.version}`)).toEqual([
       'flotilla:1',
       'flotilla:2',
+      'flotilla:3',
       'service:1',
     ]);
   });

@@ -4,9 +4,9 @@
  * test is declared with {@link awsBehaviour} naming that emulator and why, so jest expects it to fail
  * there (and reports it when the emulator is fixed) instead of silently skipping it.
  */
-import { DeleteMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, expect, test } from '@jest/globals';
-import type { QueueResource } from '@flotilla/model';
+import { EMULATOR_CREDENTIALS, type QueueResource } from '@flotilla/model';
 import { sql } from 'kysely';
 import { openDatabase, type Database, type Migration } from '../src/database/index.js';
 import {
@@ -21,6 +21,7 @@ import {
   type EventEnvelope,
 } from '../src/messaging/index.js';
 import { createOutbox, startOutboxRelay, type OutboxRelay } from '../src/outbox/index.js';
+import { startAwsFaultProxy } from './support/aws-fault-proxy.js';
 import { pgliteTestEngine } from './support/db-engines.js';
 import { receiveAll as receiveEvents, snsSqsPublish } from './support/db-outbox-publisher.js';
 import {
@@ -344,6 +345,7 @@ describeEachBackend('messaging', (kind) => {
     expect(await redrive({ sqs: stack.sqs, dlqUrl: q.dlq.url, sourceQueueUrl: q.url, max: 2 })).toEqual({
       moved: 2,
       failed: 0,
+      notDeleted: 0,
     });
     const back = await take(q.url, 2, 5000);
     expect(back).toHaveLength(2);
@@ -356,6 +358,62 @@ describeEachBackend('messaging', (kind) => {
     await redrive({ sqs: stack.sqs, dlqUrl: q.dlq.url, sourceQueueUrl: q.url });
     await until(async () => (await depth(stack.sqs, q.dlq.url)) === 0);
     await drain(q.url);
+  });
+
+  // SendMessageBatch: at most 10 entries and, summed over the entries, at most 1 MiB (1,048,576 bytes):
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
+  test('redrive splits a receive whose messages together exceed the batch limit, and moves them all', async () => {
+    const q = await createTestQueue(stack.sqs);
+    // Ten messages of 200 KB: each fits a queue (1 MiB), together they are twice a batch's 1 MiB.
+    const events = Array.from({ length: 10 }, (_, i) =>
+      envelope('job.run', { name: `big-${i}`, pad: 'x'.repeat(200_000) }),
+    );
+    for (const e of events)
+      await stack.sqs.send(new SendMessageCommand({ QueueUrl: q.dlqUrl, MessageBody: JSON.stringify(e) }));
+    const result = await redrive({ sqs: stack.sqs, dlqUrl: q.dlqUrl, sourceQueueUrl: q.url });
+    expect(result).toEqual({ moved: 10, failed: 0, notDeleted: 0 });
+    expect(ids(await take(q.url, 10, 10_000))).toEqual(events.map((e) => e.id).sort());
+    expect(await depth(stack.sqs, q.dlqUrl)).toBe(0);
+  }, 60_000);
+
+  test('redrive does not count as moved what it failed to delete from the DLQ', async () => {
+    const q = await createTestQueue(stack.sqs);
+    const events = [1, 2, 3].map((i) => envelope('job.run', { name: `d-${i}` }));
+    for (const e of events)
+      await stack.sqs.send(new SendMessageCommand({ QueueUrl: q.dlqUrl, MessageBody: JSON.stringify(e) }));
+    // Every DeleteMessageBatch entry fails (as when a receipt handle expired): the copies reach the source
+    // queue, the originals stay in the DLQ.
+    const proxy = await startAwsFaultProxy(stack.endpoint);
+    proxy.inject((call) =>
+      call.action === 'DeleteMessageBatch'
+        ? {
+            kind: 'answer',
+            body: {
+              Successful: [],
+              Failed: (call.body.Entries as { Id: string }[]).map((e) => ({
+                Id: e.Id,
+                Code: 'ReceiptHandleIsInvalid',
+                Message: 'injected',
+                SenderFault: true,
+              })),
+            },
+          }
+        : undefined,
+    );
+    const sqs = new SQSClient({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      credentials: EMULATOR_CREDENTIALS,
+    });
+    try {
+      const result = await redrive({ sqs, dlqUrl: q.dlqUrl, sourceQueueUrl: q.url });
+      expect(result).toEqual({ moved: 0, failed: 0, notDeleted: 3 });
+    } finally {
+      sqs.destroy();
+      await proxy.close();
+    }
+    expect(ids(await take(q.url, 3, 10_000))).toEqual(events.map((e) => e.id).sort());
+    await until(async () => (await depth(stack.sqs, q.dlqUrl)) === 3, 10_000);
   });
 
   describeOutbox(() => stack);

@@ -52,7 +52,7 @@ describe('dead letters', () => {
     // The bug is fixed; redrive puts them back and the consumer handles them.
     fail = false;
     const result = await redrive({ sqs: stack.sqs, dlqUrl: jobs.dlq.url, sourceQueueUrl: jobs.url });
-    expect(result).toEqual({ moved: 2, failed: 0 });
+    expect(result).toEqual({ moved: 2, failed: 0, notDeleted: 0 });
     await until(() => handled.length === 2);
     expect(handled.sort()).toEqual(sent.map((e) => e.id).sort());
     await consumer.stop();

@@ -39,7 +39,7 @@ function publisher(retry = { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 }) {
 }
 
 // Publishing to topics and queues on fauxqs and moto: messaging-backends.test.ts. Here what is the kit's
-// alone: validation before sending, and retries across an outage of the endpoint.
+// alone: validation before sending, serialisation, and retries across an outage of the endpoint.
 describe('publish', () => {
   it('rejects an invalid event before sending, naming the field and the event type', async () => {
     const p = publisher();
@@ -50,6 +50,49 @@ describe('publish', () => {
       /data\.orderId/,
     );
     expect(await drain(queue('audit', 'orders').url)).toHaveLength(0);
+  });
+
+  it('settles every pending publish when an event cannot be serialised: that one fails clearly, the rest go', async () => {
+    // z.custom passes any value, as a schema of `unknown` data would: only JSON can tell a BigInt or a cycle.
+    const { z } = await import('zod');
+    const topic = stack.resources.topics[0]!;
+    const p = createPublisher({
+      source: 'billing',
+      schemas: { ...schemas, 'order.placed': z.object({ orderId: z.string(), total: z.custom<unknown>() }) },
+      sqs: stack.sqs,
+      sns: stack.sns,
+      env: { TOPIC_ORDERS_ARN: topic.arn },
+    });
+    const cyclic: Record<string, unknown> = { orderId: 'o-c' };
+    cyclic.total = cyclic;
+    // Concurrent publishes to one topic share a batch: a bad one must not hold the others or crash.
+    const settled = await Promise.race([
+      Promise.allSettled([
+        p.publish('orders', 'order.placed', { orderId: 'o-bigint', total: 10n }),
+        p.publish('orders', 'order.paid', { orderId: 'o-fine' }),
+        p.publish('orders', 'order.placed', cyclic as never),
+      ]),
+      new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 10_000).unref()),
+    ]);
+    expect(settled).not.toBe('pending');
+    const [bigint, fine, cycle] = settled as PromiseSettledResult<EventEnvelope>[];
+    expect(fine!.status).toBe('fulfilled');
+    expect(bigint!.status).toBe('rejected');
+    const bigintError = (bigint as PromiseRejectedResult).reason as Error;
+    expect(bigintError).toBeInstanceOf(EventValidationError);
+    expect(bigintError.message).toMatch(
+      /Cannot publish event order\.placed .*data\.total: cannot be serialised to JSON/,
+    );
+    expect(cycle!.status).toBe('rejected');
+    expect((cycle as PromiseRejectedResult).reason).toBeInstanceOf(EventValidationError);
+    expect(((cycle as PromiseRejectedResult).reason as Error).message).toMatch(
+      /data\.total\.total: cannot be serialised/,
+    );
+    const got = await drain(queue('shipping', 'orders').url);
+    expect(got.map((m) => (JSON.parse(m.Body!) as EventEnvelope<{ orderId: string }>).data.orderId)).toEqual([
+      'o-fine',
+    ]);
+    await drain(queue('audit', 'orders').url);
   });
 
   it('retries a call that failed for a transient reason (emulator down) until it succeeds', async () => {

@@ -4,7 +4,7 @@
  * answers), so a reservation expires only when that failed for longer than the TTL (orders' database lost,
  * a bug). Each expiry is logged as a warning for that reason.
  */
-import type { Database, Logger } from '@flotilla/runtime';
+import { startPeriodicTask, type Database, type Logger } from '@flotilla/runtime';
 import { expireUnconfirmed } from './reservations.js';
 import type { InventoryTables } from './schema.js';
 
@@ -29,10 +29,8 @@ export interface ReservationExpiry {
 
 export function startReservationExpiry(options: ExpiryOptions): ReservationExpiry {
   const { database, log, ttlSeconds } = options;
-  let inFlight: Promise<number> | undefined;
-  let stopped = false;
 
-  async function sweepOnce(): Promise<number> {
+  async function sweepOnce(stopping: () => boolean): Promise<number> {
     let total = 0;
     for (;;) {
       const expired = await expireUnconfirmed(database, ttlSeconds, BATCH);
@@ -44,29 +42,15 @@ export function startReservationExpiry(options: ExpiryOptions): ReservationExpir
         );
       }
       total += expired.length;
-      if (expired.length < BATCH || stopped) return total;
+      if (expired.length < BATCH || stopping()) return total;
     }
   }
 
-  async function sweep(): Promise<number> {
-    while (inFlight) await inFlight.catch(() => undefined);
-    inFlight = sweepOnce().finally(() => (inFlight = undefined));
-    return inFlight;
-  }
-  const timer = setInterval(() => {
-    if (stopped || inFlight) return;
-    sweep().catch((err: unknown) =>
-      log.error({ err }, 'reservation expiry sweep failed; it runs again at the next interval'),
-    );
-  }, options.intervalMs);
-  timer.unref();
-
-  return {
-    sweep,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await inFlight?.catch(() => undefined);
-    },
-  };
+  const task = startPeriodicTask({
+    name: 'reservation expiry sweep',
+    intervalMs: options.intervalMs,
+    round: sweepOnce,
+    log,
+  });
+  return { sweep: task.runNow, stop: task.stop };
 }

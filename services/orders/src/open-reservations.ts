@@ -16,7 +16,14 @@
  * inventory's idempotent HTTP API, which needs no new subscription and goes on working while SNS/SQS are
  * down.
  */
-import type { Database, Logger } from '@flotilla/runtime';
+import {
+  captureTrace,
+  resumeTrace,
+  startPeriodicTask,
+  type Database,
+  type Logger,
+  type SavedTrace,
+} from '@flotilla/runtime';
 import { sql } from 'kysely';
 import { releaseStock, type InventoryClient } from './inventory-client.js';
 import type { Executor } from './order.js';
@@ -63,7 +70,11 @@ interface Claimed {
   readonly id: string;
   readonly order_id: string;
   readonly attempts: number;
+  readonly trace_context: SavedTrace;
 }
+
+/** The columns a releaser reads of the rows it claims. */
+const CLAIMED = ['id', 'order_id', 'attempts', 'trace_context'] as const;
 
 /** Writes the row of a reservation about to be requested; before the first attempt, in its own statement. */
 export async function openReservation(
@@ -77,6 +88,7 @@ export async function openReservation(
       order_id: reservation.orderId,
       state: 'reserving',
       next_attempt_at: sql<Date>`now() + make_interval(secs => ${ABANDONED_AFTER_SECONDS})`,
+      trace_context: JSON.stringify(captureTrace()),
     })
     .execute();
 }
@@ -107,7 +119,7 @@ export async function releaseNow(deps: ReleaseDeps, reservationId: string): Prom
       .set(releasing())
       .where('id', '=', reservationId)
       .where('state', '=', 'reserving')
-      .returning(['id', 'order_id', 'attempts'])
+      .returning(CLAIMED)
       .executeTakeFirst();
   } catch (err) {
     // The row stays `reserving`; the worker releases it once it counts as abandoned.
@@ -181,10 +193,8 @@ export interface Releaser {
  */
 export function startReleaser(options: ReleaserOptions): Releaser {
   const { database } = options;
-  let inFlight: Promise<number> | undefined;
-  let stopped = false;
 
-  async function round(): Promise<number> {
+  async function round(stopping: () => boolean): Promise<number> {
     let tried = 0;
     for (;;) {
       const due = database.db
@@ -199,33 +209,24 @@ export function startReleaser(options: ReleaserOptions): Releaser {
         .updateTable('open_reservations')
         .set(releasing())
         .where('id', 'in', due)
-        .returning(['id', 'order_id', 'attempts'])
+        .returning(CLAIMED)
         .execute();
-      await Promise.all(claimed.map((row) => releaseOne(options, row, WORKER_CALL)));
+      // Each release is traced in the trace of the request that left it, not as a root of its own.
+      await Promise.all(
+        claimed.map((row) =>
+          resumeTrace(row.trace_context, 'release reservation', () => releaseOne(options, row, WORKER_CALL)),
+        ),
+      );
       tried += claimed.length;
-      if (claimed.length < BATCH || stopped) return tried;
+      if (claimed.length < BATCH || stopping()) return tried;
     }
   }
 
-  async function drain(): Promise<number> {
-    while (inFlight) await inFlight.catch(() => undefined);
-    inFlight = round().finally(() => (inFlight = undefined));
-    return inFlight;
-  }
-  const timer = setInterval(() => {
-    if (stopped || inFlight) return;
-    drain().catch((err: unknown) =>
-      options.log.error({ err }, 'releasing open reservations failed; retrying at the next look'),
-    );
-  }, options.intervalMs ?? 1000);
-  timer.unref();
-
-  return {
-    drain,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await inFlight?.catch(() => undefined);
-    },
-  };
+  const task = startPeriodicTask({
+    name: 'releasing open reservations',
+    intervalMs: options.intervalMs ?? 1000,
+    round,
+    log: options.log,
+  });
+  return { drain: task.runNow, stop: task.stop };
 }

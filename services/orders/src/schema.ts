@@ -1,6 +1,6 @@
 /** The orders database. Migrations are append-only (see `Migration` in @flotilla/runtime). */
-import type { Migration } from '@flotilla/runtime';
-import type { Generated } from 'kysely';
+import type { Migration, SavedTrace } from '@flotilla/runtime';
+import type { ColumnType, Generated } from 'kysely';
 
 export type OrderStatus = 'PENDING' | 'PAID' | 'CANCELLED';
 
@@ -51,6 +51,8 @@ export interface OrdersTables {
     /** `reserving`: when its request counts as gone; `releasing`: when the next release attempt is due. */
     next_attempt_at: Date;
     last_error: string | null;
+    /** The trace of the request that opened it: a later release by the worker is traced there. */
+    trace_context: ColumnType<SavedTrace, string, string>;
     created_at: Generated<Date>;
   };
 }
@@ -98,6 +100,7 @@ export const migrations: readonly Migration[] = [
         attempts integer not null default 0,
         next_attempt_at timestamptz not null,
         last_error text,
+        trace_context jsonb not null default '{}',
         created_at timestamptz not null default now()
       );
       create index open_reservations_due on open_reservations (next_attempt_at);

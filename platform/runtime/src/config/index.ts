@@ -1,5 +1,6 @@
 export {
   loadConfig,
+  loadDatabaseConfig,
   type BaseConfig,
   type Config,
   type ConfigShape,
@@ -8,3 +9,4 @@ export {
 } from './load.js';
 export { ConfigError, type ConfigIssue } from './errors.js';
 export { baseConfigShape } from './schema.js';
+export { DATABASE_TIMEOUT_VARS, RETENTION_VARS, type DatabaseConfig } from './database.js';

@@ -1,5 +1,6 @@
 import { ENV } from '@flotilla/model';
 import { z } from 'zod';
+import { databaseConfigOf, DATABASE_TIMEOUT_VARS, RETENTION_VARS, type DatabaseConfig } from './database.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { baseConfigShape, type InstrumentationName } from './schema.js';
 
@@ -89,6 +90,8 @@ export interface BaseConfig {
      */
     readonly checkResponses: boolean;
   };
+  /** Deadlines of the service database's calls and retention of the kit's tables (`DATABASE_*`, `*_RETENTION_HOURS`). */
+  readonly database: DatabaseConfig;
 }
 
 /** Base config plus the service's own variables (keyed by variable name). */
@@ -159,7 +162,20 @@ function toBaseConfig(v: z.output<z.ZodObject<typeof baseConfigShape>>): BaseCon
       v as unknown as Record<string, unknown>,
       v.OTEL_SERVICE_NAME ?? v[ENV.serviceName],
     ),
+    database: databaseConfigOf(v as unknown as Record<string, unknown>),
   };
+}
+
+/**
+ * Only the database settings of `env` (for `useDatabase`, which gets the environment, not the config).
+ * @throws ConfigError naming each invalid variable
+ */
+export function loadDatabaseConfig(env: Env): DatabaseConfig {
+  const names = [...Object.values(DATABASE_TIMEOUT_VARS), ...Object.values(RETENTION_VARS)];
+  const shape = Object.fromEntries(names.map((name) => [name, baseConfigShape[name]]));
+  const result = z.object(shape).safeParse(env);
+  if (!result.success) throw new ConfigError(issuesOf(result.error, env));
+  return databaseConfigOf(result.data);
 }
 
 function telemetryOf(v: Record<string, unknown>, serviceName: string): TelemetryConfig {

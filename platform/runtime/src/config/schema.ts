@@ -4,6 +4,13 @@
  */
 import { ENV } from '@flotilla/model';
 import { z } from 'zod';
+import { DEFAULT_DATABASE_TIMEOUTS } from '../database/timeouts.js';
+import {
+  DEFAULT_INBOX_RETENTION_HOURS,
+  DEFAULT_OUTBOX_DEAD_LETTER_RETENTION_HOURS,
+  DEFAULT_OUTBOX_SENT_RETENTION_HOURS,
+} from '../database/retention.js';
+import { DATABASE_TIMEOUT_VARS, RETENTION_VARS } from './database.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/#general-sdk-configuration */
@@ -197,6 +204,31 @@ export const baseConfigShape = {
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE: defaultedInt('a span count', 512, 1),
   /** Interval between metric exports. @default 60000 */
   OTEL_METRIC_EXPORT_INTERVAL: defaultedInt('a duration in milliseconds', 60000, 1),
+  // The service database's deadlines and how long the kit's tables keep rows (see config/database.ts).
+  /** @default 5000 @see https://node-postgres.com/apis/pool */
+  [DATABASE_TIMEOUT_VARS.connectMs]: defaultedInt(
+    'a duration in milliseconds',
+    DEFAULT_DATABASE_TIMEOUTS.connectMs,
+  ),
+  /** 0: none. @default 10000 @see https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT */
+  [DATABASE_TIMEOUT_VARS.statementMs]: defaultedInt(
+    'a duration in milliseconds',
+    DEFAULT_DATABASE_TIMEOUTS.statementMs,
+  ),
+  /** 0: none. @default 30000 @see https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-IDLE-IN-TRANSACTION-SESSION-TIMEOUT */
+  [DATABASE_TIMEOUT_VARS.idleInTransactionMs]: defaultedInt(
+    'a duration in milliseconds',
+    DEFAULT_DATABASE_TIMEOUTS.idleInTransactionMs,
+  ),
+  /** 0: kept forever. @default 360 (15 days: SQS's longest retention plus a day) */
+  [RETENTION_VARS.inboxHours]: defaultedInt('a number of hours', DEFAULT_INBOX_RETENTION_HOURS),
+  /** 0: kept forever. @default 24 */
+  [RETENTION_VARS.outboxSentHours]: defaultedInt('a number of hours', DEFAULT_OUTBOX_SENT_RETENTION_HOURS),
+  /** 0: kept forever. @default 336 (14 days, like a dead-letter queue) */
+  [RETENTION_VARS.outboxDeadLetterHours]: defaultedInt(
+    'a number of hours',
+    DEFAULT_OUTBOX_DEAD_LETTER_RETENTION_HOURS,
+  ),
 } as const;
 
 function parseResourceAttributes(raw: string | undefined): Record<string, string> {

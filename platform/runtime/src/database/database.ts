@@ -11,6 +11,7 @@ import { runMigrations, validateMigrations, type Migration, type MigrationReport
 import { PGliteDialect } from './pglite-dialect.js';
 import { createPgliteDataDir, isPgliteDataDir } from './pglite-template.js';
 import { PLATFORM_MIGRATIONS } from './platform-schema.js';
+import { guardPoolClients, poolDeadlines, resolveTimeouts, type DatabaseTimeouts } from './timeouts.js';
 
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
@@ -39,6 +40,11 @@ export interface OpenDatabaseOptions {
    * @default 10
    */
   readonly poolSize?: number;
+  /**
+   * Deadlines of every database call (see {@link DatabaseTimeouts} for each default). On PGlite only
+   * `connectMs` applies: how long a call waits for the single session.
+   */
+  readonly timeouts?: DatabaseTimeouts;
   /**
    * Template data directory that new PGlite databases are copied from.
    * @default defaultPgliteTemplateDir() — `$FLOTILLA_PGLITE_TEMPLATE_DIR` or `node_modules/.cache/flotilla/…`
@@ -118,6 +124,22 @@ async function openPglite(dir: string, options: OpenDatabaseOptions): Promise<PG
   }
 }
 
+/** A `pg` pool with the deadlines, whose clients cannot crash the process when their connection fails. */
+function serverPool(
+  pg: typeof import('pg').default,
+  url: string,
+  max: number,
+  timeouts: Required<DatabaseTimeouts>,
+  log: Logger,
+): import('pg').Pool {
+  const pool = new pg.Pool({ connectionString: url, max, ...poolDeadlines(timeouts) });
+  // An idle client that loses its server connection emits 'error' on the pool; without a listener that
+  // would crash the process. The pool replaces the client; readiness reports the outage.
+  pool.on('error', (error) => log.warn({ err: error }, 'idle database connection failed'));
+  guardPoolClients(pool, log);
+  return pool;
+}
+
 /**
  * Opens the service database, applies the kit's and the service's migrations, and (when given) registers a
  * readiness check and a stop hook. Throws with the reason and the fix when the database cannot be reached
@@ -127,7 +149,10 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Da
   const { log } = options;
   const started = performance.now();
   validateMigrations(options.migrations, 'service'); // fail fast, before paying for a connection or PGlite
+  const timeouts = resolveTimeouts(options.timeouts);
   let db: Kysely<DB>;
+  /** Where migrations run: on a server, a connection without the statement deadline (an index build may take minutes). */
+  let migrationDb: Kysely<unknown>;
   let kind: Database<DB>['kind'];
   let where: string;
   if (options.url) {
@@ -135,15 +160,19 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Da
     where = redactUrl(options.url);
     // Loaded only for a server, like PGlite only for the embedded database: start-up loads one engine.
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
-    // An idle client that loses its server connection emits 'error' on the pool; without a listener that
-    // would crash the process. The pool replaces the client; readiness reports the outage.
-    pool.on('error', (error) => log.warn({ err: error }, 'idle database connection failed'));
+    const pool = serverPool(pg, options.url, options.poolSize ?? 10, timeouts, log);
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const migrationPool = serverPool(pg, options.url, 1, { ...timeouts, statementMs: 0 }, log);
+    migrationDb = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: migrationPool }) });
   } else if (options.dir) {
     kind = 'pglite';
     where = options.dir;
-    db = new Kysely<DB>({ dialect: new PGliteDialect(await openPglite(options.dir, options)) });
+    db = new Kysely<DB>({
+      dialect: new PGliteDialect(await openPglite(options.dir, options), {
+        acquireTimeoutMs: timeouts.connectMs,
+      }),
+    });
+    migrationDb = db as unknown as Kysely<unknown>;
   } else {
     throw new Error(
       `No database configured: set ${ENV.databaseUrl} to a PostgreSQL URL (postgres://user:password@host:5432/db) ` +
@@ -154,7 +183,7 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Da
   let report: MigrationReport;
   try {
     report = await runMigrations(
-      db as unknown as Kysely<unknown>,
+      migrationDb,
       [
         { scope: 'flotilla', migrations: PLATFORM_MIGRATIONS },
         { scope: 'service', migrations: options.migrations },
@@ -163,15 +192,19 @@ export async function openDatabase<DB>(options: OpenDatabaseOptions): Promise<Da
     );
   } catch (error) {
     await db.destroy().catch(() => undefined);
+    if (kind === 'postgres') await migrationDb.destroy().catch(() => undefined);
     if (kind === 'postgres' && !(error instanceof Error && error.name === 'MigrationError')) {
+      const message = (error as Error).message;
+      const deadline = /timeout/i.test(message) ? ` (connect deadline ${timeouts.connectMs} ms)` : '';
       throw new Error(
-        `Cannot use the database at ${where} (${ENV.databaseUrl}): ${(error as Error).message}. ` +
+        `Cannot use the database at ${where} (${ENV.databaseUrl}): ${message}${deadline}. ` +
           `Check that the server is running and the URL, user and password are right.`,
         { cause: error },
       );
     }
     throw error;
   }
+  if (kind === 'postgres') await migrationDb.destroy();
 
   const commitHooks = new WeakMap<Transaction<DB>, (() => void)[]>();
   let closing: Promise<void> | undefined;

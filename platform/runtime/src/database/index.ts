@@ -6,7 +6,17 @@ export {
   type TransactionOptions,
 } from './database.js';
 export { MigrationError, type Migration, type MigrationReport, type MigrationScope } from './migrations.js';
-export { PGliteDialect } from './pglite-dialect.js';
+export { PGliteDialect, PGliteSessionTimeoutError, type PGliteDialectOptions } from './pglite-dialect.js';
+export {
+  DEFAULT_INBOX_RETENTION_HOURS,
+  DEFAULT_OUTBOX_DEAD_LETTER_RETENTION_HOURS,
+  DEFAULT_OUTBOX_SENT_RETENTION_HOURS,
+  startRetention,
+  type Retention,
+  type RetentionOptions,
+  type RetentionReport,
+} from './retention.js';
+export { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from './timeouts.js';
 export {
   createPgliteDataDir,
   defaultPgliteTemplateDir,

@@ -6,6 +6,8 @@
  * to COMMIT/ROLLBACK, so a query issued outside the transaction waits instead of silently running inside it.
  * Consequence worth knowing: inside `db.transaction()` always query through `trx`; a query on `db` there
  * waits for the transaction that is waiting for it (a deadlock), exactly like a pool of size one.
+ * Waiting for the session has a deadline (`acquireTimeoutMs`), like a pool's connection timeout, so such a
+ * deadlock, or a transaction that never ends, fails the calls behind it instead of hanging them forever.
  */
 import type { PGlite } from '@electric-sql/pglite';
 import {
@@ -24,16 +26,52 @@ import {
   type TransactionSettings,
 } from 'kysely';
 
-/** A FIFO lock: `acquire()` resolves with a release function once every earlier holder has released. */
+/** Options of {@link PGliteDialect}. */
+export interface PGliteDialectOptions {
+  /**
+   * How long a query or transaction waits for the session while another holds it; then it fails with
+   * {@link PGliteSessionTimeoutError}. 0 waits forever.
+   * @default 0
+   */
+  readonly acquireTimeoutMs?: number;
+}
+
+/** A call waited longer than `acquireTimeoutMs` for PGlite's single session. */
+export class PGliteSessionTimeoutError extends Error {
+  override readonly name = 'PGliteSessionTimeoutError';
+  constructor(timeoutMs: number) {
+    super(
+      `The embedded database (PGlite) was busy for ${timeoutMs} ms: a transaction held its single session ` +
+        `that long. Keep transactions short, and inside database.transaction() query through trx, not db.`,
+    );
+  }
+}
+
+/**
+ * A FIFO lock: `acquire()` resolves with a release function once every earlier holder has released, or
+ * rejects after `timeoutMs`; a waiter that gave up passes its turn on at once.
+ */
 class SessionLock {
   #tail: Promise<void> = Promise.resolve();
 
-  acquire(): Promise<() => void> {
+  acquire(timeoutMs = 0): Promise<() => void> {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const previous = this.#tail;
     this.#tail = previous.then(() => released);
-    return previous.then(() => release);
+    if (timeoutMs <= 0) return previous.then(() => release);
+    return new Promise((resolve, reject) => {
+      let gaveUp = false;
+      const timer = setTimeout(() => {
+        gaveUp = true;
+        reject(new PGliteSessionTimeoutError(timeoutMs));
+      }, timeoutMs);
+      void previous.then(() => {
+        clearTimeout(timer);
+        if (gaveUp) release();
+        else resolve(release);
+      });
+    });
   }
 }
 
@@ -70,14 +108,17 @@ class PGliteConnection implements DatabaseConnection {
 class PGliteDriver implements Driver {
   readonly #lock = new SessionLock();
 
-  constructor(private readonly pg: PGlite) {}
+  constructor(
+    private readonly pg: PGlite,
+    private readonly acquireTimeoutMs: number,
+  ) {}
 
   async init(): Promise<void> {
     await this.pg.waitReady;
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const release = await this.#lock.acquire();
+    const release = await this.#lock.acquire(this.acquireTimeoutMs);
     return new PGliteConnection(this.pg, release);
   }
 
@@ -130,10 +171,13 @@ function quoteIdentifier(name: string): string {
 
 /** Kysely dialect over one open PGlite instance. Destroying the Kysely instance closes PGlite. */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pg: PGlite) {}
+  constructor(
+    private readonly pg: PGlite,
+    private readonly options: PGliteDialectOptions = {},
+  ) {}
 
   createDriver(): Driver {
-    return new PGliteDriver(this.pg);
+    return new PGliteDriver(this.pg, this.options.acquireTimeoutMs ?? 0);
   }
 
   createQueryCompiler(): QueryCompiler {

@@ -1,6 +1,7 @@
 /**
  * Tables of the kit itself, created in every service database by the `flotilla` migration scope:
- * the inbox (events already processed, per consumer) and the outbox (events waiting to be published).
+ * the inbox (events already processed, per consumer) and the outbox (events waiting to be published,
+ * published, or parked as dead letters).
  */
 import type { Migration } from './migrations.js';
 
@@ -42,6 +43,22 @@ export const PLATFORM_MIGRATIONS: readonly Migration[] = [
       create index flotilla_outbox_sent_at on flotilla_outbox (sent_at) where sent_at is not null;
     `,
   },
+  {
+    version: 3,
+    name: 'outbox_delivery',
+    // claimed_*: the relay's lease on rows it is publishing (claimed in a short transaction, published
+    // outside it). sender_faults: failures AWS blamed on the message. dead_lettered_at: parked after too
+    // many of those, until redriven.
+    up: `
+      alter table flotilla_outbox
+        add column claimed_until timestamptz,
+        add column claimed_by text,
+        add column sender_faults integer not null default 0,
+        add column dead_lettered_at timestamptz;
+      create index flotilla_outbox_dead_letters
+        on flotilla_outbox (dead_lettered_at) where dead_lettered_at is not null;
+    `,
+  },
 ];
 
 /** Row shapes of the platform tables, for typed queries inside the kit. */
@@ -64,5 +81,9 @@ export interface PlatformTables {
     next_attempt_at: Date;
     last_error: string | null;
     sent_at: Date | null;
+    claimed_until: Date | null;
+    claimed_by: string | null;
+    sender_faults: number;
+    dead_lettered_at: Date | null;
   };
 }

@@ -39,8 +39,10 @@ export interface Inbox<DB> {
   /** True when this consumer has processed `eventId`. */
   processed(eventId: string): Promise<boolean>;
   /**
-   * Deletes records older than `before` and returns how many. Keep them longer than the longest time a
-   * duplicate can arrive (SQS retention is at most 14 days).
+   * Deletes this consumer's records older than `before` and returns how many. Keep them longer than the
+   * longest time a duplicate can arrive (SQS retention is at most 14 days). A service on `useDatabase` need
+   * not call it: its retention deletes every consumer's records after `INBOX_RETENTION_HOURS` (15 days by
+   * default; see `startRetention`).
    * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
    */
   prune(before: Date): Promise<number>;

@@ -7,3 +7,4 @@ export {
   type ShutdownParts,
   type ShutdownResult,
 } from './shutdown.js';
+export { startPeriodicTask, type PeriodicTask, type PeriodicTaskOptions } from './periodic.js';

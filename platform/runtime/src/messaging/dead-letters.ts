@@ -12,10 +12,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { MessagingResources, QueueResource } from '@flotilla/model';
 import type { Attributes } from './attributes.js';
+import { errorCode } from './aws-errors.js';
 import { errorMessage } from '../kit.js';
 import { releaseMessages } from './deleter.js';
 import { MAX_BATCH_ENTRIES } from './delivery.js';
 import { FAILURE_ATTRIBUTES } from './envelope.js';
+import { messageBytes } from './outgoing.js';
 
 /** A peeked dead letter. */
 export interface DeadLetterSample {
@@ -137,6 +139,14 @@ export interface RedriveOptions {
   readonly max?: number;
   /** Long-poll wait of each receive from the DLQ; an empty receive ends the redrive. @default 1 */
   readonly waitTimeSeconds?: number;
+  /**
+   * Largest SendMessageBatch payload, the sum of every entry's body and attributes. Batches are packed to
+   * stay under it (and split again if SQS still answers `BatchRequestTooLong`, as a queue of an older limit
+   * does).
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
+   * @default 1048576 (1 MiB, SQS's limit for a batch)
+   */
+  readonly maxBatchBytes?: number;
 }
 
 export interface RedriveResult {
@@ -144,17 +154,27 @@ export interface RedriveResult {
   readonly moved: number;
   /** Messages that could not be sent; they stay in the DLQ. */
   readonly failed: number;
+  /**
+   * Messages sent to the source queue whose delete from the DLQ failed: they are in both queues now (the
+   * consumer's inbox absorbs the second copy) and show up in the DLQ again.
+   */
+  readonly notDeleted: number;
 }
+
+/** SQS's limit on the total size of a SendMessageBatch request. */
+export const MAX_BATCH_BYTES = 1_048_576;
 
 const failureAttributeNames = new Set<string>(Object.values(FAILURE_ATTRIBUTES));
 
 /**
- * Moves messages from a dead-letter queue back to its source queue, 10 at a time: receive from the DLQ,
- * send to the source with the original body and attributes (without the consumer's `failure-*` ones),
- * delete from the DLQ only what was sent. What fails to send is released and stays in the DLQ.
+ * Moves messages from a dead-letter queue back to its source queue: receive from the DLQ (10 at a time),
+ * send to the source with the original body and attributes (without the consumer's `failure-*` ones) in
+ * batches that fit SQS's size limit, delete from the DLQ only what was sent, and count as moved only what
+ * was deleted. What fails to send is released and stays in the DLQ.
  */
 export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   const { sqs, dlqUrl, sourceQueueUrl } = options;
+  const maxBatchBytes = options.maxBatchBytes ?? MAX_BATCH_BYTES;
   let max = options.max;
   if (max === undefined) {
     const attrs = await sqs.send(
@@ -162,13 +182,13 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
     );
     max = Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0);
   }
-  let moved = 0;
-  let failed = 0;
-  while (moved + failed < max) {
+  const total = { moved: 0, failed: 0, notDeleted: 0 };
+  const handled = () => total.moved + total.failed + total.notDeleted;
+  while (handled() < max) {
     const r = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: dlqUrl,
-        MaxNumberOfMessages: Math.min(MAX_BATCH_ENTRIES, max - moved - failed),
+        MaxNumberOfMessages: Math.min(MAX_BATCH_ENTRIES, max - handled()),
         WaitTimeSeconds: options.waitTimeSeconds ?? 1,
         VisibilityTimeout: 30,
         MessageAttributeNames: ['All'],
@@ -176,9 +196,52 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
     );
     const messages = r.Messages ?? [];
     if (messages.length === 0) break;
-    const sent = await sqs.send(
+    const sent: Message[] = [];
+    const unsent: Message[] = [];
+    for (const batch of packBatches(messages, maxBatchBytes)) {
+      const result = await sendBatch(sqs, sourceQueueUrl, batch);
+      sent.push(...result.sent);
+      unsent.push(...result.unsent);
+    }
+    const deleted = await deleteBatch(sqs, dlqUrl, sent);
+    await releaseMessages(sqs, dlqUrl, unsent);
+    total.moved += deleted;
+    total.notDeleted += sent.length - deleted;
+    total.failed += unsent.length;
+    if (sent.length === 0) break; // the source refuses everything: stop, do not spin
+  }
+  return total;
+}
+
+/** Groups `messages` in order into batches whose summed size stays under `maxBytes` (one message at least). */
+function packBatches(messages: readonly Message[], maxBytes: number): Message[][] {
+  const batches: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = messageBytes(m.Body ?? '', originalAttributes(m));
+    if (current.length > 0 && bytes + size > maxBytes) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Sends `messages` to the source queue, halving the batch while SQS answers that it is too long. */
+async function sendBatch(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly Message[],
+): Promise<{ sent: Message[]; unsent: Message[] }> {
+  try {
+    const out = await sqs.send(
       new SendMessageBatchCommand({
-        QueueUrl: sourceQueueUrl,
+        QueueUrl: queueUrl,
         Entries: messages.map((m, i) => ({
           Id: String(i),
           MessageBody: m.Body ?? '',
@@ -186,23 +249,48 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
         })),
       }),
     );
-    const ok = new Set((sent.Successful ?? []).map((s) => Number(s.Id)));
-    const toDelete = messages.filter((_, i) => ok.has(i));
-    const toRelease = messages.filter((_, i) => !ok.has(i));
-    if (toDelete.length > 0) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: dlqUrl,
-          Entries: toDelete.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
+    const ok = new Set((out.Successful ?? []).map((s) => Number(s.Id)));
+    return {
+      sent: messages.filter((_, i) => ok.has(i)),
+      unsent: messages.filter((_, i) => !ok.has(i)),
+    };
+  } catch (err) {
+    if (errorCode(err) === 'BatchRequestTooLong' && messages.length > 1) {
+      const mid = Math.ceil(messages.length / 2);
+      const a = await sendBatch(sqs, queueUrl, messages.slice(0, mid));
+      const b = await sendBatch(sqs, queueUrl, messages.slice(mid));
+      return { sent: [...a.sent, ...b.sent], unsent: [...a.unsent, ...b.unsent] };
     }
-    await releaseMessages(sqs, dlqUrl, toRelease);
-    moved += toDelete.length;
-    failed += toRelease.length;
-    if (toRelease.length > 0 && toDelete.length === 0) break; // the source refuses everything: stop, do not spin
+    return { sent: [], unsent: [...messages] };
   }
-  return { moved, failed };
+}
+
+/**
+ * Deletes `messages` from the DLQ, retrying once what failed for a transient reason; returns how many SQS
+ * confirmed.
+ */
+async function deleteBatch(
+  sqs: SQSClient,
+  dlqUrl: string,
+  messages: readonly Message[],
+  attempt = 1,
+): Promise<number> {
+  if (messages.length === 0) return 0;
+  let retry: Message[];
+  let deleted = 0;
+  try {
+    const out = await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: dlqUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+    deleted = (out.Successful ?? []).length;
+    retry = (out.Failed ?? []).filter((f) => !f.SenderFault).map((f) => messages[Number(f.Id)]!);
+  } catch {
+    retry = [...messages];
+  }
+  return attempt < 2 ? deleted + (await deleteBatch(sqs, dlqUrl, retry, attempt + 1)) : deleted;
 }
 
 function originalAttributes(m: Message): Attributes {

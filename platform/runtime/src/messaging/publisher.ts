@@ -28,8 +28,9 @@ import {
 import type { EventData, EventEnvelope, EventInput, EventSchemas } from './envelope.js';
 import { PublishError, type DeliveryFailure } from './errors.js';
 import { uuidv7 } from './ids.js';
+import { serialiseEnvelope } from './outgoing.js';
 import { validateOutgoing } from './validation.js';
-import type { Logger } from '../kit.js';
+import { errorMessage, type Logger } from '../kit.js';
 
 /** Name of the tracer the messaging module creates spans with. */
 export const MESSAGING_TRACER = '@flotilla/runtime/messaging';
@@ -89,6 +90,7 @@ export interface Publisher<S extends EventSchemas> {
    * @param topic the topic's name in the model (resolved via `TOPIC_<TOPIC>_ARN`) or its ARN
    * @returns the envelope that was sent
    * @throws EventValidationError before anything is sent when `data` does not match the schema of `type`
+   *   or is not JSON (a BigInt, a cycle)
    * @throws PublishError when the message could not be delivered after retries
    */
   publish<K extends keyof S & string>(
@@ -108,8 +110,8 @@ export interface Publisher<S extends EventSchemas> {
     options?: PublishOptions,
   ): Promise<EventEnvelope<EventData<S, K>, K>>;
   /**
-   * Delivers many events at once, 10 per AWS call. Every entry is validated first (an invalid one throws
-   * and nothing is sent); delivery failures are reported per entry, never thrown.
+   * Delivers many events at once, 10 per AWS call. Every entry is validated (schema, JSON) first (an
+   * invalid one throws and nothing is sent); delivery failures are reported per entry, never thrown.
    */
   publishBatch(entries: readonly BatchEntry<S>[]): Promise<BatchResult>;
   /**
@@ -146,6 +148,7 @@ export function createPublisher<S extends EventSchemas>(options: PublisherOption
     };
   }
 
+  /** The message to deliver; its envelope must serialise (checked here, so one bad event fails alone). */
   function outbound(
     kind: 'topic' | 'queue',
     destination: string,
@@ -154,7 +157,21 @@ export function createPublisher<S extends EventSchemas>(options: PublisherOption
     o?: PublishOptions,
   ): OutboundMessage {
     const headers = traceHeaders(trace.setSpan(otelContext.active(), span));
-    return { kind, destination, envelope, ...headers, requestId: o?.requestId ?? options.requestId?.() };
+    const message = {
+      kind,
+      destination,
+      envelope,
+      ...headers,
+      requestId: o?.requestId ?? options.requestId?.(),
+    };
+    try {
+      serialiseEnvelope(envelope, 'Cannot publish');
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+      span.end();
+      throw error;
+    }
+    return message;
   }
 
   function endSpan(span: Span, failure?: DeliveryFailure): void {
@@ -171,24 +188,47 @@ export function createPublisher<S extends EventSchemas>(options: PublisherOption
     buffers.delete(key);
     if (buffer.timer) clearTimer(buffer.timer);
     const items = buffer.items;
-    const run = deliver(
-      clients,
-      items.map((i) => i.message),
-      options.retry,
-    ).then((report) => {
-      const failures = new Map(report.failed.map((f) => [f.id, f]));
-      for (const item of items) {
-        const f = failures.get(item.message.envelope.id);
-        endSpan(item.span, f);
-        if (f) {
-          options.log?.error(
-            { eventId: f.id, destination: f.destination, code: f.code },
-            'event not delivered',
-          );
-          item.reject(new PublishError(f, item.message.envelope.type));
-        } else item.resolve();
-      }
-    });
+    const run = Promise.resolve()
+      .then(() =>
+        deliver(
+          clients,
+          items.map((i) => i.message),
+          options.retry,
+        ),
+      )
+      .then(
+        (report) => {
+          const failures = new Map(report.failed.map((f) => [f.id, f]));
+          for (const item of items) {
+            const f = failures.get(item.message.envelope.id);
+            endSpan(item.span, f);
+            if (f) {
+              options.log?.error(
+                { eventId: f.id, destination: f.destination, code: f.code },
+                'event not delivered',
+              );
+              item.reject(new PublishError(f, item.message.envelope.type));
+            } else item.resolve();
+          }
+        },
+        (error: unknown) => {
+          // deliver() reports failures per entry and should never reject; if it does, every publish of the
+          // batch settles with the reason instead of waiting forever.
+          options.log?.error({ err: errorMessage(error), count: items.length }, 'events not delivered');
+          for (const item of items) {
+            const failure: DeliveryFailure = {
+              id: item.message.envelope.id,
+              destination: item.message.destination,
+              code: error instanceof Error ? error.name : 'Error',
+              message: errorMessage(error),
+              senderFault: false,
+              attempts: 1,
+            };
+            endSpan(item.span, failure);
+            item.reject(new PublishError(failure, item.message.envelope.type));
+          }
+        },
+      );
     inFlight.add(run);
     void run.finally(() => inFlight.delete(run));
   }
@@ -232,9 +272,13 @@ export function createPublisher<S extends EventSchemas>(options: PublisherOption
         return { kind, destination, envelope: envelopeOf(e.type, e.data, e), e };
       });
       const spans = prepared.map((p) => startProducerSpan(tracer, 'send', p.kind, p.destination, p.envelope));
-      const messages = prepared.map((p, i) =>
-        outbound(p.kind, p.destination, p.envelope, spans[i] as Span, p.e),
-      );
+      let messages: OutboundMessage[];
+      try {
+        messages = prepared.map((p, i) => outbound(p.kind, p.destination, p.envelope, spans[i] as Span, p.e));
+      } catch (error) {
+        for (const span of spans) if (span.isRecording()) span.end(); // nothing is sent
+        throw error;
+      }
       const report = await deliver(clients, messages, options.retry);
       const failures = new Map(report.failed.map((f) => [f.id, f]));
       prepared.forEach((p, i) => endSpan(spans[i] as Span, failures.get(p.envelope.id)));

@@ -6,6 +6,15 @@ export {
   type OutboxEvent,
   type OutboxOptions,
 } from './outbox.js';
+export {
+  listOutboxDeadLetters,
+  OUTBOX_ADMIN_PATH,
+  redriveOutboxDeadLetters,
+  type OutboxDeadLetter,
+  type OutboxDeadLetterReport,
+  type OutboxRedriveOptions,
+} from './dead-letters.js';
+export { isMessageFault, outboxPublishVia } from './deliver.js';
 export type { OutboxDestinationKind, OutboxMessage, OutboxPublish, OutboxPublishResult } from './message.js';
 export {
   startOutboxRelay,

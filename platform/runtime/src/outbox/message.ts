@@ -29,10 +29,24 @@ export interface OutboxPublishResult {
   readonly failedIds: readonly string[];
   /** Optional reason per failed id, recorded in `flotilla_outbox.last_error` and logged. */
   readonly reasons?: Readonly<Record<string, string>>;
+  /**
+   * Failed ids whose failure was the message's own fault: AWS answered `SenderFault` (too large, invalid
+   * content or attributes) or the destination is not known. Retrying the same message cannot help; after
+   * `maxSenderFaults` such failures the relay parks the row as a dead letter. Every other failure
+   * (throttling, timeouts, connection errors, server faults) is retried until delivered.
+   * @default none
+   */
+  readonly senderFaults?: readonly string[];
 }
 
 /**
  * Delivers a batch of outbox messages (at most 10, in sequence order) and reports which failed. Throwing
- * counts as "all failed". The messaging publisher's `deliver` implements this after resolving destinations.
+ * counts as "all failed" (transiently). `signal` aborts when the relay's publish deadline passes; the relay
+ * then counts the batch as failed transiently, whatever the call does afterwards. The messaging publisher's
+ * `deliver` implements this after resolving destinations.
  */
-export type OutboxPublish = (messages: readonly OutboxMessage[]) => Promise<OutboxPublishResult>;
+export type OutboxPublish = (
+  messages: readonly OutboxMessage[],
+  /** Aborts at the relay's publish deadline (the relay always passes it). */
+  signal?: AbortSignal,
+) => Promise<OutboxPublishResult>;

@@ -11,8 +11,15 @@ import type { Database } from '../database/index.js';
 import { traceHeaders } from '../messaging/attributes.js';
 import type { EventEnvelope, EventSchemas } from '../messaging/envelope.js';
 import { uuidv7 } from '../messaging/ids.js';
+import { encodeOutgoing, MAX_MESSAGE_BYTES } from '../messaging/outgoing.js';
 import { MESSAGING_TRACER, startProducerSpan } from '../messaging/publisher.js';
 import { validateOutgoing } from '../messaging/validation.js';
+import {
+  listOutboxDeadLetters,
+  redriveOutboxDeadLetters,
+  type OutboxDeadLetterReport,
+  type OutboxRedriveOptions,
+} from './dead-letters.js';
 import type { OutboxDestinationKind } from './message.js';
 import { signalOutboxCommit } from './signal.js';
 
@@ -28,6 +35,21 @@ export interface OutboxOptions<DB, S extends EventSchemas> {
    * @default undefined (no validation)
    */
   readonly schemas?: S;
+  /**
+   * Largest message, body plus attributes, a row may hold: a larger event fails the producer's transaction
+   * instead of being refused by SNS/SQS later. Raise it only when every destination accepts more (an SNS
+   * topic's `MaximumMessageSize`, up to 1 MiB).
+   * @see https://docs.aws.amazon.com/sns/latest/dg/large-message-payloads.html
+   * @default 262144 (256 KiB)
+   */
+  readonly maxMessageBytes?: number;
+  /**
+   * Checks a destination when the row is written; throws (with the reason) when it cannot be resolved, so
+   * an unknown topic or queue fails the producer's transaction instead of the relay. `useOutbox` passes the
+   * service's destination resolver.
+   * @default undefined (not checked; an unknown destination fails at publish and is parked as a dead letter)
+   */
+  readonly checkDestination?: (kind: OutboxDestinationKind, destination: string) => void;
 }
 
 /** Optional envelope fields and trace context of one outbox entry. */
@@ -53,20 +75,27 @@ export interface Outbox<DB, S extends EventSchemas = EventSchemas> {
    * Writes `event` for the SNS topic `topic` (its key in the model, or its ARN) in transaction `trx`.
    * Returns the envelope that will be published. When `trx` comes from `database.transaction()`, the relay
    * is woken as soon as it commits; otherwise its next poll picks the row up.
-   * @throws EventValidationError when `schemas` were given and `data` does not match the schema of its type
+   * @throws EventValidationError when `schemas` were given and `data` does not match the schema of its
+   *   type; when `data` is not JSON (a BigInt, a cycle) or holds a NUL or a lone surrogate; when the message
+   *   is over `maxMessageBytes`
    */
   publish(trx: Transaction<DB>, topic: string, event: OutboxEvent<S>): Promise<EventEnvelope>;
   /** Like {@link Outbox.publish} for a command to an SQS queue (`service/queue` or its URL). */
   send(trx: Transaction<DB>, queue: string, command: OutboxEvent<S>): Promise<EventEnvelope>;
-  /** Rows not yet published. */
+  /** Rows not yet published (dead letters not counted). */
   pending(): Promise<number>;
+  /** Rows parked as dead letters: how many, and the oldest `limit` (default 10). */
+  deadLetters(limit?: number): Promise<OutboxDeadLetterReport>;
+  /** Sends dead letters again (all, or `eventIds`); returns how many. */
+  redrive(options?: OutboxRedriveOptions): Promise<number>;
 }
 
 /** Creates the outbox writer of a service. */
 export function createOutbox<DB, S extends EventSchemas = EventSchemas>(
   options: OutboxOptions<DB, S>,
 ): Outbox<DB, S> {
-  const { database, source, schemas } = options;
+  const { database, source, schemas, checkDestination } = options;
+  const maxBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   if (!source) throw new Error('createOutbox: source (the producing service name) is required.');
 
   async function write(
@@ -80,6 +109,7 @@ export function createOutbox<DB, S extends EventSchemas = EventSchemas>(
         `outbox.${kind === 'topic' ? 'publish' : 'send'}: the ${kind} of event ${entry.type} is empty.`,
       );
     }
+    checkDestination?.(kind, destination);
     const data = schemas ? validateOutgoing(schemas, entry.type, entry.data, source) : entry.data;
     const envelope: EventEnvelope = {
       id: entry.id ?? uuidv7(),
@@ -94,9 +124,11 @@ export function createOutbox<DB, S extends EventSchemas = EventSchemas>(
         : createSpanHeaders(kind, destination, envelope)),
       requestId: entry.requestId,
     };
+    // Checked as the relay will send it: the same body and attributes, so what is written can be delivered.
+    const { body } = encodeOutgoing(envelope, traceContext, 'Cannot write to the outbox', maxBytes);
     await sql`
       insert into flotilla_outbox (event_id, destination_kind, destination, envelope, trace_context)
-      values (${envelope.id}, ${kind}, ${destination}, ${JSON.stringify(envelope)}::jsonb, ${JSON.stringify(traceContext)}::jsonb)
+      values (${envelope.id}, ${kind}, ${destination}, ${body}::jsonb, ${JSON.stringify(traceContext)}::jsonb)
     `.execute(trx);
     database.afterCommit(trx, () => signalOutboxCommit(database));
     return envelope;
@@ -108,9 +140,13 @@ export function createOutbox<DB, S extends EventSchemas = EventSchemas>(
     async pending() {
       const { rows } = await sql<{
         n: string;
-      }>`select count(*) as n from flotilla_outbox where sent_at is null`.execute(database.db);
+      }>`select count(*) as n from flotilla_outbox where sent_at is null and dead_lettered_at is null`.execute(
+        database.db,
+      );
       return Number(rows[0]?.n ?? 0);
     },
+    deadLetters: (limit) => listOutboxDeadLetters(database, limit),
+    redrive: (redriveOptions) => redriveOutboxDeadLetters(database, redriveOptions),
   };
 }
 

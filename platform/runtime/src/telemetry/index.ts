@@ -6,3 +6,4 @@ export {
   type StartTelemetryOptions,
 } from './sdk.js';
 export { currentTelemetry } from './global.js';
+export { captureTrace, resumeTrace, type SavedTrace } from './deferred.js';
