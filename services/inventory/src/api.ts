@@ -71,7 +71,16 @@ export const api = defineApi({
       }),
       responses: {
         200: { description: 'A repeat: the reservation this id already names', body: Reservation },
-        201: { description: 'Reserved: this call took the stock', body: Reservation },
+        201: {
+          description: 'Reserved: this call took the stock',
+          body: Reservation,
+          links: {
+            release: {
+              operationId: 'release',
+              parameters: { reservationId: '$response.body#/reservationId' },
+            },
+          },
+        },
         409: problem(
           'Not enough stock of a SKU (`urn:shop:problem:insufficient-stock`), or the id names a released ' +
             'reservation (`urn:shop:problem:reservation-released`): reserve under a new id',
