@@ -22,21 +22,21 @@ import {
 import { emulatorClients, startMessagingStack, type MessagingStack } from './support/messaging-stack.js';
 import { testSystem } from './support/messaging-system.js';
 import { testMeter } from './support/metrics.js';
-import { startSqsProxy, type SqsProxy } from './support/sqs-proxy.js';
+import { startAwsFaultProxy, type AwsFaultProxy } from './support/aws-fault-proxy.js';
 
 let stack: MessagingStack;
-let proxy: SqsProxy;
+let proxy: AwsFaultProxy;
 const consumers: Consumer[] = [];
 /** Run at the end of each test, before its consumers stop (e.g. let a hung handler go). */
 const cleanups: (() => void)[] = [];
 
 beforeAll(async () => {
   stack = await startMessagingStack(testSystem);
-  proxy = await startSqsProxy(stack.endpoint);
+  proxy = await startAwsFaultProxy(stack.endpoint);
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) cleanup();
-  proxy.rule(() => undefined);
+  proxy.inject(() => undefined);
   await Promise.all(consumers.splice(0).map((c) => c.stop()));
 });
 afterAll(async () => {
@@ -158,8 +158,10 @@ describe('a heartbeat in flight when the message is released', () => {
   it('does not override the backoff: the release reaches SQS after it', async () => {
     const q = makeQueue(stack.server, { visibility: 30 });
     // Heartbeats (visibility 30) take 1.5 s through the proxy; releases (a 2-4 s backoff) pass at once.
-    proxy.rule((action, body) =>
-      action === 'ChangeMessageVisibility' && body.VisibilityTimeout === 30 ? { delayMs: 1500 } : undefined,
+    proxy.inject(({ action, body }) =>
+      action === 'ChangeMessageVisibility' && body.VisibilityTimeout === 30
+        ? { kind: 'delay', ms: 1500 }
+        : undefined,
     );
     const { sqs } = emulatorClients(proxy.endpoint);
     cleanups.push(() => sqs.destroy());

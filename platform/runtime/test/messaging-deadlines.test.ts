@@ -19,7 +19,7 @@ import {
 import { depth, makeQueue, sendEvent, until } from './support/messaging-queues.js';
 import { schemas, testSystem } from './support/messaging-system.js';
 import { testMeter } from './support/metrics.js';
-import { startSqsProxy, type SqsProxy } from './support/sqs-proxy.js';
+import { startAwsFaultProxy, type AwsFaultProxy } from './support/aws-fault-proxy.js';
 
 const system = defineSystem({
   name: 'hung',
@@ -123,10 +123,10 @@ describe('SQS/SNS calls against an endpoint that accepts and never answers', () 
 
 describe('a heartbeat that hangs', () => {
   let stack: MessagingStack;
-  let proxy: SqsProxy;
+  let proxy: AwsFaultProxy;
   beforeAll(async () => {
     stack = await startMessagingStack(testSystem);
-    proxy = await startSqsProxy(stack.endpoint);
+    proxy = await startAwsFaultProxy(stack.endpoint);
   });
   afterAll(async () => {
     await proxy.close();
@@ -135,7 +135,7 @@ describe('a heartbeat that hangs', () => {
 
   it('is cut at its deadline, logged and counted; the next heartbeat and the message go on', async () => {
     const q = makeQueue(stack.server, { visibility: 5 });
-    proxy.rule((action) => (action === 'ChangeMessageVisibility' ? 'hang' : undefined));
+    proxy.inject(({ action }) => (action === 'ChangeMessageVisibility' ? { kind: 'hang' } : undefined));
     const { sqs } = emulatorClients(proxy.endpoint);
     const log = memoryLog();
     const metrics = testMeter();

@@ -1,7 +1,8 @@
 /**
  * A real HTTP proxy in front of the SQS/SNS emulator that injects faults into chosen calls: refuse the
- * connection, answer an AWS error (throttling), answer in the emulator's place, or hang. Everything else is
- * forwarded. The code under test talks to it through the real AWS SDK.
+ * connection, answer an AWS error (throttling), answer in the emulator's place, delay, or hang. Everything
+ * else is forwarded at once. The code under test talks to it through the real AWS SDK. It records every call,
+ * with when it arrived and when its answer went back.
  */
 import type { ServerResponse } from 'node:http';
 import { json, reset, startPeer, type TestPeer } from './client-peer.js';
@@ -12,12 +13,18 @@ export interface ProxiedCall {
   readonly action: string;
   /** The JSON body of an SQS call (empty for SNS's form-encoded calls). */
   readonly body: Record<string, unknown>;
+  /** Date.now() when the call arrived. */
+  readonly at: number;
+  /** Date.now() when the emulator's answer went back (undefined while held, or for a fault). */
+  answeredAt?: number;
 }
 
 /** What to do with one call: forward it (undefined), or a fault. */
 export type Fault =
   | { readonly kind: 'reset' }
   | { readonly kind: 'hang' }
+  /** Forward it after `ms`. */
+  | { readonly kind: 'delay'; readonly ms: number }
   /** An AWS JSON-protocol error, e.g. `{ status: 400, type: 'ThrottlingException' }`. */
   | { readonly kind: 'error'; readonly status: number; readonly type: string; readonly message?: string }
   /** Answer with this JSON body instead of the emulator. */
@@ -29,6 +36,8 @@ export interface AwsFaultProxy {
   readonly calls: readonly ProxiedCall[];
   /** Decides each call from now on; undefined forwards it. */
   inject(decide: (call: ProxiedCall) => Fault | undefined): void;
+  /** Resolves when the client closed the connection of at least `count` calls before they were answered. */
+  abortedAtLeast(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +59,7 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
     const call: ProxiedCall = {
       action: actionOf(isJson ? target : undefined, seen.body),
       body: isJson && seen.body ? (JSON.parse(seen.body) as Record<string, unknown>) : {},
+      at: Date.now(),
     };
     calls.push(call);
     const fault = decide(call);
@@ -64,7 +74,10 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
       );
     }
     if (fault?.kind === 'answer') return json(res, 200, fault.body);
-    forward(upstream, req.method ?? 'POST', req.url ?? '/', req.headers, seen.body, res);
+    const send = () =>
+      forward(upstream, req.method ?? 'POST', req.url ?? '/', req.headers, seen.body, res, call);
+    if (fault?.kind === 'delay') setTimeout(send, fault.ms);
+    else send();
   });
   return {
     endpoint: peer.url,
@@ -72,6 +85,7 @@ export async function startAwsFaultProxy(upstream: string): Promise<AwsFaultProx
     inject(d) {
       decide = d;
     },
+    abortedAtLeast: (count) => peer.abortedAtLeast(count),
     close: () => peer.close(),
   };
 }
@@ -83,6 +97,7 @@ function forward(
   incoming: Record<string, string | string[] | undefined>,
   body: string,
   res: ServerResponse,
+  call: ProxiedCall,
 ): void {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(incoming))
@@ -90,6 +105,7 @@ function forward(
   fetch(`${upstream}${url}`, { method, headers, body: body || undefined })
     .then(async (answer) => {
       const text = await answer.text();
+      call.answeredAt = Date.now();
       res.writeHead(answer.status, {
         'content-type': answer.headers.get('content-type') ?? 'application/json',
       });
