@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack, type Stack } from '@flotilla/dev';
+import { EPHEMERAL_PORTS, startStack, type Stack } from '@flotilla/dev';
 import { eventually } from '@flotilla/dev/testing';
 import { shop } from '../../../services/system.js';
 
@@ -31,10 +31,7 @@ export async function startShop(otlpEndpoint: string): Promise<ShopUnderTest> {
     system: shop,
     rootDir: fileURLToPath(new URL('../../../', import.meta.url)),
     stateDir,
-    servicePorts: 'ephemeral',
-    gatewayPort: 0,
-    emulatorPort: 0,
-    traceSinkPort: 0,
+    ...EPHEMERAL_PORTS,
     otlpEndpoint,
     inheritEnv: ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', ...Object.keys(FAST_EXPORT)],
     color: false,

@@ -4,7 +4,7 @@
  * handed over the way the cluster does it: `envFor` names the Secret `<service>-db` (key `url`), and the
  * stack fills in that Secret's value.
  */
-import { DATABASE_SECRET_KEY, databaseSecretName } from '@flotilla/model';
+import { DATABASE_SECRET_KEY, databaseSecretName, type ServiceEnv } from '@flotilla/model';
 import { createPgliteDataDir, isPgliteDataDir } from '@flotilla/runtime/pglite-template';
 
 /** A PostgreSQL server the stack puts every service's database on. */
@@ -93,6 +93,28 @@ export function databaseSecrets(databases: readonly { service: string; url: stri
   return Object.fromEntries(
     databases.map((d) => [databaseSecretName(d.service), { [DATABASE_SECRET_KEY]: d.url }]),
   );
+}
+
+/**
+ * A service's variables as literals: `envFor`'s own, and its Secret references filled in from `secrets`
+ * (what the cluster's Secrets hold). A reference nothing fills is an error naming it.
+ */
+export function resolveEnv(service: string, vars: ServiceEnv, secrets: Secrets): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(vars)) {
+    if (typeof value === 'string') out[name] = value;
+    else if ('secret' in value) {
+      const resolved = secrets[value.secret.name]?.[value.secret.key];
+      if (resolved === undefined) {
+        throw new Error(
+          `Service ${service}: ${name} comes from the Secret ${value.secret.name} (key ${value.secret.key}), ` +
+            'which the local stack does not provide.',
+        );
+      }
+      out[name] = resolved;
+    }
+  }
+  return out;
 }
 
 /** The URL with its password replaced, for messages and the ready table. */

@@ -12,7 +12,6 @@ import {
   portOf,
   shutdownTiming,
   type RuntimeEnvironment,
-  type ServiceEnv,
   type System,
 } from '@flotilla/model';
 import { publicDocumentTitle } from '@flotilla/runtime';
@@ -22,9 +21,9 @@ import {
   ensureEmbeddedDatabases,
   ensureServerDatabases,
   redactUrl,
+  resolveEnv,
   serverDatabases,
   type PostgresServerOptions,
-  type Secrets,
 } from './databases.js';
 import { startEmulator, type Emulator } from './emulator.js';
 import { localEnvironment } from './environment.js';
@@ -494,28 +493,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await cleanup();
     throw err;
   }
-}
-
-/**
- * A service's variables as literals: `envFor`'s own, and its Secret references filled in from `secrets`
- * (what the cluster's Secrets hold). A reference nothing fills is an error naming it.
- */
-function resolveEnv(service: string, vars: ServiceEnv, secrets: Secrets): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(vars)) {
-    if (typeof value === 'string') out[name] = value;
-    else if ('secret' in value) {
-      const resolved = secrets[value.secret.name]?.[value.secret.key];
-      if (resolved === undefined) {
-        throw new Error(
-          `Service ${service}: ${name} comes from the Secret ${value.secret.name} (key ${value.secret.key}), ` +
-            'which the local stack does not provide.',
-        );
-      }
-      out[name] = resolved;
-    }
-  }
-  return out;
 }
 
 async function resolveServicePorts(

@@ -35,16 +35,15 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import {
-  EMULATOR_CREDENTIALS,
-  ENV,
-  envFor,
-  literalEnv,
-  type RuntimeEnvironment,
-  type System,
-} from '@flotilla/model';
+import { EMULATOR_CREDENTIALS, ENV, envFor, type RuntimeEnvironment, type System } from '@flotilla/model';
 import { createPublisher, type EventSchemas, type Publisher } from '@flotilla/runtime';
-import { dropServerDatabases, ensureServerDatabases, serverDatabases } from './databases.js';
+import {
+  databaseSecrets,
+  dropServerDatabases,
+  ensureServerDatabases,
+  resolveEnv,
+  serverDatabases,
+} from './databases.js';
 import { startEmulator } from './emulator.js';
 import { localEnvironment } from './environment.js';
 import { provisionMessaging } from './provision.js';
@@ -116,6 +115,7 @@ export async function startTestStack(system: System, options: TestStackOptions =
     otlpEndpoint: 'http://127.0.0.1:9',
     dataDir,
     region,
+    databases: options.postgres ? 'server' : 'embedded',
   });
   try {
     await provisionMessaging(system, environment);
@@ -131,14 +131,10 @@ export async function startTestStack(system: System, options: TestStackOptions =
   const aws = { endpoint: emulator.endpoint, region, credentials: EMULATOR_CREDENTIALS };
   const sns = new SNSClient(aws);
   const sqs = new SQSClient(aws);
-  const varsOf = (service: string): Record<string, string> => {
-    const vars = literalEnv(envFor(system, service, environment));
-    const database = onServer.find((d) => d.service === service);
-    if (!database) return vars;
-    // On a server the database is named by DATABASE_URL, not the embedded directory.
-    delete vars[ENV.databaseDir];
-    return { ...vars, [ENV.databaseUrl]: database.url };
-  };
+  // On a server, DATABASE_URL comes from the Secret `<service>-db` as in a cluster; filled in as make dev does.
+  const secrets = databaseSecrets(onServer);
+  const varsOf = (service: string): Record<string, string> =>
+    resolveEnv(service, envFor(system, service, environment), secrets);
   return {
     messagingEndpoint: emulator.endpoint,
     environment,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { defineService, defineSystem, defineTopic, EMULATOR_CREDENTIALS, type System } from '@flotilla/model';
-import { startStack, type Stack, type StackOptions } from '../src/index.js';
+import { EPHEMERAL_PORTS, startStack, type Stack, type StackOptions } from '../src/index.js';
 
 /** Absolute path of a fixture service entry point. */
 export function fixture(name: string): string {
@@ -55,10 +55,7 @@ export async function startFixtureStack(
   const stack = await startStack({
     system,
     stateDir,
-    emulatorPort: 0,
-    gatewayPort: 0,
-    traceSinkPort: 0,
-    servicePorts: 'ephemeral',
+    ...EPHEMERAL_PORTS,
     serviceEntry: () => fixture('echo-service.ts'),
     output: () => undefined,
     ...options,

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll } from '@jest/globals';
-import { startStack, type RunningService, type Stack } from '@flotilla/dev';
+import { EPHEMERAL_PORTS, startStack, type RunningService, type Stack } from '@flotilla/dev';
 import { eventually } from '@flotilla/dev/testing';
 import { EMULATOR_CREDENTIALS, HEALTH_PATHS, messagingResources, type QueueResource } from '@flotilla/model';
 import { shop } from '../../../../services/system.js';
@@ -101,10 +101,7 @@ export class FaultShop {
       system: shop,
       rootDir: REPO_ROOT,
       stateDir: join(root, '.dev'),
-      servicePorts: 'ephemeral',
-      gatewayPort: 0,
-      emulatorPort: 0,
-      traceSinkPort: 0,
+      ...EPHEMERAL_PORTS,
       color: false,
       gatewayReadinessIntervalMs: 500,
       ...(postgres ? { postgres: { url: postgres.url } } : {}),
