@@ -89,7 +89,7 @@ async function load(s: Side, secs: number): Promise<void> {
 try {
   sides.push(await start('A', rootA), await start('B', rootB));
   for (const s of sides) await load(s, warmup);
-  for (const s of sides) (s.us.length = 0), (s.rps.length = 0), (s.p99.length = 0);
+  for (const s of sides) for (const samples of [s.us, s.rps, s.p99]) samples.length = 0;
   for (let i = 0; i < rounds; i++) {
     // Alternate which side goes first, so neither always follows the other's after-effects.
     for (const s of i % 2 === 0 ? sides : [...sides].reverse()) await load(s, seconds);

@@ -26,7 +26,8 @@ import type { LoadSpec } from './load.js';
 const here = new URL('.', import.meta.url).pathname;
 const [which = 'kit', secondsArg, routeArg = 'get', ...overrides] = process.argv.slice(2);
 const seconds = Number(secondsArg ?? 8);
-const rate = process.env.BENCH_PROFILE_RATE === undefined ? undefined : Number(process.env.BENCH_PROFILE_RATE);
+const rate =
+  process.env.BENCH_PROFILE_RATE === undefined ? undefined : Number(process.env.BENCH_PROFILE_RATE);
 const c = contender(which);
 const sink = await startOtlpSink();
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-prof-'));
