@@ -1,5 +1,6 @@
 import {
   context,
+  INVALID_TRACEID,
   metrics,
   propagation,
   ROOT_CONTEXT,
@@ -7,6 +8,7 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
+  type Context,
   type Span,
 } from '@opentelemetry/api';
 import {
@@ -22,9 +24,12 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { InFlightRequests } from '../lifecycle/in-flight.js';
-import { traceFieldsOf } from '../log/trace-ids.js';
+import { jsonString } from '../log/json-text.js';
+import { infoLineWriter } from '../log/logger.js';
+import { toXrayTraceId, traceFieldsOf } from '../log/trace-ids.js';
 
 /** Route pattern of a handled request (`/orders/:id`), or undefined when no route matched. */
 function routeOf(req: Request): string | undefined {
@@ -75,9 +80,12 @@ export function observeRequests(options: ObserveRequestsOptions): RequestHandler
     advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
   });
 
+  // The request line as text when the logger is the kit's own (see infoLineWriter), else through pino.
+  const writeInfoLine = infoLineWriter(log);
+
   return function observeRequest(req: Request, res: Response, next: NextFunction): void {
     const started = performance.now();
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const parent = callerContext(req.headers);
     const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER }, parent);
     // Attributes are built only for spans that are exported; unsampled requests skip the work.
     if (span.isRecording()) span.setAttributes(requestAttributes(req));
@@ -96,10 +104,50 @@ export function observeRequests(options: ObserveRequestsOptions): RequestHandler
       if (failed) attributes[ATTR_ERROR_TYPE] = String(status);
       duration.record(ms / 1000, attributes);
       endServerSpan(span, route === undefined ? undefined : `${req.method} ${route}`, attributes, failed);
-      if (log.isLevelEnabled('info')) log.info(requestLine(req, span, route, status, ms), 'request');
+      if (!log.isLevelEnabled('info')) return;
+      if (writeInfoLine !== undefined)
+        writeInfoLine(requestLineText(req, span, route, status, ms), 'request');
+      else log.info(requestLine(req, span, route, status, ms), 'request');
     });
     context.with(trace.setSpan(parent, span), next);
   };
+}
+
+/**
+ * The caller's trace context, through the global propagator, or the root context when the request carries
+ * none of the propagator's headers (`traceparent`, `tracestate`, `X-Amzn-Trace-Id` with the kit's SDK): then
+ * extracting would find nothing, and the X-Ray propagator would still lower-case every header name looking
+ * for its own.
+ */
+function callerContext(headers: IncomingHttpHeaders): Context {
+  // Node gives header names in lower case.
+  for (const field of propagation.fields())
+    if (headers[field.toLowerCase()] !== undefined) return propagation.extract(ROOT_CONTEXT, headers);
+  return ROOT_CONTEXT;
+}
+
+/**
+ * {@link requestLine} as JSON fields, in the same order, for the logger's {@link infoLineWriter}. The server
+ * span's ids come from the SDK (or a propagator that checked them): hex, or the all-zero invalid context
+ * when there is no SDK, which gets no trace fields.
+ */
+function requestLineText(
+  req: Request,
+  span: Span,
+  route: string | undefined,
+  status: number,
+  ms: number,
+): string {
+  const { traceId, spanId } = span.spanContext();
+  const ids =
+    traceId === INVALID_TRACEID
+      ? ''
+      : `,"trace_id":"${traceId}","span_id":"${spanId}","xray_trace_id":"${toXrayTraceId(traceId)}"`;
+  const id = req.id === undefined ? '' : `,"request_id":${jsonString(req.id)}`;
+  return (
+    `${id}${ids},"method":${jsonString(req.method)},"route":${route === undefined ? 'null' : jsonString(route)}` +
+    `,"path":${jsonString(req.path)},"status":${status},"duration_ms":${ms}`
+  );
 }
 
 /** The fields of a request's log line. */
