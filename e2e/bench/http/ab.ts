@@ -8,7 +8,9 @@
  *   npx tsc -b && node --import tsx e2e/bench/http/ab.ts ../base . [KEY=VALUE ...]
  *
  * Knobs (environment): AB_CONTENDER (kit; a key of ./contenders.ts), AB_ROUTE (get | post), AB_RATE
- * (3000 req/s; 0 = saturated), AB_SECONDS (5), AB_ROUNDS (8), AB_WARMUP_SECONDS (3). KEY=VALUE arguments
+ * (3000 req/s; 0 = saturated), AB_SECONDS (5), AB_ROUNDS (8), AB_WARMUP_SECONDS (3), AB_TOGETHER=1 (load A and B
+ * at the same time, each from a generator of its own: both then run in the same conditions of a busy
+ * machine, which makes their paired differences far steadier than turns do). KEY=VALUE arguments
  * go to both servers' environments (e.g. LOG_LEVEL=silent). Each side runs on its own checkout's compiled
  * runtime (`dist/`) and telemetry preload; the load generator is this checkout's.
  */
@@ -20,7 +22,7 @@ import { isMessage, spawnTs, type Child } from '../lib/child.js';
 import { startOtlpSink, type OtlpSink } from '../lib/otlp-sink.js';
 import { median } from '../lib/stats.js';
 import { contender } from './contenders.js';
-import { startLoadGenerator } from './generator.js';
+import { startLoadGenerator, type LoadGenerator } from './generator.js';
 import { SAMPLE_NEW_ITEM, type ListeningMessage } from './item.js';
 import type { LoadSpec } from './load.js';
 
@@ -46,7 +48,8 @@ interface Side {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-ab-'));
-const generator = startLoadGenerator();
+const together = process.env.AB_TOGETHER === '1';
+const generators = together ? [startLoadGenerator(), startLoadGenerator()] : [startLoadGenerator()];
 const sides: Side[] = [];
 
 /** The contender's preload, taken from `root`'s compiled runtime instead of the package name. */
@@ -77,7 +80,7 @@ const spec = (s: Side, secs: number): LoadSpec => ({
     : { url: `http://127.0.0.1:${s.port}/api/items`, method: 'POST' as const, json: SAMPLE_NEW_ITEM }),
 });
 
-async function load(s: Side, secs: number): Promise<void> {
+async function load(s: Side, secs: number, generator = generators[0] as LoadGenerator): Promise<void> {
   const before = cpuMs(s.child.process.pid) ?? NaN;
   const r = await generator.run(spec(s, secs));
   const after = cpuMs(s.child.process.pid) ?? NaN;
@@ -88,16 +91,19 @@ async function load(s: Side, secs: number): Promise<void> {
 
 try {
   sides.push(await start('A', rootA), await start('B', rootB));
-  for (const s of sides) await load(s, warmup);
-  for (const s of sides) for (const samples of [s.us, s.rps, s.p99]) samples.length = 0;
-  for (let i = 0; i < rounds; i++) {
+  const round = async (secs: number, i: number) => {
+    if (together) await Promise.all(sides.map((s, k) => load(s, secs, generators[k])));
     // Alternate which side goes first, so neither always follows the other's after-effects.
-    for (const s of i % 2 === 0 ? sides : [...sides].reverse()) await load(s, seconds);
-  }
+    else for (const s of i % 2 === 0 ? sides : [...sides].reverse()) await load(s, secs);
+  };
+  await round(warmup, 0);
+  for (const s of sides) for (const samples of [s.us, s.rps, s.p99]) samples.length = 0;
+  for (let i = 0; i < rounds; i++) await round(seconds, i);
   const [a, b] = sides as [Side, Side];
   const fmt = (xs: number[]) => xs.map((x) => Math.round(x)).join(' ');
   console.log(
-    `${c.name} ${route.toUpperCase()} ${rate > 0 ? `at ${rate} req/s` : 'saturated'}, ${rounds}x${seconds} s, ` +
+    `${c.name} ${route.toUpperCase()} ${rate > 0 ? `at ${rate} req/s` : 'saturated'}, ${rounds}x${seconds} s` +
+      `${together ? ' (A and B together)' : ''}, ` +
       `${JSON.stringify(extra)}`,
   );
   for (const s of sides)
@@ -108,7 +114,7 @@ try {
   const diffs = a.us.map((x, i) => (b.us[i] as number) - x);
   console.log(`  B - A: median of paired differences ${median(diffs).toFixed(1)} us/req [${fmt(diffs)}]`);
 } finally {
-  await generator.stop();
+  await Promise.all(generators.map((g) => g.stop()));
   await Promise.all(sides.map((s) => s.child.stop()));
   await Promise.all(sides.map((s) => s.sink.close()));
   rmSync(work, { recursive: true, force: true });
