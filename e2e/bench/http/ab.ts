@@ -8,7 +8,7 @@
  *   npx tsc -b && node --import tsx e2e/bench/http/ab.ts ../base . [KEY=VALUE ...]
  *
  * Knobs (environment): AB_CONTENDER (kit; a key of ./contenders.ts), AB_ROUTE (get | post), AB_RATE
- * (3000 req/s; 0 = saturated), AB_SECONDS (5), AB_ROUNDS (8), AB_WARMUP_SECONDS (3), AB_TOGETHER=1 (load A and B
+ * (3000 req/s; 0 = saturated), AB_CONTENDER_A / AB_CONTENDER_B (another contender on that side), AB_SECONDS (5), AB_ROUNDS (8), AB_WARMUP_SECONDS (3), AB_TOGETHER=1 (load A and B
  * at the same time, each from a generator of its own: both then run in the same conditions of a busy
  * machine, which makes their paired differences far steadier than turns do). KEY=VALUE arguments
  * go to both servers' environments (e.g. LOG_LEVEL=silent). Each side runs on its own checkout's compiled
@@ -21,7 +21,7 @@ import { cpuMs } from '../lib/cpu.js';
 import { isMessage, spawnTs, type Child } from '../lib/child.js';
 import { startOtlpSink, type OtlpSink } from '../lib/otlp-sink.js';
 import { median } from '../lib/stats.js';
-import { contender } from './contenders.js';
+import { contender, type Contender } from './contenders.js';
 import { startLoadGenerator, type LoadGenerator } from './generator.js';
 import { SAMPLE_NEW_ITEM, type ListeningMessage } from './item.js';
 import type { LoadSpec } from './load.js';
@@ -30,6 +30,11 @@ const [rootA, rootB, ...overrides] = process.argv.slice(2);
 if (rootA === undefined || rootB === undefined)
   throw new Error('usage: ab.ts <checkout A> <checkout B> [KEY=VALUE ...]');
 const c = contender(process.env.AB_CONTENDER ?? 'kit');
+// A side may run another contender (e.g. AB_CONTENDER_A=bare: the kit's ratio to bare Express).
+const contenderOf = (label: 'A' | 'B') => {
+  const key = process.env[`AB_CONTENDER_${label}`];
+  return key === undefined ? c : contender(key);
+};
 const route = process.env.AB_ROUTE === 'post' ? 'post' : 'get';
 const rate = Number(process.env.AB_RATE ?? 3000);
 const seconds = Number(process.env.AB_SECONDS ?? 5);
@@ -53,22 +58,23 @@ const generators = together ? [startLoadGenerator(), startLoadGenerator()] : [st
 const sides: Side[] = [];
 
 /** The contender's preload, taken from `root`'s compiled runtime instead of the package name. */
-function nodeArgsFor(root: string): string[] {
+function nodeArgsFor(c: Contender, root: string): string[] {
   return c.nodeArgs.map((a) =>
     a === '@flotilla/runtime/telemetry' ? join(root, 'platform/runtime/dist/src/telemetry/register.js') : a,
   );
 }
 
-async function start(label: string, root: string): Promise<Side> {
+async function start(label: 'A' | 'B', root: string): Promise<Side> {
+  const c = contenderOf(label);
   const sink = await startOtlpSink();
   const child = spawnTs(join(resolve(root), 'e2e/bench/http', c.entry), {
     env: await c.env(sink.endpoint, extra),
-    nodeArgs: nodeArgsFor(resolve(root)),
+    nodeArgs: nodeArgsFor(c, resolve(root)),
     stdoutFile: join(work, `${label}.log`),
     sources: false,
   });
   const { port } = await child.message(isMessage<ListeningMessage>('listening'));
-  return { label, child, sink, port, us: [], rps: [], p99: [] };
+  return { label: `${label} ${c.key}`, child, sink, port, us: [], rps: [], p99: [] };
 }
 
 const spec = (s: Side, secs: number): LoadSpec => ({
