@@ -1,7 +1,6 @@
 import {
   context,
   INVALID_TRACEID,
-  metrics,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
@@ -30,6 +29,7 @@ import type { InFlightRequests } from '../lifecycle/in-flight.js';
 import { jsonString } from '../log/json-text.js';
 import { infoLineWriter } from '../log/logger.js';
 import { toXrayTraceId, traceFieldsOf } from '../log/trace-ids.js';
+import { httpServerDurations } from '../telemetry/http-server-durations.js';
 
 /** Route pattern of a handled request (`/orders/:id`), or undefined when no route matched. */
 function routeOf(req: Request): string | undefined {
@@ -37,9 +37,6 @@ function routeOf(req: Request): string | undefined {
   // baseUrl is unset again once the app's router has handed the request to the final handler (errors, 404).
   return typeof path === 'string' ? `${(req.baseUrl as string | undefined) ?? ''}${path}` : undefined;
 }
-
-/** Bucket boundaries (seconds) the HTTP semantic conventions advise for `http.server.request.duration`. */
-const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 /** Status logged and recorded when the client went away before the response was complete (nginx's 499). */
 const CLIENT_CLOSED_REQUEST = 499;
@@ -60,7 +57,8 @@ export interface ObserveRequestsOptions {
  *   (listeners a handler adds to `req` itself run outside it: read bodies through the kit's parser);
  * - one record of the RED histogram `http.server.request.duration` (seconds) with `http.route`,
  *   `http.request.method`, `http.response.status_code` and, for 5xx, `error.type`: its count per attribute
- *   set is the rate, the count with `error.type` the errors, its buckets the duration;
+ *   set is the rate, the count with `error.type` the errors, its buckets the duration (aggregated by the
+ *   kit and exported through the SDK's reader: ../telemetry/http-server-durations.ts);
  * - one log line (method, route pattern, status, duration, request id, trace ids).
  *
  * Why not `@opentelemetry/instrumentation-http` on the server side (with the express instrumentation): it
@@ -74,11 +72,6 @@ export interface ObserveRequestsOptions {
 export function observeRequests(options: ObserveRequestsOptions): RequestHandler {
   const { log, inFlight } = options;
   const tracer = trace.getTracer('@flotilla/runtime');
-  const duration = metrics.getMeter('@flotilla/runtime').createHistogram('http.server.request.duration', {
-    description: 'Duration of HTTP server requests',
-    unit: 's',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-  });
 
   // The request line as text when the logger is the kit's own (see infoLineWriter), else through pino.
   const writeInfoLine = infoLineWriter(log);
@@ -95,15 +88,8 @@ export function observeRequests(options: ObserveRequestsOptions): RequestHandler
       const ms = Math.round((performance.now() - started) * 1000) / 1000;
       const route = routeOf(req);
       const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
-      const attributes: Attributes = {
-        [ATTR_HTTP_REQUEST_METHOD]: req.method,
-        [ATTR_HTTP_RESPONSE_STATUS_CODE]: status,
-      };
-      if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
-      const failed = status >= 500;
-      if (failed) attributes[ATTR_ERROR_TYPE] = String(status);
-      duration.record(ms / 1000, attributes);
-      endServerSpan(span, route === undefined ? undefined : `${req.method} ${route}`, attributes, failed);
+      httpServerDurations()?.record(ms / 1000, req.method, status, route);
+      endServerSpan(span, req.method, route, status);
       if (!log.isLevelEnabled('info')) return;
       if (writeInfoLine !== undefined)
         writeInfoLine(requestLineText(req, span, route, status, ms), 'request');
@@ -185,13 +171,24 @@ function requestAttributes(req: Request): Attributes {
 
 /**
  * Names the span from the route (`GET /orders/:id`: low cardinality, as X-Ray groups by it), sets the
- * outcome and ends it. `failed` is a 5xx: a 4xx is the caller's mistake, not the server's.
+ * outcome (the attributes of the duration histogram) and ends it. A 5xx is an error (`error.type` is its
+ * status code); a 4xx is the caller's mistake, not the server's.
  */
-function endServerSpan(span: Span, name: string | undefined, outcome: Attributes, failed: boolean): void {
+function endServerSpan(span: Span, method: string, route: string | undefined, status: number): void {
   if (span.isRecording()) {
-    if (name !== undefined) span.updateName(name);
+    const outcome: Attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: method,
+      [ATTR_HTTP_RESPONSE_STATUS_CODE]: status,
+    };
+    if (route !== undefined) {
+      span.updateName(`${method} ${route}`);
+      outcome[ATTR_HTTP_ROUTE] = route;
+    }
+    if (status >= 500) {
+      outcome[ATTR_ERROR_TYPE] = String(status);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
     span.setAttributes(outcome);
-    if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
   }
   span.end();
 }
