@@ -15,7 +15,7 @@ export PATH := $(NODE_LINE_BIN):$(PATH)
 endif
 NODE_OPTIONS_TEST := --experimental-vm-modules --no-warnings
 
-.PHONY: help node deps build test lint format clean dev dev-reset synth graph kind-up kind-e2e kind-down dlq redrive deploy checkov
+.PHONY: help node deps build test lint format clean dev dev-reset synth graph openapi fuzz kind-up kind-e2e kind-down dlq redrive deploy checkov
 TS_RUN := node --conditions=flotilla-source --import tsx
 
 help: ## List the targets
@@ -35,8 +35,9 @@ build: deps ## Type-check and compile every workspace (tsc -b), then type-check 
 	npx tsc -b
 	npx tsc -p e2e/bench/tsconfig.json
 
-test: deps build ## Type-check, check generated docs, run every test (moto tier: moto from PyPI, cached; Postgres tier: FLOTILLA_TEST_PG_URL), Checkov on dist/
+test: deps build ## Type-check, check generated docs (diagram, OpenAPI), run every test (moto tier: moto from PyPI, cached; Postgres tier: FLOTILLA_TEST_PG_URL), Checkov on dist/
 	$(TS_RUN) scripts/graph.ts --check
+	$(TS_RUN) scripts/openapi.ts --check
 	scripts/moto.sh >/dev/null
 	FLOTILLA_MOTO_SERVER="$$(scripts/moto.sh)" NODE_OPTIONS="$(NODE_OPTIONS_TEST)" npx jest $(JEST_ARGS)
 	bash scripts/checkov.sh
@@ -46,6 +47,17 @@ checkov: ## Checkov on dist/ (skip list with reasons: .checkov.yaml; installs Ch
 
 graph: deps ## Write docs/system.md (Mermaid diagram of the system) from services/system.ts
 	$(TS_RUN) scripts/graph.ts
+
+openapi: deps ## Write docs/api/<service>.json and docs/api/public.json (OpenAPI 3.1) from the declared APIs (services/apis.ts)
+	$(TS_RUN) scripts/openapi.ts
+
+# Schemathesis (PyPI, installed once per version into ~/.cache/flotilla/schemathesis/) against the local
+# stack's public document through the gateway and each service's own document on its port. FUZZ_EXAMPLES
+# bounds the test cases per operation and phase.
+FUZZ_EXAMPLES ?= 50
+fuzz: deps ## Fuzz every API with Schemathesis against the local stack (FUZZ_EXAMPLES=50 per operation; see e2e/fuzz)
+	scripts/schemathesis.sh >/dev/null
+	FLOTILLA_SCHEMATHESIS="$$(scripts/schemathesis.sh)" FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(TS_RUN) e2e/fuzz/run.ts
 
 synth: deps ## Write every environment's manifests to dist/<env>/ (cdk8s; byte-identical run to run)
 	$(TS_RUN) charts-ts/src/main.ts

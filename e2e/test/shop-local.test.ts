@@ -5,12 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack, type Stack } from '@flotilla/dev';
+import { EPHEMERAL_PORTS, startStack, type Stack } from '@flotilla/dev';
 import { eventually } from '@flotilla/dev/testing';
+import { apis } from '../../services/apis.js';
 import { shop } from '../../services/system.js';
 import { findChromium, launchBrowser } from '../src/browser.js';
 import {
@@ -32,10 +34,7 @@ beforeAll(async () => {
     system: shop,
     rootDir: fileURLToPath(new URL('../../', import.meta.url)),
     stateDir,
-    servicePorts: 'ephemeral',
-    gatewayPort: 0,
-    emulatorPort: 0,
-    traceSinkPort: 0,
+    ...EPHEMERAL_PORTS,
     color: false,
     // Kept for the failure message: a service that does not come up says why in its log lines.
     output: (line) => {
@@ -198,6 +197,24 @@ describe('the shop on the local stack', () => {
     }
   }, 60_000);
 
+  test('the gateway and every service serve the documents committed in docs/api (fresh, from the running code)', async () => {
+    const committed = (file: string) =>
+      JSON.parse(
+        readFileSync(fileURLToPath(new URL(`../../docs/api/${file}`, import.meta.url)), 'utf8'),
+      ) as unknown;
+    expect(await (await fetch(`${stack.gatewayUrl}/openapi.json`)).json()).toEqual(committed('public.json'));
+    const declared = stack.services().filter((s) => s.name in apis);
+    expect(declared.length).toBeGreaterThan(0);
+    for (const service of declared)
+      expect([service.name, await (await fetch(`${service.url}/openapi.json`)).json()]).toEqual([
+        service.name,
+        committed(`${service.name}.json`),
+      ]);
+    const page = await fetch(`${stack.gatewayUrl}/docs/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>shop public API</title>');
+  });
+
   test('payments killed (SIGKILL) with an order on its way: restarted, the order still PAID, charged once', async () => {
     const paymentsOf = () => stack.services().find((s) => s.name === 'payments')!;
     const killed = paymentsOf().pid!;
@@ -247,6 +264,57 @@ const traceInSink = (what: string, traceId: string, done: (spans: TraceSpan[]) =
     },
     30_000,
   );
+
+/**
+ * The API documentation page (the gateway's /docs/) in Debian's chromium, headless: Swagger UI shows every
+ * operation of the public document, and the page loads nothing but what the gateway serves (no CDN: the
+ * machines have no internet). A screenshot goes to a temporary directory whose path is printed. Skipped
+ * without chromium, as the trace page test below is.
+ */
+describe('the API documentation page in a real browser', () => {
+  const chromium = findChromium();
+  if (!chromium) {
+    test.skip('skipped: chromium is not installed (apt-get install chromium, or FLOTILLA_CHROMIUM=<path>)', () =>
+      undefined);
+    return;
+  }
+  test('shows every public operation, with everything loaded from the gateway', async () => {
+    const doc = (await (await fetch(`${stack.gatewayUrl}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const expected = Object.entries(doc.paths)
+      .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`))
+      .sort();
+    const browser = await launchBrowser(chromium);
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${stack.gatewayUrl}/docs/`);
+      const shown = await page.evaluate<string[]>(`new Promise((resolve, reject) => {
+        const started = Date.now();
+        const poll = () => {
+          const ops = [...document.querySelectorAll('.opblock')].map((op) =>
+            op.querySelector('.opblock-summary-method').textContent.trim() + ' ' +
+            op.querySelector('.opblock-summary-path').getAttribute('data-path'));
+          if (ops.length > 0) resolve(ops.sort());
+          else if (Date.now() - started > 20000) reject(new Error('no operation shown: ' + document.body.innerText.slice(0, 500)));
+          else setTimeout(poll, 100);
+        };
+        poll();
+      })`);
+      expect(shown).toEqual(expected);
+      const loaded = await page.evaluate<string[]>(
+        `performance.getEntriesByType('resource').map((e) => e.name)`,
+      );
+      expect(loaded.filter((url) => !url.startsWith(`${stack.gatewayUrl}/`))).toEqual([]);
+      expect(loaded).toContain(`${stack.gatewayUrl}/openapi.json`);
+      const shots = await mkdtemp(join(tmpdir(), 'api-docs-page-'));
+      await page.screenshot(join(shots, 'docs.png'), 1400);
+      console.log(`API documentation page: ${join(shots, 'docs.png')}`);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});
 
 /**
  * The trace page (`make dev`'s :4318/traces) in Debian's chromium, headless, after an order: listed by its

@@ -3,14 +3,13 @@
  * up to 1.5 s apart, so some are handled side by side and some one after the other); every order is still
  * charged once, notified once and ends in one status.
  */
-import { expect, test } from '@jest/globals';
-import { describeScenario } from './support/scenarios.js';
+import { describe, expect, test } from '@jest/globals';
 import { mixedOrder, useFaultShop } from './support/shop.js';
 import { inParallel } from './support/util.js';
 
 const ORDERS = 40;
 
-describeScenario('S1', 'every event delivered twice', () => {
+describe('S1: every event delivered twice', () => {
   const shop = useFaultShop({ name: 'duplicate-deliveries' });
 
   test(`${ORDERS} orders with every event in two copies: one charge, one notification, one final status each`, async () => {

@@ -4,14 +4,13 @@
  * the API asks (same Idempotency-Key and body), so every order is accepted once; every one reaches a final
  * status, is charged and notified once, and no message ends in a dead-letter queue.
  */
-import { expect, test } from '@jest/globals';
-import { describeScenario } from './support/scenarios.js';
+import { describe, expect, test } from '@jest/globals';
 import { mixedOrder, useFaultShop } from './support/shop.js';
 import { inParallel } from './support/util.js';
 
 const ORDERS = 200;
 
-describeScenario('S2', 'SIGKILL of orders and of payments in a burst', () => {
+describe('S2: SIGKILL of orders and of payments in a burst', () => {
   const shop = useFaultShop({ name: 'sigkill-burst' });
 
   test(`${ORDERS} orders; orders killed at 50 accepted, payments at 130: nothing lost, nothing twice`, async () => {

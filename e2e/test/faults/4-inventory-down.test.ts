@@ -5,10 +5,9 @@
  * inventory is back, orders places orders again without being restarted; and no stock leaked: an order
  * refused with 503 holds none.
  */
-import { beforeAll, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { eventually } from '@flotilla/dev/testing';
 import type { Attempt } from './support/customer.js';
-import { describeScenario } from './support/scenarios.js';
 import { useFaultShop } from './support/shop.js';
 import { inParallel } from './support/util.js';
 
@@ -21,7 +20,7 @@ const ORDER = [{ sku: 'SKU-CHEAP', quantity: 1 }];
 const unavailable = (a: Attempt) =>
   a.status === 503 && (a.problem?.type ?? '').endsWith('inventory-unavailable');
 
-describeScenario('S4', 'inventory hung, then crashed', () => {
+describe('S4: inventory hung, then crashed', () => {
   const shop = useFaultShop({ name: 'inventory-down' });
   let ordersPid: number;
   beforeAll(() => {

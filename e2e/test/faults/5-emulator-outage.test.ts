@@ -4,15 +4,14 @@
  * outbox); afterwards every order completes, and no message was dead-lettered for an outage that was not
  * its fault.
  */
-import { expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import type { Attempt } from './support/customer.js';
-import { describeScenario } from './support/scenarios.js';
 import { mixedOrder, useFaultShop } from './support/shop.js';
 import { inParallel, sleep } from './support/util.js';
 
 const OUTAGE_MS = 90_000;
 
-describeScenario('S5', 'the SQS/SNS emulator unreachable for 90 s', () => {
+describe('S5: the SQS/SNS emulator unreachable for 90 s', () => {
   const shop = useFaultShop({ name: 'emulator-outage' });
 
   test('orders are taken throughout the outage; then every order completes, nothing dead-lettered', async () => {

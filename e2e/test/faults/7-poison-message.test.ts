@@ -5,7 +5,7 @@
  * right behind it; `make dlq` shows each with its reason; `make redrive` moves one back to its queue (where
  * it fails again, and is dead-lettered again).
  */
-import { expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityCommand,
@@ -13,11 +13,10 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { eventually } from '@flotilla/dev/testing';
-import { describeScenario } from './support/scenarios.js';
 import { mixedOrder, useFaultShop } from './support/shop.js';
 import { inParallel } from './support/util.js';
 
-describeScenario('S7', 'poison messages', () => {
+describe('S7: poison messages', () => {
   const shop = useFaultShop({ name: 'poison-message' });
 
   /** The dead letter's failure attributes, peeked: received, then made visible again at once. */

@@ -8,12 +8,11 @@
  *   old one gets SIGTERM while requests run through the gateway: no request fails, no message is lost.
  * - Scenario 6, the PostgreSQL server restarted in the middle of a burst: nothing lost.
  */
-import { expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import pg from 'pg';
 import { eventually } from '@flotilla/dev/testing';
 import type { Order } from './support/customer.js';
 import { describePostgresTier } from './support/postgres-server.js';
-import { describeScenario } from './support/scenarios.js';
 import { mixedOrder, useFaultShop } from './support/shop.js';
 import { inParallel, sleep } from './support/util.js';
 
@@ -29,7 +28,7 @@ describePostgresTier('the shop on PostgreSQL', (bin) => {
       60_000,
     );
 
-  describeScenario('S9', 'a slow consumer', () => {
+  describe('S9: a slow consumer', () => {
     test('an order whose payment outcome waits on a row lock does not hold back 20 others', async () => {
       const db = new pg.Client({ connectionString: shop().service('orders').databaseUrl });
       await db.connect();
@@ -67,7 +66,7 @@ describePostgresTier('the shop on PostgreSQL', (bin) => {
     }, 300_000);
   });
 
-  describeScenario('S3', 'a rolling restart under load', () => {
+  describe('S3: a rolling restart under load', () => {
     test('orders, then payments, replaced while requests run through the gateway: none fails, none lost', async () => {
       const failures: string[] = [];
       let requests = 0;
@@ -122,7 +121,7 @@ describePostgresTier('the shop on PostgreSQL', (bin) => {
     }, 300_000);
   });
 
-  describeScenario('S6', 'the PostgreSQL server restarted in the middle of a burst', () => {
+  describe('S6: the PostgreSQL server restarted in the middle of a burst', () => {
     test('100 orders, the server restarted after 30 (3 s down): nothing lost, nothing twice', async () => {
       let accepted = 0;
       let restart: Promise<void> | undefined;

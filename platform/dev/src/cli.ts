@@ -42,6 +42,12 @@ function table(stack: Stack, rootDir: string, seconds: number): string {
   }
   rows.push(['gateway', stack.gatewayUrl, String(process.pid), 'the public paths above']);
   rows.push([
+    'api docs',
+    `${stack.gatewayUrl}/docs/`,
+    String(process.pid),
+    `OpenAPI at ${stack.gatewayUrl}/openapi.json`,
+  ]);
+  rows.push([
     'traces',
     `${stack.traceSinkUrl}/traces`,
     String(process.pid),

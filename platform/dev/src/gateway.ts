@@ -16,6 +16,8 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { portOf, type RuntimeEnvironment, type System } from '@flotilla/model';
+import { matchesPathPrefix } from '@flotilla/runtime';
+import { apiDocs } from './api-docs.js';
 import { sendProblem } from './problem.js';
 import { UpstreamPool, type UpstreamState } from './upstreams.js';
 
@@ -46,13 +48,11 @@ function normalizePrefix(prefix: string): string {
 
 /**
  * Kubernetes `Prefix` match: element-wise on `/`-separated path segments, so `/api/orders` matches
- * `/api/orders`, `/api/orders/` and `/api/orders/42`, but not `/api/ordersx`.
+ * `/api/orders`, `/api/orders/` and `/api/orders/42`, but not `/api/ordersx` (the public OpenAPI document
+ * keeps operations by the same rule).
  * @see https://kubernetes.io/docs/concepts/services-networking/ingress/#path-types
  */
-export function matchesPrefix(path: string, prefix: string): boolean {
-  if (prefix === '/') return true;
-  return path === prefix || path.startsWith(`${prefix}/`);
-}
+export const matchesPrefix: (path: string, prefix: string) => boolean = matchesPathPrefix;
 
 export interface GatewayOptions {
   readonly routes: readonly GatewayRoute[];
@@ -66,6 +66,12 @@ export interface GatewayOptions {
    * @default 1000
    */
   readonly readinessIntervalMs?: number;
+  /**
+   * Serve the public OpenAPI document at `/openapi.json` (composed from the services' own, see `api-docs.ts`)
+   * and a page to read it at `/docs/`, with this document title; paths a service route claims stay the
+   * service's. @default - not served
+   */
+  readonly docs?: { readonly title: string };
 }
 
 export interface Gateway {
@@ -139,7 +145,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   for (const route of routes) poolOf(route.service).add(route.port);
 
-  const server = createServer((req, res) => proxy(req, res, { routes, pools: poolOf, agent, timeoutMs }));
+  const docs =
+    options.docs &&
+    apiDocs({
+      title: options.docs.title,
+      services: [...new Set(routes.map((r) => r.service))].map((service) => ({
+        service,
+        prefixes: routes.filter((r) => r.service === service).map((r) => r.prefix),
+        port: () => poolOf(service).pick()?.port,
+      })),
+    });
+  const server = createServer((req, res) =>
+    proxy(req, res, { routes, pools: poolOf, agent, timeoutMs, docs }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -179,6 +197,8 @@ interface ProxyContext {
   readonly pools: (service: string) => UpstreamPool;
   readonly agent: Agent;
   readonly timeoutMs: number;
+  /** Answers the documentation paths; false for any other. */
+  readonly docs: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
 }
 
 function proxy(req: IncomingMessage, res: ServerResponse, context: ProxyContext): void {
@@ -189,6 +209,7 @@ function proxy(req: IncomingMessage, res: ServerResponse, context: ProxyContext)
   const requestId =
     typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : randomUUID();
   if (!route) {
+    if (context.docs?.(req, res)) return;
     req.resume();
     sendProblem(
       res,

@@ -5,6 +5,7 @@
  */
 export {
   startStack,
+  EPHEMERAL_PORTS,
   type EmulatorFaults,
   type RunningInstance,
   type RunningService,
@@ -24,6 +25,13 @@ export {
   type GatewayRoute,
 } from './gateway.js';
 export type { UpstreamReadiness, UpstreamState } from './upstreams.js';
+export {
+  apiDocs,
+  publicDocument,
+  DOCS_PATH,
+  type ApiDocsOptions,
+  type DocumentedService,
+} from './api-docs.js';
 export { startTraceSink, type TraceSink, type TraceSinkOptions } from './trace-sink.js';
 export { decodeProtobufTraces, decodeJsonTraces, type SpanRecord, type AttributeValue } from './otlp.js';
 export {

@@ -15,6 +15,7 @@ import {
   type ServiceEnv,
   type System,
 } from '@flotilla/model';
+import { publicDocumentTitle } from '@flotilla/runtime';
 import { defaultPgliteTemplateDir, ensurePgliteTemplate } from '@flotilla/runtime/pglite-template';
 import {
   databaseSecrets,
@@ -118,6 +119,17 @@ export interface StackOptions {
    */
   readonly inheritEnv?: readonly string[];
 }
+
+/**
+ * Every port picked free (services, gateway, emulator, trace sink): a stack beside `make dev` and other
+ * stacks, for tests and tools (`startStack({ system, ...EPHEMERAL_PORTS })`).
+ */
+export const EPHEMERAL_PORTS = {
+  servicePorts: 'ephemeral',
+  gatewayPort: 0,
+  emulatorPort: 0,
+  traceSinkPort: 0,
+} as const satisfies Partial<StackOptions>;
 
 /** A service of the running stack, as its oldest live process (see {@link Stack.instances} for all). */
 export interface RunningService {
@@ -269,6 +281,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const gateway: Gateway = await startGateway({
       routes: gatewayRoutes(system, env),
       port: options.gatewayPort ?? envPort('GATEWAY_PORT', 8080),
+      docs: { title: publicDocumentTitle(system.name) },
       ...(options.gatewayReadinessIntervalMs !== undefined
         ? { readinessIntervalMs: options.gatewayReadinessIntervalMs }
         : {}),

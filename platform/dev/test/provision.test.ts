@@ -17,11 +17,12 @@ import {
   defineTopic,
   envFor,
   messagingResources,
+  retryPolicy,
 } from '@flotilla/model';
 import { localEnvironment, provisionMessaging, startEmulator, type Emulator } from '../src/index.js';
 import { emulatorClients } from './support.js';
 
-const system = (maxReceiveCount: number, events: string[]) =>
+const system = (retryWindowMinutes: number, events: string[]) =>
   defineSystem({
     name: 'prov',
     services: [
@@ -29,7 +30,7 @@ const system = (maxReceiveCount: number, events: string[]) =>
       defineService({
         name: 'sub',
         port: 9202,
-        consumes: [{ topic: 't', events, maxReceiveCount, visibilityTimeoutSeconds: 30 }],
+        consumes: [{ topic: 't', events, retryWindowMinutes, visibilityTimeoutSeconds: 30 }],
       }),
     ],
     topics: [defineTopic({ name: 't', events: ['a.happened', 'b.happened'] })],
@@ -56,8 +57,8 @@ describe('provisionMessaging', () => {
       otlpEndpoint: 'http://127.0.0.1:1',
       dataDir: '/unused',
     });
-    await provisionMessaging(system(5, ['a.happened']), env);
-    const next = system(2, ['b.happened']);
+    await provisionMessaging(system(15, ['a.happened']), env);
+    const next = system(1, ['b.happened']);
     const report = await provisionMessaging(next, env);
     const changed = messagingResources(next, env);
     expect(report).toEqual({ topics: 1, queues: 1, subscriptions: 1 });
@@ -66,7 +67,11 @@ describe('provisionMessaging', () => {
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['RedrivePolicy'] }),
     );
-    expect(Number(JSON.parse(Attributes!.RedrivePolicy!).maxReceiveCount)).toBe(2);
+    // the redrive count derived from the shorter retry window (the consumer derives its backoff from it too)
+    expect(Number(JSON.parse(Attributes!.RedrivePolicy!).maxReceiveCount)).toBe(
+      retryPolicy(1).maxReceiveCount,
+    );
+    expect(retryPolicy(1).maxReceiveCount).not.toBe(retryPolicy(15).maxReceiveCount);
 
     const subs = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: changed.topics[0]!.arn }));
     expect(subs.Subscriptions).toHaveLength(1);

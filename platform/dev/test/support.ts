@@ -33,7 +33,7 @@ export const testSystem = defineSystem({
       port: 9102,
       routes: ['/api/catalog', '/api/things-admin'],
       consumes: [
-        { topic: 'things', events: ['thing.deleted'], maxReceiveCount: 3, visibilityTimeoutSeconds: 45 },
+        { topic: 'things', events: ['thing.deleted'], retryWindowMinutes: 2, visibilityTimeoutSeconds: 45 },
       ],
       database: true,
     }),

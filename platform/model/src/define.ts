@@ -8,6 +8,7 @@ import type {
   Topic,
   TopicDefinition,
 } from './types.js';
+import { retryPolicy, SUBSCRIPTION_DEFAULTS } from './subscription.js';
 import { ModelError, validateSystem } from './validate.js';
 
 /** Declares one service. Returns the definition unchanged: validation happens in {@link defineSystem}. */
@@ -26,8 +27,6 @@ const SERVICE_DEFAULTS = {
   resources: { cpu: { request: '100m' }, memory: { request: '192Mi', limit: '256Mi' } },
   cpuTargetUtilization: 70,
   messagesPerReplica: 20,
-  maxReceiveCount: 5,
-  visibilityTimeoutSeconds: 30,
 } as const;
 
 /**
@@ -105,9 +104,14 @@ function resolveService(def: ServiceDefinition): Service {
 }
 
 function resolveSubscription(s: Subscription): ResolvedSubscription {
+  const retryWindowMinutes = s.retryWindowMinutes ?? SUBSCRIPTION_DEFAULTS.retryWindowMinutes;
+  const visibilityTimeoutSeconds =
+    s.visibilityTimeoutSeconds ?? SUBSCRIPTION_DEFAULTS.visibilityTimeoutSeconds;
   const common = {
-    maxReceiveCount: s.maxReceiveCount ?? SERVICE_DEFAULTS.maxReceiveCount,
-    visibilityTimeoutSeconds: s.visibilityTimeoutSeconds ?? SERVICE_DEFAULTS.visibilityTimeoutSeconds,
+    retryWindowMinutes,
+    maxReceiveCount: retryPolicy(retryWindowMinutes).maxReceiveCount,
+    visibilityTimeoutSeconds,
+    handlerTimeoutSeconds: s.handlerTimeoutSeconds ?? visibilityTimeoutSeconds,
   };
   if ('topic' in s) {
     return {

@@ -6,7 +6,10 @@ import {
   EMULATOR_CREDENTIALS,
   clusterServiceUrl,
   consumeDlqUrlVar,
+  consumeHandlerTimeoutVar,
   consumeQueueUrlVar,
+  consumeRetryWindowVar,
+  consumeVisibilityTimeoutVar,
   databaseSecretName,
   dlqName,
   peerUrlVar,
@@ -117,6 +120,9 @@ function messagingEnv(system: System, service: Service, env: RuntimeEnvironment)
   for (const sub of service.consumes) {
     out[consumeQueueUrlVar(sub.key)] = queueUrl(env, queueName(system.name, env, service.name, sub.key));
     out[consumeDlqUrlVar(sub.key)] = queueUrl(env, dlqName(system.name, env, service.name, sub.key));
+    out[consumeVisibilityTimeoutVar(sub.key)] = String(sub.visibilityTimeoutSeconds);
+    out[consumeHandlerTimeoutVar(sub.key)] = String(sub.handlerTimeoutSeconds);
+    out[consumeRetryWindowVar(sub.key)] = String(sub.retryWindowMinutes);
   }
   for (const target of service.sends) {
     out[sendQueueUrlVar(target.service, target.queue)] = queueUrl(

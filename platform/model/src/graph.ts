@@ -34,7 +34,7 @@ export function systemMermaid(system: System): string {
         lines.push(`  ${id('topic', sub.topic)} -- "${filter}" --> ${q}`);
       }
       lines.push(`  ${q} --> ${id('svc', s.name)}`);
-      lines.push(`  ${q} -. after ${sub.maxReceiveCount} receives .-> ${dlq}`);
+      lines.push(`  ${q} -. after ${sub.retryWindowMinutes} min of retries .-> ${dlq}`);
     }
   }
   return lines.join('\n');

@@ -17,3 +17,16 @@ export {
   type TopicResource,
 } from './messaging.js';
 export { systemMermaid, systemMarkdown } from './graph.js';
+export {
+  retryPolicy,
+  retryDelaySeconds,
+  retryDelayBoundSeconds,
+  RETRY_BACKOFF,
+  SPARE_RECEIVES,
+  POISON_RECEIVE_COUNT,
+  MAX_RETRY_WINDOW_MINUTES,
+  MAX_VISIBILITY_SECONDS,
+  SUBSCRIPTION_DEFAULTS,
+  type RetryBackoff,
+  type RetryPolicy,
+} from './subscription.js';

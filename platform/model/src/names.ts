@@ -55,6 +55,24 @@ export function consumeDlqUrlVar(key: string): string {
   return `CONSUME_${envKey(key)}_DLQ_URL`;
 }
 
+/** `CONSUME_<KEY>_VISIBILITY_TIMEOUT_SECONDS`: the consumed queue's visibility timeout (the model's). */
+export function consumeVisibilityTimeoutVar(key: string): string {
+  return `CONSUME_${envKey(key)}_VISIBILITY_TIMEOUT_SECONDS`;
+}
+
+/** `CONSUME_<KEY>_HANDLER_TIMEOUT_SECONDS`: how long the handler may run on one message of the queue. */
+export function consumeHandlerTimeoutVar(key: string): string {
+  return `CONSUME_${envKey(key)}_HANDLER_TIMEOUT_SECONDS`;
+}
+
+/**
+ * `CONSUME_<KEY>_RETRY_WINDOW_MINUTES`: how long failing messages of the queue are retried; the consumer
+ * derives its backoff from it with `retryPolicy`, as the charts derive the redrive count.
+ */
+export function consumeRetryWindowVar(key: string): string {
+  return `CONSUME_${envKey(key)}_RETRY_WINDOW_MINUTES`;
+}
+
 /** `SEND_<SERVICE>_<QUEUE>_QUEUE_URL`: URL of another service's command queue. */
 export function sendQueueUrlVar(service: string, queue: string): string {
   return `SEND_${envKey(service)}_${envKey(queue)}_QUEUE_URL`;

@@ -14,11 +14,16 @@ export interface TopicSubscription {
    */
   readonly events?: readonly string[];
   /**
-   * Deliveries before a message moves to the dead-letter queue (the queue's redrive policy).
-   * @default 5
+   * Minutes a message whose handler keeps failing is retried, with jittered exponential backoff, before it
+   * moves to the dead-letter queue. The queue's redrive policy (`maxReceiveCount`) and the consumer's
+   * backoff are both derived from it (`retryPolicy` in @flotilla/model), so an outage of a dependency
+   * shorter than this dead-letters nothing. A message that fails for a reason of its own (invalid, or its
+   * handler failing while the dependencies are healthy) still goes to the dead-letter queue within seconds.
+   * An integer from 1 to 720.
+   * @default 15
    * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
    */
-  readonly maxReceiveCount?: number;
+  readonly retryWindowMinutes?: number;
   /**
    * Seconds a received message stays invisible to other consumers. The runtime extends it with a
    * heartbeat while a handler runs.
@@ -26,6 +31,15 @@ export interface TopicSubscription {
    * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html
    */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * Seconds a handler may run on one message. Then its `signal` aborts, the heartbeat stops, and the message
+   * is released to be retried after a backoff, so a hung handler does not hold its slot for ever. At most
+   * 43200 minus the visibility timeout: SQS keeps a message invisible for at most 12 hours after it was
+   * received, and the heartbeat extends it until the deadline.
+   * @default - visibilityTimeoutSeconds
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html
+   */
+  readonly handlerTimeoutSeconds?: number;
 }
 
 /** A command queue owned by the consuming service: other services send commands to it directly. */
@@ -34,10 +48,12 @@ export interface QueueSubscription {
   readonly queue: string;
   /** Command types accepted on this queue. @default - any */
   readonly commands?: readonly string[];
-  /** @see TopicSubscription.maxReceiveCount @default 5 */
-  readonly maxReceiveCount?: number;
+  /** @see TopicSubscription.retryWindowMinutes @default 15 */
+  readonly retryWindowMinutes?: number;
   /** @see TopicSubscription.visibilityTimeoutSeconds @default 30 */
   readonly visibilityTimeoutSeconds?: number;
+  /** @see TopicSubscription.handlerTimeoutSeconds @default - visibilityTimeoutSeconds */
+  readonly handlerTimeoutSeconds?: number;
 }
 
 export type Subscription = TopicSubscription | QueueSubscription;
@@ -158,8 +174,11 @@ export interface ResolvedSubscription {
   readonly key: string;
   readonly topic?: string;
   readonly events?: readonly string[];
+  readonly retryWindowMinutes: number;
+  /** The redrive count derived from `retryWindowMinutes` (see `retryPolicy`). */
   readonly maxReceiveCount: number;
   readonly visibilityTimeoutSeconds: number;
+  readonly handlerTimeoutSeconds: number;
 }
 
 export type Topic = Required<TopicDefinition>;

@@ -1,5 +1,6 @@
 import type { ServiceDefinition, SystemDefinition } from './types.js';
 import { dlqName, MAX_QUEUE_NAME_LENGTH } from './names.js';
+import { MAX_RETRY_WINDOW_MINUTES, MAX_VISIBILITY_SECONDS, SUBSCRIPTION_DEFAULTS } from './subscription.js';
 
 /** One thing wrong with a model: where it is, what is wrong, and how to fix it. */
 export interface ModelProblem {
@@ -185,24 +186,46 @@ function validateService(
     } else if (!isDnsLabel(c.queue)) {
       add(where, `${field}.queue`, `"${c.queue}" is not a DNS-1035 label`, dnsFix());
     }
-    if (
-      c.maxReceiveCount !== undefined &&
-      (!Number.isInteger(c.maxReceiveCount) || c.maxReceiveCount < 1 || c.maxReceiveCount > 1000)
-    ) {
+    if ((c as { maxReceiveCount?: unknown }).maxReceiveCount !== undefined) {
       add(
         where,
         `${field}.maxReceiveCount`,
-        `${c.maxReceiveCount} is out of range`,
-        'use an integer from 1 to 1000 (the SQS redrive limit)',
+        'is no longer set by hand: the redrive count is derived from retryWindowMinutes',
+        'remove it and set retryWindowMinutes (minutes a failing message is retried; default 15) instead',
+      );
+    }
+    const window = c.retryWindowMinutes;
+    if (
+      window !== undefined &&
+      (!Number.isInteger(window) || window < 1 || window > MAX_RETRY_WINDOW_MINUTES)
+    ) {
+      add(
+        where,
+        `${field}.retryWindowMinutes`,
+        `${window} is out of range`,
+        `use an integer from 1 to ${MAX_RETRY_WINDOW_MINUTES} (beyond 12 hours the redrive count would pass SQS's limit of 1000)`,
       );
     }
     const vis = c.visibilityTimeoutSeconds;
-    if (vis !== undefined && (!Number.isInteger(vis) || vis < 1 || vis > 43200)) {
+    const visOk = vis === undefined || (Number.isInteger(vis) && vis >= 1 && vis <= MAX_VISIBILITY_SECONDS);
+    if (!visOk) {
       add(
         where,
         `${field}.visibilityTimeoutSeconds`,
         `${vis} is out of range`,
-        'use an integer from 1 to 43200 (12 hours, the SQS maximum)',
+        `use an integer from 1 to ${MAX_VISIBILITY_SECONDS} (12 hours, the SQS maximum)`,
+      );
+    }
+    const handler = c.handlerTimeoutSeconds;
+    const handlerMax =
+      MAX_VISIBILITY_SECONDS - (visOk ? (vis ?? SUBSCRIPTION_DEFAULTS.visibilityTimeoutSeconds) : 1);
+    if (handler !== undefined && (!Number.isInteger(handler) || handler < 1 || handler > handlerMax)) {
+      add(
+        where,
+        `${field}.handlerTimeoutSeconds`,
+        `${handler} is out of range`,
+        `use an integer from 1 to ${handlerMax}: SQS keeps a message invisible for at most 12 hours after it was ` +
+          'received, and the heartbeat extends it by the visibility timeout until the handler deadline',
       );
     }
     const longest = dlqName(def.name, { name: LONGEST_ENV_NAME }, s.name, key);

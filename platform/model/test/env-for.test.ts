@@ -19,6 +19,9 @@ describe('envFor', () => {
         'http://sqs.us-east-1.localhost:4566/000000000000/shop-local-orders-payments',
       CONSUME_PAYMENTS_DLQ_URL:
         'http://sqs.us-east-1.localhost:4566/000000000000/shop-local-orders-payments-dlq',
+      CONSUME_PAYMENTS_VISIBILITY_TIMEOUT_SECONDS: '30',
+      CONSUME_PAYMENTS_HANDLER_TIMEOUT_SECONDS: '30',
+      CONSUME_PAYMENTS_RETRY_WINDOW_MINUTES: '15',
       DATABASE_DIR: '.dev/data/orders',
       OTEL_SERVICE_NAME: 'orders',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
@@ -35,6 +38,12 @@ describe('envFor', () => {
     expect(env.CONSUME_RESERVATIONS_QUEUE_URL).toBe(
       'http://sqs.us-east-1.localhost:4566/000000000000/shop-local-inventory-reservations',
     );
+    // the queue's settings from the model, which the consumer reads (the redrive count is the charts')
+    expect(env.CONSUME_RESERVATIONS_RETRY_WINDOW_MINUTES).toBe('5');
+    expect(envFor(system, 'payments', localEnv)).toMatchObject({
+      CONSUME_ORDERS_VISIBILITY_TIMEOUT_SECONDS: '60',
+      CONSUME_ORDERS_HANDLER_TIMEOUT_SECONDS: '60',
+    });
   });
 
   it('on EKS uses cluster DNS, real AWS queue URLs, a database Secret and the downward API', () => {

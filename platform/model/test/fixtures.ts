@@ -25,7 +25,7 @@ export const services: ServiceDefinition[] = [
     name: 'inventory',
     port: 8083,
     routes: ['/api/inventory'],
-    consumes: [{ queue: 'reservations', maxReceiveCount: 3 }],
+    consumes: [{ queue: 'reservations', retryWindowMinutes: 5 }],
   },
   {
     name: 'payments',

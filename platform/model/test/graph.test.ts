@@ -13,7 +13,7 @@ describe('graph export', () => {
     expect(mermaid).toContain('topic_orders -- "order.placed" --> queue_payments_orders');
     expect(mermaid).toContain('topic_payments -- "all events" --> queue_orders_payments');
     expect(mermaid).toContain(
-      'queue_inventory_reservations -. after 3 receives .-> dlq_inventory_reservations',
+      'queue_inventory_reservations -. after 5 min of retries .-> dlq_inventory_reservations',
     );
   });
 

@@ -3,6 +3,7 @@ import {
   isSystem,
   ModelError,
   prefixesOverlap,
+  retryPolicy,
   validateSystem,
   type SystemDefinition,
 } from '../src/index.js';
@@ -26,13 +27,20 @@ describe('validateSystem', () => {
     expect(orders.consumes[0]).toMatchObject({
       kind: 'topic',
       key: 'payments',
-      maxReceiveCount: 5,
+      retryWindowMinutes: 15,
+      maxReceiveCount: retryPolicy(15).maxReceiveCount,
       visibilityTimeoutSeconds: 30,
+      handlerTimeoutSeconds: 30,
     });
     expect(sys.service('inventory').consumes[0]).toMatchObject({
       kind: 'queue',
       key: 'reservations',
-      maxReceiveCount: 3,
+      retryWindowMinutes: 5,
+      maxReceiveCount: retryPolicy(5).maxReceiveCount,
+    });
+    expect(sys.service('payments').consumes[0]).toMatchObject({
+      visibilityTimeoutSeconds: 60,
+      handlerTimeoutSeconds: 60,
     });
     expect(() => sys.service('nope')).toThrow(/no service "nope" \(services: orders, inventory, payments\)/);
   });
@@ -68,6 +76,23 @@ describe('validateSystem', () => {
       'a topic nobody publishes',
       { ...valid, topics: [...topics, { name: 'audit', events: ['audit.logged'] }] },
       /topic "audit" publishers: no service publishes to it/,
+    ],
+    [
+      'a redrive count set by hand (it is derived from the retry window)',
+      withService('payments', { consumes: [{ topic: 'orders', maxReceiveCount: 5 }] }),
+      /service "payments" consumes\[0\].maxReceiveCount: is no longer set by hand: the redrive count is derived from retryWindowMinutes/,
+    ],
+    [
+      'a retry window longer than SQS redrive counts allow',
+      withService('payments', { consumes: [{ topic: 'orders', retryWindowMinutes: 721 }] }),
+      /consumes\[0\].retryWindowMinutes: 721 is out of range/,
+    ],
+    [
+      'a handler deadline the heartbeat cannot reach within 12 hours of the receipt',
+      withService('payments', {
+        consumes: [{ topic: 'orders', visibilityTimeoutSeconds: 600, handlerTimeoutSeconds: 42_601 }],
+      }),
+      /consumes\[0\].handlerTimeoutSeconds: 42601 is out of range/,
     ],
     [
       'subscription to an unknown topic',

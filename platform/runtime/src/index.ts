@@ -13,7 +13,7 @@
  * does the opt-in express instrumentation (the kit loads express after the SDK starts), but modules the
  * service imported before createService ran (pg, the AWS SDK) are not instrumented.
  */
-export type { Health, Lifecycle, Logger, ReadinessCheck, StopHook } from './kit.js';
+export type { Health, Lifecycle, Logger, ReadinessCheck, ReadinessCheckOptions, StopHook } from './kit.js';
 export { REQUEST_ID_HEADER } from './kit.js';
 export { createService, EXIT_CONFIG, type Listening, type Service, type ServiceSpec } from './service.js';
 export * from './config/index.js';

@@ -18,9 +18,20 @@ export interface Lifecycle {
 /** A readiness check resolves when the dependency is usable and rejects (or throws) with the reason when not. */
 export type ReadinessCheck = () => Promise<void> | void;
 
+/** How a readiness check counts. */
+export interface ReadinessCheckOptions {
+  /**
+   * Whether a failure of the check fails readiness (503, the pod out of the load balancer). A check that
+   * reports on something HTTP traffic does not need (a queue consumer) sets `false`: its state still shows
+   * in `/readyz`'s body, without taking the pod out of service.
+   * @default true
+   */
+  readonly affectsReadiness?: boolean;
+}
+
 export interface Health {
   /** Adds a named check to `/readyz`. */
-  addReadinessCheck(name: string, check: ReadinessCheck): void;
+  addReadinessCheck(name: string, check: ReadinessCheck, options?: ReadinessCheckOptions): void;
 }
 
 /** The request id header: accepted and echoed by the HTTP layer, sent on every peer call and message. */

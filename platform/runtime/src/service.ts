@@ -8,6 +8,9 @@ import { loadConfig, type Config, type ConfigShape, type Env } from './config/lo
 import { HealthRegistry } from './health/health.js';
 import { createHttpApp } from './http/app.js';
 import { createHttpServer } from './http/server.js';
+import { mergeApis, type Api } from './http/contract.js';
+import { OPENAPI_PATH, openApiDocument } from './http/openapi.js';
+import { serveApi, type HandlersOf } from './http/serve.js';
 import { InFlightRequests } from './lifecycle/in-flight.js';
 import { ServiceLifecycle } from './lifecycle/lifecycle.js';
 import { gracefulShutdown, handleSignals, ShutdownError, type ShutdownResult } from './lifecycle/shutdown.js';
@@ -43,6 +46,12 @@ export interface ServiceSpec<S extends ConfigShape = Record<never, never>> {
   readonly manageProcess?: boolean;
   /** Where log lines go. @default - stdout */
   readonly logDestination?: DestinationStream;
+  /**
+   * Check each response of a declared route (`serve`) against its declaration; a mismatch is logged and
+   * answered with 500. Wins over `FLOTILLA_CHECK_RESPONSES`.
+   * @default - `FLOTILLA_CHECK_RESPONSES`, else true except on `FLOTILLA_PLATFORM=eks`
+   */
+  readonly checkResponses?: boolean;
 }
 
 /** Where a started service listens. */
@@ -58,8 +67,14 @@ export interface Service<S extends ConfigShape = Record<never, never>> {
   readonly log: Logger;
   /** The Express app (health, logging, body parsing, 404 and problem handling already mounted). */
   readonly app: Express;
-  /** Put routes here. */
+  /** Put routes here: plain Express routes, beside the declared ones of `serve`. */
   readonly router: Router;
+  /**
+   * Serves a declared API (`defineApi`): each route validated, its handler's reply written as declared (and
+   * checked, see `checkResponses`), and the API published in the service's OpenAPI document at
+   * `/openapi.json`. Throws when `api` is another service's.
+   */
+  serve<A extends Api>(api: A, handlers: HandlersOf<A>): void;
   /** Add readiness checks (database reachable, consumers running). */
   readonly health: HealthRegistry;
   /** Add stop hooks (run in reverse order on shutdown) and start hooks (run before listening). */
@@ -101,7 +116,7 @@ export function createService<S extends ConfigShape = Record<never, never>>(
   if (telemetry !== undefined) lifecycle.onStop('telemetry', () => telemetry.shutdown());
   const health = new HealthRegistry({ checkTimeoutMs: spec.readinessCheckTimeoutMs });
   const inFlight = new InFlightRequests();
-  const { app, router } = createHttpApp({
+  const { app, router, served } = createHttpApp({
     log,
     bodyLimit: spec.bodyLimit,
     unobserved: [health.handler()],
@@ -122,11 +137,29 @@ export function createService<S extends ConfigShape = Record<never, never>>(
       timeoutMs: config.shutdown.timeoutMs,
     }));
 
+  const checkResponses = spec.checkResponses ?? config.http.checkResponses;
+  const serve = <A extends Api>(api: A, handlers: HandlersOf<A>): void => {
+    if (api.service !== config.service.name)
+      throw new Error(
+        `Service "${config.service.name}" cannot serve the API of service "${api.service}"; serve its own API.`,
+      );
+    if (served.apis.length === 0) {
+      // Built on first request and kept: the declaration does not change while the process runs.
+      let document: string | undefined;
+      router.get(OPENAPI_PATH, (_req, res) => {
+        document ??= JSON.stringify(openApiDocument(mergeApis(served.apis)));
+        res.type('application/json').send(document);
+      });
+    }
+    serveApi(router, api, handlers, { checkResponses });
+  };
+
   return {
     config,
     log,
     app,
     router,
+    serve,
     health,
     lifecycle,
     telemetry,

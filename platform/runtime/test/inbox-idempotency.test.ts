@@ -130,12 +130,15 @@ describePostgresTier('inbox concurrency', (engine) => {
     try {
       const inbox = createInbox({ database, consumer: 'payments.takeover' });
       const placed = event();
+      let holding: () => void = () => undefined;
+      const holdsKey = new Promise<void>((resolve) => (holding = resolve));
       const first = inbox.handle(placed, async (trx) => {
         await trx.insertInto('payments').values({ order_id: placed.id, amount: 1 }).execute();
+        holding(); // the handler runs inside the transaction that holds the inbox key
         await pause(100);
         throw new Error('first delivery fails');
       });
-      await pause(20); // the first transaction holds the inbox key now
+      await holdsKey;
       const second = inbox.handle(placed, async (trx) => {
         await trx.insertInto('payments').values({ order_id: placed.id, amount: 2 }).execute();
         return 'second';

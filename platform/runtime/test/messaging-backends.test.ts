@@ -10,14 +10,12 @@ import { EMULATOR_CREDENTIALS, type QueueResource } from '@flotilla/model';
 import { sql } from 'kysely';
 import { openDatabase, type Database, type Migration } from '../src/database/index.js';
 import {
-  createConsumer,
   createPublisher,
   listDeadLetters,
   NonRetryableError,
   PublishError,
   redrive,
   type Consumer,
-  type ConsumerOptions,
   type EventEnvelope,
 } from '../src/messaging/index.js';
 import { createOutbox, startOutboxRelay, type OutboxRelay } from '../src/outbox/index.js';
@@ -33,8 +31,10 @@ import {
   sendEvent,
   sendRaw,
   silentLog,
+  startConsumer,
   takeMessages,
   until,
+  type TestConsumerOptions,
   type TestQueue,
 } from './support/messaging-queues.js';
 import { describeEachBackend } from './support/moto-tier.js';
@@ -98,23 +98,8 @@ describeEachBackend('messaging', (kind) => {
       requestId: () => 'req-1',
       retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
     });
-  const consume = (
-    q: TestQueue,
-    options: Partial<ConsumerOptions<typeof schemas>> & Pick<ConsumerOptions<typeof schemas>, 'handler'>,
-  ): Consumer => {
-    const c = createConsumer({
-      queueUrl: q.url,
-      dlqUrl: q.dlqUrl,
-      schemas,
-      sqs: stack.sqs,
-      log: silentLog,
-      waitTimeSeconds: 1,
-      ...options,
-    });
-    consumers.push(c);
-    c.start();
-    return c;
-  };
+  const consume = (q: TestQueue, options: TestConsumerOptions): Consumer =>
+    startConsumer(stack.sqs, q, consumers, options);
 
   // SNS filter policies on message attributes: https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering.html
   // Raw message delivery: https://docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html
@@ -252,6 +237,7 @@ describeEachBackend('messaging', (kind) => {
     const calls: number[] = [];
     consume(q, {
       visibilityTimeoutSeconds: 1,
+      handlerTimeoutSeconds: 10, // the handler deadline defaults to the visibility timeout
       heartbeat: { intervalSeconds: 0.4 },
       handler: async (_e, ctx) => {
         calls.push(ctx.receiveCount);

@@ -1,13 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  createConsumer,
-  NonRetryableError,
-  type Consumer,
-  type ConsumerOptions,
-  type EventEnvelope,
-} from '../src/messaging/index.js';
+import { NonRetryableError, type Consumer, type EventEnvelope } from '../src/messaging/index.js';
 import { startMessagingStack, type MessagingStack } from './support/messaging-stack.js';
-import { schemas, testSystem } from './support/messaging-system.js';
+import { testSystem } from './support/messaging-system.js';
 import {
   deferred,
   depth,
@@ -15,8 +9,9 @@ import {
   receiveAll,
   sendEvent,
   sendRaw,
-  silentLog,
+  startConsumer,
   until,
+  type TestConsumerOptions,
   type TestQueue,
 } from './support/messaging-queues.js';
 
@@ -30,22 +25,8 @@ afterEach(async () => {
 });
 afterAll(async () => stack.stop());
 
-function consume(
-  q: TestQueue,
-  options: Partial<ConsumerOptions<typeof schemas>> & Pick<ConsumerOptions<typeof schemas>, 'handler'>,
-): Consumer {
-  const c = createConsumer({
-    queueUrl: q.url,
-    dlqUrl: q.dlqUrl,
-    schemas,
-    sqs: stack.sqs,
-    log: silentLog,
-    waitTimeSeconds: 1,
-    ...options,
-  });
-  consumers.push(c);
-  c.start();
-  return c;
+function consume(q: TestQueue, options: TestConsumerOptions): Consumer {
+  return startConsumer(stack.sqs, q, consumers, options);
 }
 
 describe('consumer', () => {
@@ -78,6 +59,7 @@ describe('consumer', () => {
     const calls: number[] = [];
     consume(q, {
       visibilityTimeoutSeconds: 1,
+      handlerTimeoutSeconds: 10,
       heartbeat: { intervalSeconds: 0.4 },
       handler: async (_e, ctx) => {
         calls.push(ctx.receiveCount);

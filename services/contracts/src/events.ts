@@ -21,10 +21,21 @@ const cents = z.number().int().nonnegative();
 const sku = text().min(1).max(64);
 /** An order, customer or payment id. */
 const id = text().min(1).max(128);
-/** Units of one SKU in one order. */
+/** Lines of one order: at least one and at most this many. */
+const MAX_LINES = 50;
+/** Units in one line of an order a client sends. */
 const quantity = z.number().int().min(1).max(100);
+/**
+ * Units of one SKU in a placed order. Inventory merges an order's lines per SKU (two lines of 60 are one of
+ * 120), and the events carry the order's merged lines, so one SKU may hold every line's maximum.
+ */
+const skuQuantity = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_LINES * 100);
 /** The lines of one order, each a `line`: at least one and at most 50. */
-const linesOf = <L extends z.ZodType>(line: L) => z.array(line).min(1).max(50);
+const linesOf = <L extends z.ZodType>(line: L) => z.array(line).min(1).max(MAX_LINES);
 /**
  * The lines of one order without prices, with `skuSchema` for their SKUs (an API may trim what clients send
  * before the SKU's own bounds apply).
@@ -47,7 +58,7 @@ export const fields = { text, sku, id, orderLines, orderLinesOf } as const;
 export const OrderPlaced = z.object({
   orderId: id,
   customerId: id,
-  items: linesOf(z.object({ sku, quantity, priceCents: cents })),
+  items: linesOf(z.object({ sku, quantity: skuQuantity, priceCents: cents })),
   totalCents: cents,
 });
 export type OrderPlaced = z.infer<typeof OrderPlaced>;
@@ -60,7 +71,7 @@ export type OrderPaid = z.infer<typeof OrderPaid>;
 export const OrderCancelled = z.object({
   orderId: id,
   reason,
-  items: orderLines,
+  items: linesOf(z.object({ sku, quantity: skuQuantity })),
 });
 export type OrderCancelled = z.infer<typeof OrderCancelled>;
 

@@ -7,7 +7,8 @@ import { createService, isEntryPoint, useConsumer, useDatabase, type ServiceSpec
 import { z } from 'zod';
 import { startReservationExpiry, type ReservationExpiry } from './expiry.js';
 import { consumedEvents, onOrderEvent } from './handlers.js';
-import { inventoryRoutes } from './routes.js';
+import { api } from './api.js';
+import { inventoryHandlers } from './routes.js';
 import { migrations, type InventoryTables } from './schema.js';
 
 /** What a test may change; the process itself runs with the defaults. */
@@ -37,7 +38,7 @@ export const inventoryConfig = {
 export async function main(options: MainOptions = {}) {
   const svc = createService({ name: 'inventory', config: inventoryConfig, ...options });
   const database = await useDatabase<InventoryTables>(svc, { migrations });
-  inventoryRoutes(svc.router, database);
+  svc.serve(api, inventoryHandlers(database));
   useConsumer(svc, 'orders', {
     schemas: consumedEvents,
     inbox: database,

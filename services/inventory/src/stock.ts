@@ -5,6 +5,7 @@
  */
 import { HttpError, type Database } from '@flotilla/runtime';
 import { sql, type Transaction } from 'kysely';
+import { PROBLEMS } from './api.js';
 import type { InventoryTables } from './schema.js';
 
 export interface Item {
@@ -20,12 +21,7 @@ export interface ReservationLine {
   readonly priceCents: number;
 }
 
-export const PROBLEMS = {
-  unknownSku: 'urn:shop:problem:unknown-sku',
-  insufficientStock: 'urn:shop:problem:insufficient-stock',
-  reservationMismatch: 'urn:shop:problem:reservation-mismatch',
-  reservationReleased: 'urn:shop:problem:reservation-released',
-} as const;
+export { PROBLEMS } from './api.js';
 
 export type Trx = Transaction<InventoryTables>;
 

@@ -1,6 +1,8 @@
 /**
- * Orders' side of inventory's internal reservation API. Maps the kit client's typed errors to what the
- * orders API answers: unknown SKU 422, not enough stock 409, inventory unavailable 503 with Retry-After.
+ * Orders' side of inventory's internal reservation API, through the client typed from inventory's own
+ * declaration (`@shop/inventory/api`): a call inventory does not declare, or a body it does not take, does not
+ * compile. Maps its answers to what the orders API answers: unknown SKU 422, not enough stock 409 (inventory's
+ * problem passed on), inventory unavailable 503 with Retry-After.
  */
 import {
   BulkheadRejectedError,
@@ -10,24 +12,18 @@ import {
   PeerServerError,
   PeerTimeoutError,
   PeerUnavailableError,
-  type CallOptions,
-  type PeerClient,
-  type ProblemDetails,
+  type ApiCallOptions,
+  type ApiClient,
 } from '@flotilla/runtime';
-import { z } from 'zod';
+import type { api as inventoryApi, Reservation } from '@shop/inventory/api';
 
-const Reservation = z.object({
-  reservationId: z.string(),
-  orderId: z.string(),
-  items: z.array(z.object({ sku: z.string(), quantity: z.number().int(), priceCents: z.number().int() })),
-  totalCents: z.number().int(),
-});
-export type Reservation = z.infer<typeof Reservation>;
+export { PROBLEMS as INVENTORY_PROBLEMS, type Reservation } from '@shop/inventory/api';
+
+/** The typed client of inventory (`clients.client('inventory', api)`). */
+export type InventoryClient = ApiClient<typeof inventoryApi.routes>;
 
 export const PROBLEMS = {
   inventoryUnavailable: 'urn:shop:problem:inventory-unavailable',
-  /** Inventory's answer when a reservation id names a reservation released (or refused in advance) before. */
-  reservationReleased: 'urn:shop:problem:reservation-released',
 } as const;
 
 /** Seconds a client should wait before retrying when inventory is unavailable. */
@@ -45,16 +41,37 @@ export interface ReservationRequest {
  * same order and items as the same reservation), so the kit client retries timeouts, connection errors and
  * 502/503/504. A reservation released before (`releaseStock`) is never taken again: 409 reservation-released.
  */
-export async function reserveStock(inventory: PeerClient, request: ReservationRequest): Promise<Reservation> {
+export async function reserveStock(
+  inventory: InventoryClient,
+  request: ReservationRequest,
+): Promise<Reservation> {
+  let answer: Awaited<ReturnType<InventoryClient['reserve']>>;
   try {
-    const { body } = await inventory.post('/internal/reservations', request, {
-      idempotencyKey: request.reservationId,
-      schema: Reservation,
-      route: '/internal/reservations',
-    });
-    return body;
+    answer = await inventory.reserve(
+      { body: { ...request, items: [...request.items] } },
+      { idempotencyKey: request.reservationId },
+    );
   } catch (error) {
-    throw toHttpError(error);
+    throw unavailable(error);
+  }
+  switch (answer.status) {
+    case 200:
+    case 201:
+      return answer.body;
+    case 409:
+    case 422: {
+      // Inventory's problem, passed on as is: its type, title, detail and extensions (skus, available ...).
+      const {
+        type,
+        title,
+        status,
+        detail,
+        instance: _instance,
+        requestId: _requestId,
+        ...extensions
+      } = answer.body;
+      throw new HttpError(status, detail, { type, title, extensions });
+    }
   }
 }
 
@@ -64,31 +81,18 @@ export async function reserveStock(inventory: PeerClient, request: ReservationRe
  * confirm; the caller retries (see `open-reservations.ts`).
  */
 export async function releaseStock(
-  inventory: PeerClient,
+  inventory: InventoryClient,
   reservationId: string,
-  options: Pick<CallOptions, 'signal' | 'timeoutMs'> = {},
+  options: Pick<ApiCallOptions, 'signal' | 'timeoutMs'> = {},
 ): Promise<void> {
-  await inventory.post(`/internal/reservations/${encodeURIComponent(reservationId)}/release`, undefined, {
-    ...options,
-    idempotencyKey: `release-${reservationId}`,
-    route: '/internal/reservations/{reservationId}/release',
-  });
+  await inventory.release(
+    { params: { reservationId } },
+    { ...options, idempotencyKey: `release-${reservationId}` },
+  );
 }
 
-function toHttpError(error: unknown): unknown {
-  if (error instanceof PeerClientError && (error.status === 409 || error.status === 422)) {
-    const problem: ProblemDetails = error.problem ?? {};
-    const extensions = Object.fromEntries(
-      Object.entries(problem).filter(
-        ([k]) => !['type', 'title', 'status', 'detail', 'instance', 'requestId'].includes(k),
-      ),
-    );
-    return new HttpError(error.status, typeof problem.detail === 'string' ? problem.detail : error.message, {
-      ...(typeof problem.type === 'string' ? { type: problem.type } : {}),
-      ...(typeof problem.title === 'string' ? { title: problem.title } : {}),
-      extensions,
-    });
-  }
+/** The 503 for a call that got no answer of inventory's API (down, slow, failing, or refusing the load). */
+function unavailable(error: unknown): unknown {
   if (
     error instanceof PeerTimeoutError ||
     error instanceof CircuitOpenError ||

@@ -14,9 +14,11 @@ import {
   type ServiceSpec,
 } from '@flotilla/runtime';
 import { orderEvents, paymentEvents } from '@shop/contracts';
+import { api as inventoryApi } from '@shop/inventory/api';
 import { paymentOutcomeHandler } from './handlers.js';
 import { startReleaser, type Releaser } from './open-reservations.js';
-import { ordersRoutes } from './routes.js';
+import { api } from './api.js';
+import { ordersHandlers } from './routes.js';
 import { migrations, type OrdersTables } from './schema.js';
 
 /** What a test may change; the process itself runs with the defaults. */
@@ -29,8 +31,8 @@ export async function main(options: MainOptions = {}) {
   const outbox = useOutbox(svc, { database, publisher, schemas: orderEvents });
   // A reservation must answer quickly: the customer waits for it. Retries are safe (idempotent per order).
   const clients = useClients(svc, { peers: { inventory: { timeoutMs: 1500 } } });
-  const inventory = clients.client('inventory');
-  ordersRoutes(svc.router, { database, outbox, inventory, log: svc.log });
+  const inventory = clients.client('inventory', inventoryApi);
+  svc.serve(api, ordersHandlers({ database, outbox, inventory, log: svc.log }));
   useConsumer(svc, 'payments', {
     schemas: paymentEvents,
     inbox: database,

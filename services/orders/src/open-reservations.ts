@@ -22,11 +22,10 @@ import {
   startPeriodicTask,
   type Database,
   type Logger,
-  type PeerClient,
   type SavedTrace,
 } from '@flotilla/runtime';
 import { sql } from 'kysely';
-import { releaseStock } from './inventory-client.js';
+import { releaseStock, type InventoryClient } from './inventory-client.js';
 import type { Executor } from './order.js';
 import type { OrdersTables } from './schema.js';
 
@@ -63,7 +62,7 @@ const BATCH = 10;
 /** What the release of one row needs. */
 export interface ReleaseDeps {
   readonly database: Database<OrdersTables>;
-  readonly inventory: PeerClient;
+  readonly inventory: InventoryClient;
   readonly log: Logger;
 }
 

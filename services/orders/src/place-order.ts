@@ -14,16 +14,14 @@
  * @see https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/
  */
 import { createHash } from 'node:crypto';
-import {
-  HttpError,
-  uuidv7,
-  type Database,
-  type Logger,
-  type Outbox,
-  type PeerClient,
-} from '@flotilla/runtime';
+import { HttpError, uuidv7, type Database, type Logger, type Outbox } from '@flotilla/runtime';
 import type { orderEvents } from '@shop/contracts';
-import { PROBLEMS as INVENTORY_PROBLEMS, reserveStock, type Reservation } from './inventory-client.js';
+import {
+  INVENTORY_PROBLEMS,
+  reserveStock,
+  type InventoryClient,
+  type Reservation,
+} from './inventory-client.js';
 import { claimKey, lapse, unclaim, type Claim } from './idempotency-claim.js';
 import { ABANDONED_AFTER_SECONDS, holdForOrder, openReservation, releaseNow } from './open-reservations.js';
 import { toOrder, type Order, type OrderRow } from './order.js';
@@ -37,7 +35,7 @@ export interface PlaceOrderInput {
 export interface PlaceOrderDeps {
   readonly database: Database<OrdersTables>;
   readonly outbox: Outbox<OrdersTables, typeof orderEvents>;
-  readonly inventory: PeerClient;
+  readonly inventory: InventoryClient;
   readonly log: Logger;
 }
 
@@ -155,7 +153,7 @@ function tooSlow(orderId: string): HttpError {
  * request was still retrying (it outlived {@link ABANDONED_AFTER_SECONDS}).
  */
 async function reserve(
-  inventory: PeerClient,
+  inventory: InventoryClient,
   request: Parameters<typeof reserveStock>[1],
 ): Promise<Reservation> {
   try {

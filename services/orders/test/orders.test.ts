@@ -36,6 +36,23 @@ const place = (body: unknown, key?: string) =>
   });
 const getOrder = async (id: string) => (await (await fetch(`${url}/api/orders/${id}`)).json()) as Order;
 const available = (sku: string) => running.available(sku);
+/** Payments' answer for `order`, as payments would publish it. */
+const paymentOutcome = (order: Order, outcome: 'completed' | 'failed') => {
+  const payments = stack.publisherAs('payments', paymentEvents);
+  return outcome === 'completed'
+    ? payments.publish('payments', 'payment.completed', {
+        orderId: order.id,
+        paymentId: `p-${order.id}`,
+        amountCents: order.totalCents,
+      })
+    : payments.publish('payments', 'payment.failed', {
+        orderId: order.id,
+        reason: 'declined',
+        amountCents: order.totalCents,
+      });
+};
+const paidEventually = (order: Order) =>
+  eventually('PAID', async () => ((await getOrder(order.id)).status === 'PAID' ? true : undefined));
 
 describe('orders', () => {
   test('POST /api/orders reserves stock and answers 201 PENDING; GET reads it back', async () => {
@@ -125,23 +142,15 @@ describe('orders', () => {
     const paid = (await (
       await place({ customerId: 'c', items: [{ sku: 'SKU-CHEAP', quantity: 1 }] })
     ).json()) as Order;
-    await payments.publish('payments', 'payment.completed', {
-      orderId: paid.id,
-      paymentId: 'p-1',
-      amountCents: paid.totalCents,
-    });
-    await eventually('PAID', async () => ((await getOrder(paid.id)).status === 'PAID' ? true : undefined));
+    await paymentOutcome(paid, 'completed');
+    await paidEventually(paid);
 
     const before = await available('SKU-RARE');
     const failed = (await (
       await place({ customerId: 'c', items: [{ sku: 'SKU-RARE', quantity: 2 }] })
     ).json()) as Order;
     expect(await available('SKU-RARE')).toBe(before - 2);
-    await payments.publish('payments', 'payment.failed', {
-      orderId: failed.id,
-      reason: 'declined',
-      amountCents: failed.totalCents,
-    });
+    await paymentOutcome(failed, 'failed');
     await eventually('CANCELLED', async () =>
       (await getOrder(failed.id)).status === 'CANCELLED' ? true : undefined,
     );
@@ -157,6 +166,30 @@ describe('orders', () => {
     });
     await new Promise((r) => setTimeout(r, 500));
     expect((await getOrder(failed.id)).status).toBe('CANCELLED');
+  });
+
+  test('one SKU in several lines adding up to more than 100 is placed, paid or cancelled (found by Schemathesis)', async () => {
+    // Inventory merges an order's lines per SKU, so the order holds one line of 120: its events must carry it.
+    const lines = [
+      { sku: 'SKU-CHEAP', quantity: 60 },
+      { sku: 'SKU-CHEAP', quantity: 60 },
+    ];
+    const paidRes = await place({ customerId: 'c-many', items: lines });
+    expect(paidRes.status).toBe(201);
+    const paid = (await paidRes.json()) as Order;
+    expect(paid.items).toEqual([{ sku: 'SKU-CHEAP', quantity: 120, priceCents: 500 }]);
+    await paymentOutcome(paid, 'completed');
+    await paidEventually(paid);
+
+    const before = await available('SKU-CHEAP');
+    const cancelled = (await (await place({ customerId: 'c-many', items: lines })).json()) as Order;
+    expect(await available('SKU-CHEAP')).toBe(before - 120);
+    await paymentOutcome(cancelled, 'failed');
+    await eventually('CANCELLED and the 120 back on the shelf', async () =>
+      (await getOrder(cancelled.id)).status === 'CANCELLED' && (await available('SKU-CHEAP')) === before
+        ? true
+        : undefined,
+    );
   });
 
   test('inventory unavailable is a 503 with Retry-After, and no order is stored', async () => {

@@ -10,7 +10,8 @@ import {
 } from '@flotilla/runtime';
 import { paymentEvents } from '@shop/contracts';
 import { chargeHandler, consumedEvents } from './charge.js';
-import { paymentsRoutes } from './routes.js';
+import { api } from './api.js';
+import { paymentsHandlers } from './routes.js';
 import { migrations, type PaymentsTables } from './schema.js';
 
 /** What a test may change; the process itself runs with the defaults. */
@@ -21,7 +22,7 @@ export async function main(options: MainOptions = {}) {
   const database = await useDatabase<PaymentsTables>(svc, { migrations });
   const publisher = usePublisher(svc, paymentEvents);
   const outbox = useOutbox(svc, { database, publisher, schemas: paymentEvents });
-  paymentsRoutes(svc.router, database);
+  svc.serve(api, paymentsHandlers(database));
   useConsumer(svc, 'orders', {
     schemas: consumedEvents,
     inbox: database,

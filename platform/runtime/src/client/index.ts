@@ -3,6 +3,7 @@
  * circuit breaker, bulkhead, via cockatiel), trace context and request id on every call.
  */
 export { createServiceClients, type ServiceClients, type ServiceClientsOptions } from './service-clients.js';
+export { apiClient, type ApiClient, type ApiCallOptions } from './api-client.js';
 export {
   PeerClient,
   IDEMPOTENT_METHODS,

@@ -14,6 +14,8 @@ import {
 } from './discovery.js';
 import { DiscoveryConfigError, PeerNotDeclaredError } from './errors.js';
 import { resolvePeerOptions, type PeerOptions } from './options.js';
+import type { Api, RouteMap } from '../http/contract.js';
+import { apiClient, type ApiClient } from './api-client.js';
 import { PeerClient } from './peer-client.js';
 import { PeerPolicies } from './policies.js';
 import { requestContext } from './request-context.js';
@@ -51,6 +53,13 @@ export interface ServiceClients {
    * @throws PeerNotDeclaredError when the service did not declare the peer in `calls`
    */
   client(peer: string): PeerClient;
+  /**
+   * The client of peer `peer` typed from its declared API (`api`, from the peer's own package): one method per
+   * route, on the same shared client (breaker, bulkhead), e.g. `clients.client('inventory', inventoryApi)`.
+   * @throws PeerNotDeclaredError when the service did not declare the peer in `calls`
+   * @throws TypeError when `api` is another service's
+   */
+  client<R extends RouteMap>(peer: string, api: Api<R>): ApiClient<R>;
   /** Releases resources (the Cloud Map client). */
   close(): void;
 }
@@ -98,22 +107,27 @@ export function createServiceClients(options: ServiceClientsOptions): ServiceCli
   return {
     discovery: method,
     close,
-    client(peer: string): PeerClient {
-      let c = clients.get(peer);
-      if (!c) {
-        const url = declaredUrl(peer);
-        const peerOptions = resolvePeerOptions(peer, options.defaults, options.peers?.[peer]);
-        c = new PeerClient({
-          peer,
-          declaredUrl: url,
-          resolver,
-          options: peerOptions,
-          policies: new PeerPolicies(peer, peerOptions, options.log),
-          requestId,
-        });
-        clients.set(peer, c);
-      }
-      return c;
+    client<R extends RouteMap>(peer: string, api?: Api<R>): PeerClient & ApiClient<R> {
+      const c = shared(peer);
+      return (api === undefined ? c : apiClient(c, api)) as PeerClient & ApiClient<R>;
     },
   };
+
+  function shared(peer: string): PeerClient {
+    let c = clients.get(peer);
+    if (!c) {
+      const url = declaredUrl(peer);
+      const peerOptions = resolvePeerOptions(peer, options.defaults, options.peers?.[peer]);
+      c = new PeerClient({
+        peer,
+        declaredUrl: url,
+        resolver,
+        options: peerOptions,
+        policies: new PeerPolicies(peer, peerOptions, options.log),
+        requestId,
+      });
+      clients.set(peer, c);
+    }
+    return c;
+  }
 }

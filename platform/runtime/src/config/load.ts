@@ -83,6 +83,13 @@ export interface BaseConfig {
     readonly nodeName: string | undefined;
   };
   readonly telemetry: TelemetryConfig;
+  readonly http: {
+    /**
+     * `FLOTILLA_CHECK_RESPONSES`: check each response of a declared route against its declaration.
+     * @default - true, except on `FLOTILLA_PLATFORM=eks`
+     */
+    readonly checkResponses: boolean;
+  };
   /** Deadlines of the service database's calls and retention of the kit's tables (`DATABASE_*`, `*_RETENTION_HOURS`). */
   readonly database: DatabaseConfig;
 }
@@ -150,6 +157,7 @@ function toBaseConfig(v: z.output<z.ZodObject<typeof baseConfigShape>>): BaseCon
     logLevel: v[ENV.logLevel],
     shutdown: { drainMs: v[ENV.shutdownDrainMs], timeoutMs: v[ENV.shutdownTimeoutMs] },
     kubernetes: { podName: v[ENV.podName], namespace: v[ENV.podNamespace], nodeName: v[ENV.nodeName] },
+    http: { checkResponses: v.FLOTILLA_CHECK_RESPONSES ?? v[ENV.platform] !== 'eks' },
     telemetry: telemetryOf(
       v as unknown as Record<string, unknown>,
       v.OTEL_SERVICE_NAME ?? v[ENV.serviceName],

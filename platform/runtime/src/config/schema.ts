@@ -139,6 +139,17 @@ export const baseConfigShape = {
   [ENV.shutdownTimeoutMs]: optionalVar()
     .transform((v) => v ?? '10000')
     .pipe(intVar('a duration in milliseconds', 1)),
+  /**
+   * Whether every response of a declared route is checked against its declaration (`Service.serve`), a
+   * mismatch answered with 500 and logged. `true` or `false`. @default - true, except on `FLOTILLA_PLATFORM=eks`
+   * (a parse per response is a cost production does not pay unless asked)
+   */
+  FLOTILLA_CHECK_RESPONSES: optionalVar().pipe(
+    z
+      .enum(['true', 'false'], { error: 'expected true or false' })
+      .optional()
+      .transform((v) => (v === undefined ? undefined : v === 'true')),
+  ),
   /** Kubernetes downward API values; resource attributes when present. @default - unset */
   [ENV.podName]: optionalVar(),
   [ENV.podNamespace]: optionalVar(),

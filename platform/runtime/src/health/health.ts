@@ -1,6 +1,6 @@
 import { HEALTH_PATHS } from '@flotilla/model';
 import type { Request, RequestHandler, Response } from 'express';
-import { errorMessage, type Health, type ReadinessCheck } from '../kit.js';
+import { errorMessage, type Health, type ReadinessCheck, type ReadinessCheckOptions } from '../kit.js';
 
 /** Result of one readiness check in the `/readyz` report. */
 export interface CheckResult {
@@ -8,14 +8,18 @@ export interface CheckResult {
   readonly durationMs: number;
   /** Why it failed (the check's error message, or the timeout). */
   readonly error?: string;
+  /** `false` for a check that reports only: its failure does not fail readiness. Absent otherwise. */
+  readonly affectsReadiness?: false;
 }
 
 /** The `/readyz` report. */
 export interface ReadinessReport {
   readonly status: 'ok' | 'fail' | 'starting' | 'shutting-down';
   readonly checks: Readonly<Record<string, CheckResult>>;
-  /** Names of the failing checks; present when `status` is not `ok`. */
+  /** Names of the failing checks that fail readiness; present when `status` is not `ok`. */
   readonly failing?: readonly string[];
+  /** Names of the failing checks that only report (see `affectsReadiness`); present when there are any. */
+  readonly degraded?: readonly string[];
 }
 
 /** Options of {@link HealthRegistry}. */
@@ -30,7 +34,7 @@ export interface HealthOptions {
  * @see https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/
  */
 export class HealthRegistry implements Health {
-  readonly #checks = new Map<string, ReadinessCheck>();
+  readonly #checks = new Map<string, { check: ReadinessCheck; affectsReadiness: boolean }>();
   readonly #timeoutMs: number;
   #started = false;
   #shuttingDown = false;
@@ -39,11 +43,11 @@ export class HealthRegistry implements Health {
     this.#timeoutMs = options.checkTimeoutMs ?? 2000;
   }
 
-  addReadinessCheck(name: string, check: ReadinessCheck): void {
+  addReadinessCheck(name: string, check: ReadinessCheck, options: ReadinessCheckOptions = {}): void {
     if (this.#checks.has(name)) {
       throw new Error(`Readiness check "${name}" is already registered; give each check a unique name.`);
     }
-    this.#checks.set(name, check);
+    this.#checks.set(name, { check, affectsReadiness: options.affectsReadiness ?? true });
   }
 
   /** Start finished: `/startupz` answers 200 and `/readyz` starts running checks. */
@@ -69,13 +73,21 @@ export class HealthRegistry implements Health {
     if (this.#shuttingDown) return { status: 'shutting-down', checks: {}, failing: [] };
     if (!this.#started) return { status: 'starting', checks: {}, failing: [] };
     const entries = await Promise.all(
-      [...this.#checks].map(async ([name, check]) => [name, await this.#run(check)] as const),
+      [...this.#checks].map(async ([name, { check, affectsReadiness }]) => {
+        const result = await this.#run(check);
+        return [name, affectsReadiness ? result : { ...result, affectsReadiness: false as const }] as const;
+      }),
     );
     const checks = Object.fromEntries(entries);
-    const failing = entries.filter(([, r]) => r.status === 'fail').map(([name]) => name);
+    const failed = entries.filter(([, r]) => r.status === 'fail');
+    const failing = failed.filter(([, r]) => r.affectsReadiness !== false).map(([name]) => name);
+    const degraded = failed.filter(([, r]) => r.affectsReadiness === false).map(([name]) => name);
+    const extra = degraded.length > 0 ? { degraded } : {};
     // Shutdown may have begun while checks ran; never report ready after it did.
-    if (this.#shuttingDown) return { status: 'shutting-down', checks, failing };
-    return failing.length === 0 ? { status: 'ok', checks } : { status: 'fail', checks, failing };
+    if (this.#shuttingDown) return { status: 'shutting-down', checks, failing, ...extra };
+    return failing.length === 0
+      ? { status: 'ok', checks, ...extra }
+      : { status: 'fail', checks, failing, ...extra };
   }
 
   async #run(check: ReadinessCheck): Promise<CheckResult> {

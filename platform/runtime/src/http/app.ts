@@ -7,6 +7,7 @@ import type { InFlightRequests } from '../lifecycle/in-flight.js';
 import { errorHandler, INVALID_UTF8, notFound } from './errors.js';
 import { defineRequestLog, observeRequests } from './observe.js';
 import { requestId } from './request-id.js';
+import { attachServedRoutes, type ServedRoutes } from './served-routes.js';
 import { refuseUnstorableText } from './storable-text.js';
 import './types.js';
 import { JSON_TYPES } from './validate.js';
@@ -30,6 +31,8 @@ export interface HttpApp {
   readonly app: Express;
   /** Add routes here; unknown paths fall through to the 404 problem and errors to the problem handler. */
   readonly router: Router;
+  /** The declared APIs served on `router` (`serveApi`): they answer 405 for their paths' other methods. */
+  readonly served: ServedRoutes;
 }
 
 /**
@@ -61,9 +64,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       mayHaveBody(req) ? parseJson(req, res, context.bind(context.active(), next)) : next(),
     refuseUnstorableText,
   ]);
-  runAroundRouter(app, kit, answerProblems());
   // Routes go on the app's own router, not a nested one: a nested router is a second dispatch per request.
-  return { app, router: app.router };
+  const served = attachServedRoutes(app.router);
+  runAroundRouter(app, kit, answerProblems(served));
+  return { app, router: app.router, served };
 }
 
 /** What the router leaves: no route answered (`err` unset) or a handler failed. */
@@ -94,9 +98,9 @@ function runAroundRouter(app: Express, kit: RequestHandler, final: FinalHandler)
     handle(req, res, done ?? ((err?: unknown) => final(err, req, res)));
 }
 
-/** The 404 problem when no route answered, the problem handler when a handler failed. */
-function answerProblems(): FinalHandler {
-  const answerNotFound = notFound();
+/** The 404 (or 405) problem when no route answered, the problem handler when a handler failed. */
+function answerProblems(served: ServedRoutes): FinalHandler {
+  const answerNotFound = notFound(served);
   const answerError = errorHandler();
   return (err, req, res) => {
     // 'route' and 'router' are Express's "skip the rest" signals, not errors.

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { HttpError, PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem } from './problem.js';
+import type { ServedRoutes } from './served-routes.js';
 
 /** Adds the exception to the request's server span (the active span while its handlers run). */
 function recordOnServerSpan(err: unknown): void {
@@ -15,9 +16,25 @@ export function sendProblem(res: Response, problem: Problem): void {
   res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 
-/** 404 problem for any request no route matched. */
-export function notFound(): RequestHandler {
+/**
+ * The problem for a request no route matched: 405 with `Allow` when declared routes serve its path under other
+ * methods (`served`), else 404.
+ */
+export function notFound(served?: ServedRoutes): RequestHandler {
   return function notFoundHandler(req, res) {
+    const allowed = served?.allowedMethods(req.path) ?? [];
+    if (allowed.length > 0) {
+      res.setHeader('Allow', allowed.join(', '));
+      sendProblem(res, {
+        type: PROBLEM_TYPES.methodNotAllowed,
+        title: 'Method Not Allowed',
+        status: 405,
+        detail: `${req.path} does not take ${req.method}; it takes ${allowed.join(', ')}.`,
+        instance: req.path,
+        requestId: req.id,
+      });
+      return;
+    }
     sendProblem(res, {
       type: PROBLEM_TYPES.notFound,
       title: 'Not Found',

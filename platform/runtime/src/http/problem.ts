@@ -37,6 +37,8 @@ export const PROBLEM_TYPES = {
   /** A request the service cannot read: a path that does not decode, a body that does not decompress. */
   malformedRequest: 'urn:flotilla:problem:malformed-request',
   notFound: 'urn:flotilla:problem:not-found',
+  /** The path exists, but not with this method (the `Allow` header lists the methods it takes). */
+  methodNotAllowed: 'urn:flotilla:problem:method-not-allowed',
   tooLarge: 'urn:flotilla:problem:payload-too-large',
   unsupportedMediaType: 'urn:flotilla:problem:unsupported-media-type',
   internal: 'urn:flotilla:problem:internal-error',

@@ -6,13 +6,23 @@ import { HttpError, PROBLEM_TYPES, ValidationError, type FieldError } from './pr
 export const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /** Schemas for the parts of a request; each given part is parsed and replaced by the parsed value. */
-export interface RequestSchemas<B extends z.ZodType, P extends z.ZodType, Q extends z.ZodType> {
+export interface RequestSchemas<
+  B extends z.ZodType,
+  P extends z.ZodType,
+  Q extends z.ZodType,
+  H extends z.ZodType = z.ZodType<Record<string, unknown>>,
+> {
   /** Body schema. Giving one makes the route require a JSON body (415 otherwise). */
   readonly body?: B;
   /** Path parameters schema, e.g. `z.object({ id: z.uuid() })`. */
   readonly params?: P;
   /** Query string schema; values arrive as strings, so use `z.coerce` for numbers. */
   readonly query?: Q;
+  /**
+   * Request headers schema, with lower-case names (`z.object({ 'idempotency-key': z.string().optional() })`).
+   * Headers it does not name are left alone; the parsed values replace the named ones in `req.headers`.
+   */
+  readonly headers?: H;
   /**
    * What happens to body fields the body schema does not declare (at any depth). `'reject'` answers 400
    * naming each one, so a client learns that it sent what the service ignores (a `status` or a price only
@@ -38,12 +48,13 @@ export function validate<
   B extends z.ZodType = z.ZodType<unknown>,
   P extends z.ZodType = z.ZodType<Record<string, string>>,
   Q extends z.ZodType = z.ZodType<Record<string, unknown>>,
->(schemas: RequestSchemas<B, P, Q>): RequestHandler<Out<P>, unknown, Out<B>, Out<Q>> {
+  H extends z.ZodType = z.ZodType<Record<string, unknown>>,
+>(schemas: RequestSchemas<B, P, Q, H>): RequestHandler<Out<P>, unknown, Out<B>, Out<Q>> {
   return function validateRequest(req: Request, _res: Response, next: NextFunction): void {
     if (schemas.body !== undefined) assertJsonBody(req);
     const errors: FieldError[] = [];
-    const parsed: { body?: unknown; params?: unknown; query?: unknown } = {};
-    for (const location of ['params', 'query', 'body'] as const) {
+    const parsed: { body?: unknown; params?: unknown; query?: unknown; headers?: unknown } = {};
+    for (const location of ['params', 'query', 'headers', 'body'] as const) {
       const schema = schemas[location];
       if (schema === undefined) continue;
       const input: unknown = req[location];
@@ -53,7 +64,7 @@ export function validate<
         continue;
       }
       if (location === 'body' && schemas.unknownBodyFields !== 'strip')
-        errors.push(...unknownFields(input, result.data));
+        errors.push(...unknownFields(input, result.data, 'body'));
       parsed[location] = result.data;
     }
     if (errors.length > 0) throw new ValidationError(errors);
@@ -61,6 +72,7 @@ export function validate<
     if ('params' in parsed) req.params = parsed.params as Request['params'];
     // Express 5 computes req.query in a getter; shadow it with the parsed value for this request.
     if ('query' in parsed) Object.defineProperty(req, 'query', { value: parsed.query, configurable: true });
+    if ('headers' in parsed) Object.assign(req.headers, parsed.headers);
     next();
   } as unknown as RequestHandler<Out<P>, unknown, Out<B>, Out<Q>>;
 }
@@ -88,12 +100,16 @@ function hasNonEmptyBody(req: Request): boolean {
 const MAX_UNKNOWN_REPORTED = 20;
 
 /**
- * The body fields the schema dropped: keys of an input object missing from the object the schema made of it.
+ * The fields the schema dropped: keys of an input object missing from the object the schema made of it.
  * Zod objects strip undeclared keys, so comparing the input with the output finds them whatever the schema's
  * shape (unions, pipes, nested arrays), with no second walk over the schema. Where the output is the input
  * itself (`z.unknown()`, `z.any()`) nothing was dropped. Iterative, and only as deep as the output goes.
  */
-function unknownFields(input: unknown, output: unknown): FieldError[] {
+export function unknownFields(
+  input: unknown,
+  output: unknown,
+  location: FieldError['location'],
+): FieldError[] {
   const found: FieldError[] = [];
   const stack: [unknown, unknown, PropertyKey[]][] = [[input, output, []]];
   while (stack.length > 0 && found.length < MAX_UNKNOWN_REPORTED) {
@@ -110,7 +126,7 @@ function unknownFields(input: unknown, output: unknown): FieldError[] {
         // Object.hasOwn: a JSON body's own "__proto__" or "constructor" is unknown, not the prototype's.
         if (!Object.hasOwn(o, key))
           found.push({
-            location: 'body',
+            location,
             path: formatPath([...path, key]),
             message: 'unknown field: this API does not take it; remove it',
           });
@@ -127,7 +143,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function fieldErrors(location: FieldError['location'], error: z.ZodError): FieldError[] {
+export function fieldErrors(location: FieldError['location'], error: z.ZodError): FieldError[] {
   return error.issues.map((issue) => ({ location, path: formatPath(issue.path), message: issue.message }));
 }
 

@@ -29,6 +29,8 @@ import {
 } from '@flotilla/model';
 import { OUTBOX_ADMIN_PATH, type OutboxDeadLetterReport } from '../outbox/dead-letters.js';
 import { listDeadLetters, redrive } from './dead-letters.js';
+import { DEFAULT_AWS_DEADLINE } from '../wiring/aws.js';
+import { awsDeadlineConfig, nameTimeouts } from '../wiring/aws-deadline.js';
 
 function fail(message: string): never {
   process.stderr.write(`dlq: ${message}\n`);
@@ -120,10 +122,16 @@ const env: RuntimeEnvironment = {
 };
 const system = await loadSystem(values.system);
 const resources = messagingResources(system, env);
-const sqs = new SQSClient({
-  region,
-  ...(endpoint ? { endpoint, credentials: EMULATOR_CREDENTIALS } : {}),
-});
+// Bounded like a service's own client: a queue endpoint that does not answer fails the command, naming it.
+const sqs = nameTimeouts(
+  new SQSClient({
+    region,
+    ...awsDeadlineConfig(DEFAULT_AWS_DEADLINE),
+    ...(endpoint ? { endpoint, credentials: EMULATOR_CREDENTIALS } : {}),
+  }),
+  'SQS',
+  DEFAULT_AWS_DEADLINE.deadlineMs,
+);
 
 /** `<service>/outbox` names a service's outbox dead letters, unless a queue of that service is called `outbox`. */
 function isOutboxTarget(name: string): boolean {

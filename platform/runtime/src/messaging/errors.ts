@@ -14,6 +14,40 @@ export class NonRetryableError extends Error {
   }
 }
 
+/**
+ * Thrown by a handler (or by what it calls) to say "a dependency I need is down; this message is not at
+ * fault": the consumer releases the message with backoff, pauses receiving until the dependency is back,
+ * and never counts the failure towards dead-lettering the message early (it is retried for the queue's
+ * whole retry window). The kit's own errors that mean the same (a peer's circuit open or the peer
+ * unreachable, the database unreachable, SQS/SNS not answering) are recognised without it.
+ */
+export class DependencyUnavailableError extends Error {
+  override readonly name = 'DependencyUnavailableError';
+  constructor(
+    /** What is down, as an operator would name it, e.g. `database` or `peer inventory`. */
+    readonly dependency: string,
+    message = `${dependency} is unavailable`,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The reason a handler's `signal` aborts when the handler runs past its deadline. */
+export class HandlerTimeoutError extends Error {
+  override readonly name = 'HandlerTimeoutError';
+  constructor(
+    readonly queue: string,
+    readonly timeoutSeconds: number,
+  ) {
+    super(
+      `the handler of ${queue} ran past its deadline of ${timeoutSeconds} s; its message is released and retried ` +
+        'after a backoff. Make the handler honour ctx.signal, or raise handlerTimeoutSeconds in the subscription ' +
+        '(services/<name>/service.ts) if the work really takes that long.',
+    );
+  }
+}
+
 /** One problem found by an event schema: where in the event, and what is wrong. */
 export interface EventIssue {
   /** Dotted path inside the envelope, e.g. `data.items.0.quantity`. */

@@ -4,12 +4,15 @@
 export * from './envelope.js';
 export {
   NonRetryableError,
+  DependencyUnavailableError,
+  HandlerTimeoutError,
   EventValidationError,
   PublishError,
   type DeliveryFailure,
   type EventIssue,
 } from './errors.js';
 export { uuidv7 } from './ids.js';
+export { failedDependency } from './dependency.js';
 export { MAX_MESSAGE_ATTRIBUTES, traceHeaders, extractTraceContext } from './attributes.js';
 export {
   deliver,

@@ -105,3 +105,43 @@ function checkDeadline(deadlineMs: number): void {
   if (!Number.isFinite(deadlineMs) || deadlineMs < 1)
     throw new RangeError(`deadlineMs = ${deadlineMs} of an AWS call must be a number of milliseconds >= 1`);
 }
+
+/**
+ * Makes every call of `client` that runs out of attempts on their deadlines fail with an
+ * {@link AwsDeadlineError} naming the service and the operation (`SNS Publish did not complete within
+ * 15000 ms ...`), instead of the request handler's bare "a request has exceeded the configured 5000 ms
+ * requestTimeout". `deadlineMs` is the one the client's {@link awsDeadlineConfig} was built from. Returns
+ * the client.
+ */
+export function nameTimeouts<C extends { readonly middlewareStack: object }>(
+  client: C,
+  service: string,
+  deadlineMs: number,
+): C {
+  // Structural: every SDK v3 client's stack has this `add`; its own types differ per client.
+  (client.middlewareStack as InitializeStack).add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if ((err as { name?: unknown } | undefined)?.name !== 'TimeoutError') throw err;
+        const operation = (context.commandName ?? 'call').replace(/Command$/, '');
+        throw new AwsDeadlineError(`${service} ${operation}`, deadlineMs, err);
+      }
+    },
+    // The initialize step runs outside the retry middleware: this sees the error of the last attempt.
+    { step: 'initialize', name: 'flotillaNameTimeouts', override: true },
+  );
+  return client;
+}
+
+/** The `initialize` step of an SDK v3 middleware stack, as far as {@link nameTimeouts} uses it. */
+interface InitializeStack {
+  add(
+    middleware: (
+      next: (args: unknown) => Promise<unknown>,
+      context: { readonly commandName?: string },
+    ) => (args: unknown) => Promise<unknown>,
+    options: { step: 'initialize'; name: string; override: boolean },
+  ): void;
+}

@@ -17,7 +17,15 @@
  * -> telemetry (see phases.ts).
  */
 export { useDatabase, type UseDatabaseOptions } from './database.js';
-export { useAwsClients, type AwsClients } from './aws.js';
+export { useAwsClients, type AwsClients, type UseAwsClientsOptions } from './aws.js';
+export {
+  awsDeadlineConfig,
+  withAwsDeadline,
+  nameTimeouts,
+  AwsDeadlineError,
+  type AwsDeadlineOptions,
+  type AwsDeadlineClientConfig,
+} from './aws-deadline.js';
 export { usePublisher, type UsePublisherOptions } from './publisher.js';
 export { useOutbox, type UseOutboxOptions, type WiredOutbox } from './outbox.js';
 export {

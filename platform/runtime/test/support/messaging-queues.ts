@@ -10,7 +10,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { FauxqsServer } from 'fauxqs';
 import { pino } from 'pino';
-import { uuidv7, type EventEnvelope } from '../../src/messaging/index.js';
+import {
+  createConsumer,
+  uuidv7,
+  type Consumer,
+  type ConsumerOptions,
+  type EventEnvelope,
+} from '../../src/messaging/index.js';
+import { schemas } from './messaging-system.js';
 
 let counter = 0;
 
@@ -188,4 +195,32 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
     if (Date.now() > end) throw new Error('condition not reached in time');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Options of a test consumer: the handler, and whatever a test changes. */
+export type TestConsumerOptions = Partial<ConsumerOptions<typeof schemas>> &
+  Pick<ConsumerOptions<typeof schemas>, 'handler'>;
+
+/**
+ * Starts a consumer of `q` (and its DLQ) through `sqs`, silent and with 1 s polls unless `options` say
+ * otherwise, and adds it to `started`, which the test stops after each test.
+ */
+export function startConsumer(
+  sqs: SQSClient,
+  q: TestQueue,
+  started: Consumer[],
+  options: TestConsumerOptions,
+): Consumer {
+  const c = createConsumer({
+    queueUrl: q.url,
+    dlqUrl: q.dlqUrl,
+    schemas,
+    sqs,
+    log: silentLog,
+    waitTimeSeconds: 1,
+    ...options,
+  });
+  started.push(c);
+  c.start();
+  return c;
 }

@@ -17,7 +17,7 @@ export const testSystem = defineSystem({
     defineService({
       name: 'worker',
       port: 9004,
-      consumes: [{ queue: 'jobs', maxReceiveCount: 3, visibilityTimeoutSeconds: 2 }],
+      consumes: [{ queue: 'jobs', retryWindowMinutes: 1, visibilityTimeoutSeconds: 2 }],
     }),
   ],
 });
