@@ -7,6 +7,8 @@
  * The contender is a key of ./contenders.ts (kit, bare, node, bare-on-kit-server, fastify, express-sdk,
  * express-auto, kit-sampled, and the breakdown's variants). KEY=VALUE arguments override its environment
  * (e.g. OTEL_SDK_DISABLED=true). KEEP_PROFILE=1 keeps the .cpuprofile (open it in Chrome DevTools).
+ * BENCH_PROFILE_RATE=3000 loads at that fixed rate instead of saturating: saturated, a server slower than the
+ * load generator also pays for waking it on every response, which blurs a comparison of two profiles.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,15 +26,21 @@ import type { LoadSpec } from './load.js';
 const here = new URL('.', import.meta.url).pathname;
 const [which = 'kit', secondsArg, routeArg = 'get', ...overrides] = process.argv.slice(2);
 const seconds = Number(secondsArg ?? 8);
+const rate =
+  process.env.BENCH_PROFILE_RATE === undefined ? undefined : Number(process.env.BENCH_PROFILE_RATE);
 const c = contender(which);
 const sink = await startOtlpSink();
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-prof-'));
 const generator = startLoadGenerator();
 
-const spec = (port: number, s: number): LoadSpec =>
-  routeArg === 'post'
-    ? { url: `http://127.0.0.1:${port}/api/items`, connections: 20, seconds: s, json: SAMPLE_NEW_ITEM }
-    : { url: `http://127.0.0.1:${port}/api/items/7`, connections: 20, seconds: s };
+const spec = (port: number, s: number): LoadSpec => ({
+  connections: 20,
+  seconds: s,
+  ...(rate === undefined ? {} : { rate }),
+  ...(routeArg === 'post'
+    ? { url: `http://127.0.0.1:${port}/api/items`, json: SAMPLE_NEW_ITEM }
+    : { url: `http://127.0.0.1:${port}/api/items/7` }),
+});
 
 try {
   const extra = Object.fromEntries(overrides.map((kv) => kv.split('=', 2) as [string, string]));

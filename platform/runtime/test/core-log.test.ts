@@ -1,4 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
+import { pino } from 'pino';
 import {
   BATCH_WINDOW_MS,
   createLogger,
@@ -7,6 +8,8 @@ import {
   traceFieldsOf,
   WindowBatchedDestination,
 } from '../src/index.js';
+import { jsonString } from '../src/log/json-text.js';
+import { infoLineWriter } from '../src/log/logger.js';
 import { spawnChildService } from './support/child-service.js';
 import { memoryLog } from './support/memory-log.js';
 
@@ -109,6 +112,102 @@ describe('log time', () => {
     // Formatted once per millisecond, but never reused for a later one.
     expect(t2).toBeGreaterThanOrEqual(later);
     expect(t2).toBeLessThanOrEqual(after);
+  });
+});
+
+describe('log time at millisecond and second boundaries', () => {
+  it('writes the time of every line as toISOString would', () => {
+    const times = [
+      '1999-12-31T23:59:59.998Z',
+      '1999-12-31T23:59:59.999Z',
+      '2000-01-01T00:00:00.000Z',
+      '2000-01-01T00:00:00.005Z',
+      '2000-01-01T00:00:00.050Z',
+      '2000-01-01T00:00:01.050Z',
+      '2000-01-01T00:00:01.050Z',
+      '2031-07-04T12:34:56.789Z',
+    ];
+    jest.useFakeTimers({ now: Date.parse(times[0] as string) });
+    try {
+      const dest = memoryLog();
+      const log = createLogger({ name: 'orders', destination: dest });
+      for (const time of times) {
+        jest.setSystemTime(Date.parse(time));
+        log.info('tick');
+      }
+      expect(dest.lines.map((l) => l.time)).toEqual(times);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('lines written as text (the request line)', () => {
+  const raw = () => {
+    const lines: string[] = [];
+    return { lines, write: (line: string) => void lines.push(line) };
+  };
+  /** Fields as `,"key":value` JSON, encoded by JSON.stringify: the reference the writer's caller follows. */
+  const asText = (fields: Record<string, unknown>) =>
+    Object.entries(fields)
+      .map(([k, v]) => `,${JSON.stringify(k)}:${JSON.stringify(v)}`)
+      .join('');
+
+  it('writes exactly the line log.info writes for the same fields', () => {
+    jest.useFakeTimers({ now: Date.parse('2026-03-04T05:06:07.089Z') });
+    try {
+      const out = raw();
+      const log = createLogger({ name: 'orders', base: { version: '1.2.3' }, destination: out });
+      const fields = {
+        request_id: 'r-"quoted"\\back',
+        trace_id: '6745a1b20123456789abcdef01234567',
+        method: 'GET',
+        route: null,
+        path: '/items/\u0001ü€',
+        status: 404,
+        duration_ms: 1.125,
+      };
+      log.info(fields, 'request');
+      const write = infoLineWriter(log);
+      expect(write).toBeDefined();
+      write?.(asText(fields), 'request');
+      expect(out.lines).toHaveLength(2);
+      expect(out.lines[1]).toBe(out.lines[0]);
+      expect(JSON.parse(out.lines[1] ?? '')).toEqual({
+        level: 'info',
+        time: '2026-03-04T05:06:07.089Z',
+        service: 'orders',
+        version: '1.2.3',
+        ...fields,
+        msg: 'request',
+      });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("is only offered for the kit's own loggers, not for a child, a plain pino logger or a multistream", () => {
+    const log = createLogger({ name: 'orders', destination: raw() });
+    expect(infoLineWriter(log.child({ module: 'x' }))).toBeUndefined();
+    expect(infoLineWriter(pino(raw()))).toBeUndefined();
+    // A multistream picks streams by each line's level, which only pino's own write tells it.
+    const multi = createLogger({ name: 'orders', destination: pino.multistream([{ stream: raw() }]) });
+    expect(infoLineWriter(multi)).toBeUndefined();
+  });
+
+  it('quotes text as JSON.stringify does', () => {
+    for (const text of [
+      '',
+      'plain',
+      'a"b',
+      'a\\b',
+      '\n\t\u0000\u001f',
+      'ü€😀',
+      '\ud800',
+      'x\udfff',
+      '\u2028',
+    ])
+      expect(jsonString(text)).toBe(JSON.stringify(text));
   });
 });
 

@@ -1,12 +1,13 @@
 import {
   context,
-  metrics,
+  INVALID_TRACEID,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
   type Attributes,
+  type Context,
   type Span,
 } from '@opentelemetry/api';
 import {
@@ -22,9 +23,13 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { InFlightRequests } from '../lifecycle/in-flight.js';
-import { traceFieldsOf } from '../log/trace-ids.js';
+import { jsonString } from '../log/json-text.js';
+import { infoLineWriter } from '../log/logger.js';
+import { toXrayTraceId, traceFieldsOf } from '../log/trace-ids.js';
+import { httpServerDurations } from '../telemetry/http-server-durations.js';
 
 /** Route pattern of a handled request (`/orders/:id`), or undefined when no route matched. */
 function routeOf(req: Request): string | undefined {
@@ -32,9 +37,6 @@ function routeOf(req: Request): string | undefined {
   // baseUrl is unset again once the app's router has handed the request to the final handler (errors, 404).
   return typeof path === 'string' ? `${(req.baseUrl as string | undefined) ?? ''}${path}` : undefined;
 }
-
-/** Bucket boundaries (seconds) the HTTP semantic conventions advise for `http.server.request.duration`. */
-const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 /** Status logged and recorded when the client went away before the response was complete (nginx's 499). */
 const CLIENT_CLOSED_REQUEST = 499;
@@ -55,7 +57,8 @@ export interface ObserveRequestsOptions {
  *   (listeners a handler adds to `req` itself run outside it: read bodies through the kit's parser);
  * - one record of the RED histogram `http.server.request.duration` (seconds) with `http.route`,
  *   `http.request.method`, `http.response.status_code` and, for 5xx, `error.type`: its count per attribute
- *   set is the rate, the count with `error.type` the errors, its buckets the duration;
+ *   set is the rate, the count with `error.type` the errors, its buckets the duration (aggregated by the
+ *   kit and exported through the SDK's reader: ../telemetry/http-server-durations.ts);
  * - one log line (method, route pattern, status, duration, request id, trace ids).
  *
  * Why not `@opentelemetry/instrumentation-http` on the server side (with the express instrumentation): it
@@ -69,15 +72,13 @@ export interface ObserveRequestsOptions {
 export function observeRequests(options: ObserveRequestsOptions): RequestHandler {
   const { log, inFlight } = options;
   const tracer = trace.getTracer('@flotilla/runtime');
-  const duration = metrics.getMeter('@flotilla/runtime').createHistogram('http.server.request.duration', {
-    description: 'Duration of HTTP server requests',
-    unit: 's',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
-  });
+
+  // The request line as text when the logger is the kit's own (see infoLineWriter), else through pino.
+  const writeInfoLine = infoLineWriter(log);
 
   return function observeRequest(req: Request, res: Response, next: NextFunction): void {
     const started = performance.now();
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const parent = callerContext(req.headers);
     const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER }, parent);
     // Attributes are built only for spans that are exported; unsampled requests skip the work.
     if (span.isRecording()) span.setAttributes(requestAttributes(req));
@@ -87,19 +88,52 @@ export function observeRequests(options: ObserveRequestsOptions): RequestHandler
       const ms = Math.round((performance.now() - started) * 1000) / 1000;
       const route = routeOf(req);
       const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
-      const attributes: Attributes = {
-        [ATTR_HTTP_REQUEST_METHOD]: req.method,
-        [ATTR_HTTP_RESPONSE_STATUS_CODE]: status,
-      };
-      if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
-      const failed = status >= 500;
-      if (failed) attributes[ATTR_ERROR_TYPE] = String(status);
-      duration.record(ms / 1000, attributes);
-      endServerSpan(span, route === undefined ? undefined : `${req.method} ${route}`, attributes, failed);
-      if (log.isLevelEnabled('info')) log.info(requestLine(req, span, route, status, ms), 'request');
+      httpServerDurations()?.record(ms / 1000, req.method, status, route);
+      endServerSpan(span, req.method, route, status);
+      if (!log.isLevelEnabled('info')) return;
+      if (writeInfoLine !== undefined)
+        writeInfoLine(requestLineText(req, span, route, status, ms), 'request');
+      else log.info(requestLine(req, span, route, status, ms), 'request');
     });
     context.with(trace.setSpan(parent, span), next);
   };
+}
+
+/**
+ * The caller's trace context, through the global propagator, or the root context when the request carries
+ * none of the propagator's headers (`traceparent`, `tracestate`, `X-Amzn-Trace-Id` with the kit's SDK): then
+ * extracting would find nothing, and the X-Ray propagator would still lower-case every header name looking
+ * for its own.
+ */
+function callerContext(headers: IncomingHttpHeaders): Context {
+  // Node gives header names in lower case.
+  for (const field of propagation.fields())
+    if (headers[field.toLowerCase()] !== undefined) return propagation.extract(ROOT_CONTEXT, headers);
+  return ROOT_CONTEXT;
+}
+
+/**
+ * {@link requestLine} as JSON fields, in the same order, for the logger's {@link infoLineWriter}. The server
+ * span's ids come from the SDK (or a propagator that checked them): hex, or the all-zero invalid context
+ * when there is no SDK, which gets no trace fields.
+ */
+function requestLineText(
+  req: Request,
+  span: Span,
+  route: string | undefined,
+  status: number,
+  ms: number,
+): string {
+  const { traceId, spanId } = span.spanContext();
+  const ids =
+    traceId === INVALID_TRACEID
+      ? ''
+      : `,"trace_id":"${traceId}","span_id":"${spanId}","xray_trace_id":"${toXrayTraceId(traceId)}"`;
+  const id = req.id === undefined ? '' : `,"request_id":${jsonString(req.id)}`;
+  return (
+    `${id}${ids},"method":${jsonString(req.method)},"route":${route === undefined ? 'null' : jsonString(route)}` +
+    `,"path":${jsonString(req.path)},"status":${status},"duration_ms":${ms}`
+  );
 }
 
 /** The fields of a request's log line. */
@@ -137,13 +171,24 @@ function requestAttributes(req: Request): Attributes {
 
 /**
  * Names the span from the route (`GET /orders/:id`: low cardinality, as X-Ray groups by it), sets the
- * outcome and ends it. `failed` is a 5xx: a 4xx is the caller's mistake, not the server's.
+ * outcome (the attributes of the duration histogram) and ends it. A 5xx is an error (`error.type` is its
+ * status code); a 4xx is the caller's mistake, not the server's.
  */
-function endServerSpan(span: Span, name: string | undefined, outcome: Attributes, failed: boolean): void {
+function endServerSpan(span: Span, method: string, route: string | undefined, status: number): void {
   if (span.isRecording()) {
-    if (name !== undefined) span.updateName(name);
+    const outcome: Attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: method,
+      [ATTR_HTTP_RESPONSE_STATUS_CODE]: status,
+    };
+    if (route !== undefined) {
+      span.updateName(`${method} ${route}`);
+      outcome[ATTR_HTTP_ROUTE] = route;
+    }
+    if (status >= 500) {
+      outcome[ATTR_ERROR_TYPE] = String(status);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
     span.setAttributes(outcome);
-    if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
   }
   span.end();
 }

@@ -12,7 +12,11 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  InstrumentType,
+  PeriodicExportingMetricReader,
+  type IMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   AlwaysOffSampler,
@@ -31,6 +35,7 @@ import {
   linkBatchToMessageTraces,
   MessagingHousekeepingSampler,
 } from './messaging.js';
+import { HttpServerDurations, setHttpServerDurations } from './http-server-durations.js';
 import { XRayIdGenerator } from './xray-ids.js';
 
 /** What identifies the process in every span and metric, beyond `service.name`. */
@@ -149,16 +154,22 @@ export function startTelemetry(config: TelemetryConfig, options: StartTelemetryO
     spanProcessors.push(new NoopSpanProcessor());
   }
   const metricReaders: IMetricReader[] = [];
+  let durations: HttpServerDurations | undefined;
   if (config.metricsUrl !== undefined) {
     const exporter =
       config.protocol === 'http/json'
         ? new OTLPMetricExporterJson({ url: config.metricsUrl })
         : new OTLPMetricExporterProto({ url: config.metricsUrl });
+    // The HTTP server's RED histogram, aggregated by the kit (see ./http-server-durations.ts).
+    durations = new HttpServerDurations(() =>
+      exporter.selectAggregationTemporality(InstrumentType.HISTOGRAM),
+    );
     metricReaders.push(
       new PeriodicExportingMetricReader({
         exporter,
         exportIntervalMillis: config.metricExportIntervalMs,
         exportTimeoutMillis: Math.min(30_000, config.metricExportIntervalMs),
+        metricProducers: [durations],
       }),
     );
   }
@@ -179,6 +190,7 @@ export function startTelemetry(config: TelemetryConfig, options: StartTelemetryO
     instrumentations: enabled,
   });
   sdk.start();
+  setHttpServerDurations(durations);
   // After start (which hands every instrumentation the SDK's meter provider): the http instrumentation's
   // client duration histogram would time the exporters' own requests too (the kit's peer client records
   // its calls as spans), so it records into a no-op meter.
