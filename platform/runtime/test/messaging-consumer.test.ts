@@ -57,6 +57,7 @@ describe('consumer', () => {
   it('keeps a long handler message invisible with a heartbeat (no redelivery)', async () => {
     const q = makeQueue(stack.server, { visibility: 1 });
     const calls: number[] = [];
+    let finished = 0;
     consume(q, {
       visibilityTimeoutSeconds: 1,
       handlerTimeoutSeconds: 10,
@@ -64,13 +65,15 @@ describe('consumer', () => {
       handler: async (_e, ctx) => {
         calls.push(ctx.receiveCount);
         await new Promise((r) => setTimeout(r, 3500));
+        finished++;
       },
     });
     await sendEvent(stack.sqs, q.url, 'job.run', { name: 'long' });
-    await until(() => calls.length === 1);
-    await new Promise((r) => setTimeout(r, 4000));
+    // Without the heartbeat the message would come back after 1 s, more than twice during the handler.
+    await until(() => finished === 1, 15_000);
+    // Deletes are batched: wait for this one instead of for a fixed time (a loaded machine delays it).
+    await until(async () => (await depth(stack.sqs, q.url)) === 0, 15_000);
     expect(calls).toEqual([1]);
-    expect(await depth(stack.sqs, q.url)).toBe(0);
   });
 
   it('retries a failed message after a backoff, then succeeds', async () => {
