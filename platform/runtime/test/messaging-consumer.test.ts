@@ -96,23 +96,6 @@ describe('consumer', () => {
     expect(await depth(stack.sqs, q.url)).toBe(0);
   });
 
-  it('moves a message that always fails to the DLQ after maxReceiveCount', async () => {
-    const q = makeQueue(stack.server, { maxReceiveCount: 3 });
-    const counts: number[] = [];
-    consume(q, {
-      backoff: { baseSeconds: 0, maxSeconds: 0 },
-      handler: (_e, ctx) => {
-        counts.push(ctx.receiveCount);
-        throw new Error('always broken');
-      },
-    });
-    const sent = await sendEvent(stack.sqs, q.url, 'job.run', { name: 'poison' });
-    const dead = await receiveAll(stack.sqs, q.dlqUrl, 1, 8000);
-    expect(dead.map((m) => (JSON.parse(m.Body!) as EventEnvelope).id)).toEqual([sent.id]);
-    expect(counts).toEqual([1, 2, 3]);
-    expect(await depth(stack.sqs, q.url)).toBe(0);
-  });
-
   it('sends invalid and non-retryable messages to the DLQ at once, with the reason', async () => {
     const q = makeQueue(stack.server);
     const handled: string[] = [];

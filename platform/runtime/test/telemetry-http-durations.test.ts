@@ -51,31 +51,41 @@ const comparable = (points: DataPoint<Histogram>[]) =>
     .map((p) => ({ attributes: p.attributes, value: p.value }))
     .sort((a, b) => JSON.stringify(a.attributes).localeCompare(JSON.stringify(b.attributes)));
 
+/**
+ * The kit's producer and an SDK histogram of the same name on one reader, and a function recording one
+ * request into both with the attributes the semantic conventions give it.
+ */
+function sideBySide(temporality: AggregationTemporality) {
+  const durations = new HttpServerDurations(() => temporality);
+  const reader = new ManualReader({
+    aggregationTemporalitySelector: () => temporality,
+    metricProducers: [durations],
+  });
+  const provider = new MeterProvider({ readers: [reader] });
+  const sdk = provider.getMeter('@flotilla/runtime').createHistogram('http.server.request.duration', {
+    description: 'Duration of HTTP server requests',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] },
+  });
+  const record = (seconds: number, method: string, status: number, route: string | undefined) => {
+    durations.record(seconds, method, status, route);
+    sdk.record(seconds, {
+      'http.request.method': method,
+      'http.response.status_code': status,
+      ...(route === undefined ? {} : { 'http.route': route }),
+      ...(status >= 500 ? { 'error.type': String(status) } : {}),
+    });
+  };
+  return { reader, provider, record };
+}
+
 describe("the HTTP server's duration histogram", () => {
   it.each([
     ['cumulative', AggregationTemporality.CUMULATIVE],
     ['delta', AggregationTemporality.DELTA],
   ])('exports what the SDK histogram exports for the same requests (%s)', async (_name, temporality) => {
-    const durations = new HttpServerDurations(() => temporality);
-    const reader = new ManualReader({
-      aggregationTemporalitySelector: () => temporality,
-      metricProducers: [durations],
-    });
-    const provider = new MeterProvider({ readers: [reader] });
-    const sdk = provider.getMeter('@flotilla/runtime').createHistogram('http.server.request.duration', {
-      description: 'Duration of HTTP server requests',
-      unit: 's',
-      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] },
-    });
-    const record = ([seconds, method, status, route]: (typeof REQUESTS)[number]) => {
-      durations.record(seconds, method, status, route);
-      sdk.record(seconds, {
-        'http.request.method': method,
-        'http.response.status_code': status,
-        ...(route === undefined ? {} : { 'http.route': route }),
-        ...(status >= 500 ? { 'error.type': String(status) } : {}),
-      });
-    };
+    const { reader, provider, record: recordBoth } = sideBySide(temporality);
+    const record = (request: (typeof REQUESTS)[number]) => recordBoth(...request);
     REQUESTS.forEach(record);
     const { kit: kitFirst, sdk: sdkFirst } = await collectBoth(reader);
     // A second round of some requests, then a second collection: cumulative sums, delta only the new.
@@ -107,25 +117,8 @@ describe("the HTTP server's duration histogram", () => {
 
   it('puts attribute sets beyond the cardinality limit into the overflow set, as the SDK does', async () => {
     const temporality = AggregationTemporality.CUMULATIVE;
-    const durations = new HttpServerDurations(() => temporality);
-    const reader = new ManualReader({
-      aggregationTemporalitySelector: () => temporality,
-      metricProducers: [durations],
-    });
-    const provider = new MeterProvider({ readers: [reader] });
-    const sdk = provider.getMeter('@flotilla/runtime').createHistogram('http.server.request.duration', {
-      description: 'Duration of HTTP server requests',
-      unit: 's',
-      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] },
-    });
-    const record = (route: string) => {
-      durations.record(0.001, 'GET', 200, route);
-      sdk.record(0.001, {
-        'http.request.method': 'GET',
-        'http.response.status_code': 200,
-        'http.route': route,
-      });
-    };
+    const { reader, provider, record: recordBoth } = sideBySide(temporality);
+    const record = (route: string) => recordBoth(0.001, 'GET', 200, route);
     for (let i = 0; i < 2100; i++) record(`/route-${i}`);
     const first = await collectBoth(reader);
     expect(first.kit).toHaveLength(2000);
