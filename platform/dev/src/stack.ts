@@ -16,6 +16,7 @@ import {
   type System,
 } from '@flotilla/model';
 import { publicDocumentTitle } from '@flotilla/runtime';
+import { PGLITE_NODE_FLAGS } from '@flotilla/runtime/pglite-settings';
 import { defaultPgliteTemplateDir, ensurePgliteTemplate } from '@flotilla/runtime/pglite-template';
 import {
   databaseSecrets,
@@ -63,7 +64,8 @@ export interface StackOptions {
   readonly servicePorts?: 'model' | 'ephemeral' | Readonly<Record<string, number>>;
   /**
    * The TypeScript (or JavaScript) entry point of a service, absolute or relative to `rootDir`. It is run as
-   * `node --conditions=flotilla-source --import tsx [--import <preload>...] <entry>`.
+   * `node [<PGlite flags>] --conditions=flotilla-source --import tsx [--import <preload>...] <entry>`, the
+   * runtime's `PGLITE_NODE_FLAGS` first for a service with an embedded database (they keep PGlite's memory down).
    * @default (name) => `services/<name>/src/main.ts`
    */
   readonly serviceEntry?: (service: string) => string;
@@ -413,6 +415,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             : {}),
           command: process.execPath,
           args: [
+            ...(s.dataDir ? PGLITE_NODE_FLAGS : []),
             '--conditions=flotilla-source',
             '--import',
             'tsx',

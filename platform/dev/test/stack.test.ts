@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { envFor, literalEnv, messagingResources, topicArnVar } from '@flotilla/model';
+import { PGLITE_NODE_FLAGS } from '@flotilla/runtime';
 import type { Stack, StackFile } from '../src/index.js';
 import { eventually } from '../src/testing.js';
 import { alive, emulatorClients, startFixtureStack, testSystem } from './support.js';
@@ -66,6 +67,15 @@ describe('startStack (fixture services)', () => {
       expect(s.dataDir).toBe(join(stateDir, 'data', s.name));
       expect((await stat(join(s.dataDir!, 'PG_VERSION'))).isFile()).toBe(true);
     }
+  });
+
+  it('starts each service with an embedded database with the flags that keep PGlite small, only those', async () => {
+    for (const s of stack.services()) {
+      const execArgv = (await (await fetch(`${s.url}/exec-argv`)).json()) as string[];
+      for (const flag of PGLITE_NODE_FLAGS)
+        expect([s.name, execArgv.includes(flag)]).toEqual([s.name, !!s.dataDir]);
+    }
+    expect(PGLITE_NODE_FLAGS).toContain('--liftoff-only');
   });
 
   it('creates every queue with its DLQ redrive policy and visibility timeout from the model', async () => {
