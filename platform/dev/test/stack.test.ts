@@ -5,7 +5,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { envFor, literalEnv, messagingResources, topicArnVar } from '@flotilla/model';
 import { PGLITE_NODE_FLAGS } from '@flotilla/runtime';
-import type { Stack, StackFile } from '../src/index.js';
+import { DEFAULT_SERVICE_NODE_FLAGS, type Stack, type StackFile } from '../src/index.js';
 import { eventually } from '../src/testing.js';
 import { alive, emulatorClients, startFixtureStack, testSystem } from './support.js';
 
@@ -69,13 +69,17 @@ describe('startStack (fixture services)', () => {
     }
   });
 
-  it('starts each service with an embedded database with the flags that keep PGlite small, only those', async () => {
+  it('starts every service with the default Node flags, those with an embedded database also with PGlite flags', async () => {
+    expect(DEFAULT_SERVICE_NODE_FLAGS).toEqual(['--max-semi-space-size=4']);
+    expect(PGLITE_NODE_FLAGS).toEqual(['--liftoff-only']);
     for (const s of stack.services()) {
       const execArgv = (await (await fetch(`${s.url}/exec-argv`)).json()) as string[];
-      for (const flag of PGLITE_NODE_FLAGS)
-        expect([s.name, execArgv.includes(flag)]).toEqual([s.name, !!s.dataDir]);
+      const flags = execArgv.slice(0, execArgv.indexOf('--conditions=flotilla-source')); // the loader's follow
+      expect([s.name, flags]).toEqual([
+        s.name,
+        [...DEFAULT_SERVICE_NODE_FLAGS, ...(s.dataDir ? PGLITE_NODE_FLAGS : [])],
+      ]);
     }
-    expect(PGLITE_NODE_FLAGS).toContain('--liftoff-only');
   });
 
   it('creates every queue with its DLQ redrive policy and visibility timeout from the model', async () => {
