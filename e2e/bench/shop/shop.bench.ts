@@ -22,6 +22,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_SERVICE_NODE_FLAGS } from '@flotilla/dev';
 import { EMULATOR_CREDENTIALS } from '@flotilla/model';
 import { PGLITE_NODE_FLAGS, PGLITE_SETTINGS } from '@flotilla/runtime/pglite-settings';
 import { depth } from '../../../platform/runtime/test/support/messaging-queues.js';
@@ -68,7 +69,11 @@ async function startShop(stateDir: string, name: string, pgliteTemplateDir?: str
     ...(pgliteTemplateDir ? { pgliteTemplateDir } : {}),
   };
   const started = performance.now();
-  const child = spawnTs(join(here, 'stack-host.ts'), { args: [JSON.stringify(options)] });
+  // With the Node flags `make dev` gives the stack's process (the Makefile): those of a service.
+  const child = spawnTs(join(here, 'stack-host.ts'), {
+    args: [JSON.stringify(options)],
+    nodeArgs: [...DEFAULT_SERVICE_NODE_FLAGS],
+  });
   children.push(child);
   const ready = await child.message(isMessage<StackReady>('stack-ready'), 240_000).catch((err: Error) => {
     throw new Error(`${err.message} (stack log: ${options.logFile})`);

@@ -309,7 +309,7 @@ describe('database [pglite] settings', () => {
   const engine = pgliteTestEngine();
 
   test("starts with PGLITE_SETTINGS' small buffer pool and PGlite's own start parameters, new and reopened", async () => {
-    expect(PGLITE_SETTINGS.shared_buffers).toBe('16MB');
+    expect(PGLITE_SETTINGS.shared_buffers).toBe('8MB');
     const location = await engine.fresh();
     for (const attempt of ['new', 'reopened']) {
       const database = await open(location);

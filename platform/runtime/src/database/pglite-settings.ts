@@ -5,7 +5,7 @@
  *
  * - PostgreSQL's buffer pool: initdb writes `shared_buffers = 128MB`, and PGlite allocates and zeroes all of
  *   it in the WASM heap at start. A service's embedded database is small and its files stay in the
- *   operating system's page cache, so a 16 MB pool is plenty.
+ *   operating system's page cache, so an 8 MB pool (1024 pages) is plenty.
  * - V8's optimizing WebAssembly compiler (TurboFan): PGlite's 9 MB module is tiered up as it runs, which
  *   holds ~80 MB more code for good and peaks at ~700 MB while it compiles. Liftoff (V8's baseline WASM
  *   compiler) alone runs a service's queries as fast here: their time goes to the protocol and JavaScript.
@@ -18,7 +18,7 @@ import type { PGlite } from '@electric-sql/pglite';
  * PostgreSQL settings every embedded database starts with, as `-c name=value` start parameters.
  * @see https://www.postgresql.org/docs/current/runtime-config-resource.html#GUC-SHARED-BUFFERS
  */
-export const PGLITE_SETTINGS: Readonly<Record<string, string>> = { shared_buffers: '16MB' };
+export const PGLITE_SETTINGS: Readonly<Record<string, string>> = { shared_buffers: '8MB' };
 
 /**
  * Node.js (V8) flags for a process that hosts PGlite: compile WebAssembly with Liftoff only.
