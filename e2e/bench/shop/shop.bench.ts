@@ -22,7 +22,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_SERVICE_NODE_FLAGS } from '@flotilla/dev';
 import { EMULATOR_CREDENTIALS } from '@flotilla/model';
+import { PGLITE_NODE_FLAGS, PGLITE_SETTINGS } from '@flotilla/runtime/pglite-settings';
 import { depth } from '../../../platform/runtime/test/support/messaging-queues.js';
 import { isMessage, spawnTs, type Child } from '../lib/child.js';
 import { compileEntry } from '../lib/compile.js';
@@ -44,6 +46,8 @@ const SETTLE_SECONDS = knob('BENCH_SHOP_SETTLE_SECONDS', 120, 60);
 const PAID_P99_LIMIT_MS = 1000;
 const HOST = 'stack process (emulator, gateway)';
 const IDLE_SAMPLES = knob('BENCH_SHOP_IDLE_SECONDS', 10, 2);
+/** BENCH_SHOP_PARTS=make-dev: only the make dev rows (start-up and memory), not the orders under load. */
+const LOAD = process.env.BENCH_SHOP_PARTS !== 'make-dev';
 
 const work = mkdtempSync(join(tmpdir(), 'flotilla-bench-shop-'));
 const counter = await startSpanCounter();
@@ -65,7 +69,11 @@ async function startShop(stateDir: string, name: string, pgliteTemplateDir?: str
     ...(pgliteTemplateDir ? { pgliteTemplateDir } : {}),
   };
   const started = performance.now();
-  const child = spawnTs(join(here, 'stack-host.ts'), { args: [JSON.stringify(options)] });
+  // With the Node flags `make dev` gives the stack's process (the Makefile): those of a service.
+  const child = spawnTs(join(here, 'stack-host.ts'), {
+    args: [JSON.stringify(options)],
+    nodeArgs: [...DEFAULT_SERVICE_NODE_FLAGS],
+  });
   children.push(child);
   const ready = await child.message(isMessage<StackReady>('stack-ready'), 240_000).catch((err: Error) => {
     throw new Error(`${err.message} (stack log: ${options.logFile})`);
@@ -123,8 +131,16 @@ interface PgliteRss {
   readonly openMs: number;
 }
 
-async function probePglite(dataDir: string): Promise<PgliteRss> {
-  const probe = spawnTs(compileEntry(join(here, 'pglite-probe.ts')), { args: [dataDir], sources: false });
+/**
+ * One PGlite instance reopening `dataDir` in a process of its own: as the platform opens it (the runtime's
+ * start parameters and Node flags, as `make dev` spawns a service), or with PGlite's own defaults.
+ */
+async function probePglite(dataDir: string, mode: 'platform' | 'pglite-defaults'): Promise<PgliteRss> {
+  const probe = spawnTs(compileEntry(join(here, 'pglite-probe.ts')), {
+    args: [dataDir, mode],
+    sources: false,
+    ...(mode === 'platform' ? { nodeArgs: [...PGLITE_NODE_FLAGS] } : {}),
+  });
   children.push(probe);
   const result = await probe.message(isMessage<PgliteRss>('pglite-rss'), 60_000);
   await probe.exited;
@@ -307,14 +323,18 @@ try {
   const cold: RunningStack[] = [];
   const warm: RunningStack[] = [];
   const coldState = (i: number) => join(work, `cold-${i}`, '.dev');
-  let probe: PgliteRss | undefined;
+  let probe: { platform: PgliteRss; defaults: PgliteRss } | undefined;
   for (let i = 0; i < READY_RUNS; i++) {
     const c = await startShop(coldState(i), `cold-${i}`);
     cold.push(c);
     const ordersDir = (await currentServices(c)).find((x) => x.name === 'orders')?.dataDir;
     await stopShop(c);
     // One PGlite instance reopening the orders database just written (no stack running).
-    if (i === 0 && ordersDir) probe = await probePglite(ordersDir);
+    if (i === 0 && ordersDir)
+      probe = {
+        platform: await probePglite(ordersDir, 'platform'),
+        defaults: await probePglite(ordersDir, 'pglite-defaults'),
+      };
     const w = await startShop(coldState(i), `warm-${i}`);
     warm.push(w);
     if (i < READY_RUNS - 1) await stopShop(w);
@@ -331,51 +351,56 @@ try {
   const memory = idle[idle.length - 1] as MemoryShot[];
   const idlePeakMb = Math.max(...idle.map((shots) => shots.reduce((n, m) => n + m.rssMb, 0)));
   rows.push(...makeDevRows(first, cold, warm, memory, idlePeakMb, probe));
-
-  // shop: the rates, then saturation, on the warm stack.
-  const generator = spawnTs(join(here, 'orders-load.ts'));
-  children.push(generator);
-  const sqs = new SQSClient({
-    endpoint: stack.ready.emulatorEndpoint,
-    region: stack.ready.region,
-    credentials: EMULATOR_CREDENTIALS,
-  });
-  const steps: StepResult[] = [];
-  const gatewayUrl = stack.ready.gatewayUrl;
-  // A few orders first: JIT, connection pools and the consumers' first polls are not part of a step.
-  await placeOrders(generator, { gatewayUrl, mode: 'open', rate: 5, seconds: SMOKE ? 1 : 5 });
-  await queuesEmpty(stack, sqs, performance.now() + SETTLE_SECONDS * 1000);
-  let overCapacity: string | undefined;
-  for (const rate of RATES) {
-    if (overCapacity !== undefined) continue;
-    const step = await runStep(
-      stack,
-      generator,
-      sqs,
-      { gatewayUrl, mode: 'open', rate, seconds: SECONDS },
-      `${rate} orders/s`,
+  if (!LOAD) {
+    await stopShop(stack);
+    running = undefined;
+    report(rows);
+  } else {
+    // shop: the rates, then saturation, on the warm stack.
+    const generator = spawnTs(join(here, 'orders-load.ts'));
+    children.push(generator);
+    const sqs = new SQSClient({
+      endpoint: stack.ready.emulatorEndpoint,
+      region: stack.ready.region,
+      credentials: EMULATOR_CREDENTIALS,
+    });
+    const steps: StepResult[] = [];
+    const gatewayUrl = stack.ready.gatewayUrl;
+    // A few orders first: JIT, connection pools and the consumers' first polls are not part of a step.
+    await placeOrders(generator, { gatewayUrl, mode: 'open', rate: 5, seconds: SMOKE ? 1 : 5 });
+    await queuesEmpty(stack, sqs, performance.now() + SETTLE_SECONDS * 1000);
+    let overCapacity: string | undefined;
+    for (const rate of RATES) {
+      if (overCapacity !== undefined) continue;
+      const step = await runStep(
+        stack,
+        generator,
+        sqs,
+        { gatewayUrl, mode: 'open', rate, seconds: SECONDS },
+        `${rate} orders/s`,
+      );
+      steps.push(step);
+      // Far past capacity: a higher rate would only pile up more; the saturation step still runs.
+      if (step.unfinished > 0 || percentile(step.paidMs, 99) > 10 * PAID_P99_LIMIT_MS)
+        overCapacity = `not run above ${rate} orders/s: the shop was already past capacity there`;
+    }
+    steps.push(
+      await runStep(
+        stack,
+        generator,
+        sqs,
+        { gatewayUrl, mode: 'closed', clients: SATURATION_CLIENTS, seconds: SECONDS },
+        `saturation (${SATURATION_CLIENTS} customers)`,
+      ),
     );
-    steps.push(step);
-    // Far past capacity: a higher rate would only pile up more; the saturation step still runs.
-    if (step.unfinished > 0 || percentile(step.paidMs, 99) > 10 * PAID_P99_LIMIT_MS)
-      overCapacity = `not run above ${rate} orders/s: the shop was already past capacity there`;
+    sqs.destroy();
+    // Stopping flushes every service's spans: the per-queue counts below are then complete.
+    await stopShop(stack);
+    running = undefined;
+    await sleep(1000);
+    rows.push(...shopRows(stack, steps, overCapacity));
+    report(rows);
   }
-  steps.push(
-    await runStep(
-      stack,
-      generator,
-      sqs,
-      { gatewayUrl, mode: 'closed', clients: SATURATION_CLIENTS, seconds: SECONDS },
-      `saturation (${SATURATION_CLIENTS} customers)`,
-    ),
-  );
-  sqs.destroy();
-  // Stopping flushes every service's spans: the per-queue counts below are then complete.
-  await stopShop(stack);
-  running = undefined;
-  await sleep(1000);
-  rows.push(...shopRows(stack, steps, overCapacity));
-  report(rows);
 } finally {
   if (running) await stopShop(running).catch(() => undefined);
   await Promise.all(children.map((c) => c.stop()));
@@ -389,7 +414,7 @@ function makeDevRows(
   warm: readonly RunningStack[],
   memory: readonly MemoryShot[],
   idlePeakMb: number,
-  probe: PgliteRss | undefined,
+  probe: { platform: PgliteRss; defaults: PgliteRss } | undefined,
 ): Row[] {
   const seconds = (runs: readonly RunningStack[]) => runs.map((r) => r.readyMs / 1000);
   const startStackSeconds = (runs: readonly RunningStack[]) => runs.map((r) => r.ready.startStackMs / 1000);
@@ -449,19 +474,33 @@ function makeDevRows(
       note: m.pssMb === undefined ? 'RSS' : `RSS; PSS ${mb(m.pssMb)} MiB`,
     })),
   ];
+  const probeRow = (p: PgliteRss, name: string, how: string): Row => ({
+    suite: 'make dev',
+    name,
+    unit: 'MiB',
+    flotilla: mb((p.openedKb - p.beforeKb) / 1024),
+    baseline: undefined,
+    target: { kind: 'info' },
+    note:
+      `a node process reopening the orders database ${how} (PGlite.create + select 1, ${Math.round(p.openMs)} ms): ` +
+      `RSS ${mb(p.beforeKb / 1024)} MiB before, ${mb(p.importedKb / 1024)} after importing PGlite, ` +
+      `${mb(p.openedKb / 1024)} open, peak ${mb(p.peakKb / 1024)}`,
+  });
   if (probe)
-    out.push({
-      suite: 'make dev',
-      name: 'one PGlite instance reopening a database: resident memory it adds',
-      unit: 'MiB',
-      flotilla: mb((probe.openedKb - probe.beforeKb) / 1024),
-      baseline: undefined,
-      target: { kind: 'info' },
-      note:
-        `a node process reopening the orders database (PGlite.create + select 1, ${Math.round(probe.openMs)} ms): ` +
-        `RSS ${mb(probe.beforeKb / 1024)} MiB before, ${mb(probe.importedKb / 1024)} after importing PGlite, ` +
-        `${mb(probe.openedKb / 1024)} open, peak ${mb(probe.peakKb / 1024)}`,
-    });
+    out.push(
+      probeRow(
+        probe.platform,
+        'one PGlite instance reopening a database: resident memory it adds',
+        `as the platform opens it (${Object.entries(PGLITE_SETTINGS)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}; node ${PGLITE_NODE_FLAGS.join(' ')})`,
+      ),
+      probeRow(
+        probe.defaults,
+        "one PGlite instance reopening a database with PGlite's defaults: resident memory it adds",
+        "with PGlite's own defaults (shared_buffers from initdb, V8's default WebAssembly tiering)",
+      ),
+    );
   return out;
 }
 

@@ -6,6 +6,7 @@
 export {
   startStack,
   EPHEMERAL_PORTS,
+  DEFAULT_SERVICE_NODE_FLAGS,
   type EmulatorFaults,
   type RunningInstance,
   type RunningService,

@@ -15,6 +15,7 @@ import {
   type System,
 } from '@flotilla/model';
 import { publicDocumentTitle } from '@flotilla/runtime';
+import { PGLITE_NODE_FLAGS } from '@flotilla/runtime/pglite-settings';
 import { defaultPgliteTemplateDir, ensurePgliteTemplate } from '@flotilla/runtime/pglite-template';
 import {
   databaseSecrets,
@@ -62,7 +63,8 @@ export interface StackOptions {
   readonly servicePorts?: 'model' | 'ephemeral' | Readonly<Record<string, number>>;
   /**
    * The TypeScript (or JavaScript) entry point of a service, absolute or relative to `rootDir`. It is run as
-   * `node --conditions=flotilla-source --import tsx [--import <preload>...] <entry>`.
+   * `node <nodeFlags> [<PGlite flags>] --conditions=flotilla-source --import tsx [--import <preload>...] <entry>`,
+   * with the runtime's `PGLITE_NODE_FLAGS` for a service with an embedded database (they keep PGlite's memory down).
    * @default (name) => `services/<name>/src/main.ts`
    */
   readonly serviceEntry?: (service: string) => string;
@@ -73,6 +75,15 @@ export interface StackOptions {
    * @default ['@flotilla/runtime/telemetry']
    */
   readonly preload?: readonly string[];
+  /**
+   * Node.js flags of every service process, before the runtime's `PGLITE_NODE_FLAGS` (services with an
+   * embedded database) and the loader. The default caps V8's young generation (each of its two semi-spaces)
+   * at 4 MB instead of 16 MB: the stack runs every service on one machine, and the cap keeps ~50 MiB less
+   * resident per idle service for a few more minor garbage collections under load (issue 16).
+   * @default ['--max-semi-space-size=4']
+   * @see https://nodejs.org/api/cli.html#--max-semi-space-sizesize-in-mib
+   */
+  readonly nodeFlags?: readonly string[];
   /** PGlite template data directory. @default FLOTILLA_PGLITE_TEMPLATE_DIR, else `node_modules/.cache/flotilla/pglite-template-<version>` */
   readonly pgliteTemplateDir?: string;
   /**
@@ -187,6 +198,8 @@ export interface Stack {
 }
 
 const DEFAULT_INHERIT = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+/** {@link StackOptions.nodeFlags}'s default: a 4 MB young generation semi-space (V8's default is 16 MB). */
+export const DEFAULT_SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
 
 function envPort(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -396,6 +409,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
 
     const preload = options.preload ?? ['@flotilla/runtime/telemetry'];
+    const nodeFlags = options.nodeFlags ?? DEFAULT_SERVICE_NODE_FLAGS;
     for (const s of services) {
       procs.set(
         s.name,
@@ -412,6 +426,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             : {}),
           command: process.execPath,
           args: [
+            ...nodeFlags,
+            ...(s.dataDir ? PGLITE_NODE_FLAGS : []),
             '--conditions=flotilla-source',
             '--import',
             'tsx',

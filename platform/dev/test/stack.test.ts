@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { envFor, literalEnv, messagingResources, topicArnVar } from '@flotilla/model';
-import type { Stack, StackFile } from '../src/index.js';
+import { PGLITE_NODE_FLAGS } from '@flotilla/runtime';
+import { DEFAULT_SERVICE_NODE_FLAGS, type Stack, type StackFile } from '../src/index.js';
 import { eventually } from '../src/testing.js';
 import { alive, emulatorClients, startFixtureStack, testSystem } from './support.js';
 
@@ -65,6 +66,19 @@ describe('startStack (fixture services)', () => {
     for (const s of withDb) {
       expect(s.dataDir).toBe(join(stateDir, 'data', s.name));
       expect((await stat(join(s.dataDir!, 'PG_VERSION'))).isFile()).toBe(true);
+    }
+  });
+
+  it('starts every service with the default Node flags, those with an embedded database also with PGlite flags', async () => {
+    expect(DEFAULT_SERVICE_NODE_FLAGS).toEqual(['--max-semi-space-size=4']);
+    expect(PGLITE_NODE_FLAGS).toEqual(['--liftoff-only']);
+    for (const s of stack.services()) {
+      const execArgv = (await (await fetch(`${s.url}/exec-argv`)).json()) as string[];
+      const flags = execArgv.slice(0, execArgv.indexOf('--conditions=flotilla-source')); // the loader's follow
+      expect([s.name, flags]).toEqual([
+        s.name,
+        [...DEFAULT_SERVICE_NODE_FLAGS, ...(s.dataDir ? PGLITE_NODE_FLAGS : [])],
+      ]);
     }
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { sql, type Generated } from 'kysely';
-import { openDatabase, type Database, type Migration } from '../src/database/index.js';
+import { openDatabase, PGLITE_SETTINGS, type Database, type Migration } from '../src/database/index.js';
 import type { Health, Lifecycle, ReadinessCheck, StopHook } from '../src/kit.js';
 import {
   describeEachEngine,
@@ -301,6 +301,29 @@ describe('database [pglite] single session', () => {
       expect(await outside).toBe(0);
     } finally {
       await database.close();
+    }
+  });
+});
+
+describe('database [pglite] settings', () => {
+  const engine = pgliteTestEngine();
+
+  test("starts with PGLITE_SETTINGS' small buffer pool and PGlite's own start parameters, new and reopened", async () => {
+    expect(PGLITE_SETTINGS.shared_buffers).toBe('8MB');
+    const location = await engine.fresh();
+    for (const attempt of ['new', 'reopened']) {
+      const database = await open(location);
+      try {
+        const setting = async (name: string) =>
+          (await sql<{ setting: string }>`select current_setting(${name}) as setting`.execute(database.db))
+            .rows[0]?.setting;
+        expect([attempt, await setting('shared_buffers')]).toEqual([attempt, PGLITE_SETTINGS.shared_buffers]);
+        // PGlite's defaults are kept (startParams replaces them): -c search_path=public, -c exit_on_error=false.
+        expect([attempt, await setting('search_path')]).toEqual([attempt, 'public']);
+        expect([attempt, await setting('exit_on_error')]).toEqual([attempt, 'off']);
+      } finally {
+        await database.close();
+      }
     }
   });
 });

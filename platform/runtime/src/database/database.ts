@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Health, Lifecycle, Logger } from '../kit.js';
 import { runMigrations, validateMigrations, type Migration, type MigrationReport } from './migrations.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { pgliteStartParams } from './pglite-settings.js';
 import { createPgliteDataDir, isPgliteDataDir } from './pglite-template.js';
 import { PLATFORM_MIGRATIONS } from './platform-schema.js';
 import { guardPoolClients, poolDeadlines, resolveTimeouts, type DatabaseTimeouts } from './timeouts.js';
@@ -112,6 +113,8 @@ async function openPglite(dir: string, options: OpenDatabaseOptions): Promise<PG
   try {
     return await PGlite.create({
       dataDir: dir,
+      // A small buffer pool: most of what an embedded database would otherwise keep resident (issue 16).
+      startParams: pgliteStartParams(PGlite),
       // Same results as `pg` on a server: bigint (int8) values as strings, never silently rounded numbers.
       parsers: { 20: (value: string) => value },
     });

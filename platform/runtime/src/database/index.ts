@@ -24,4 +24,5 @@ export {
   isPgliteDataDir,
   type PgliteTemplateOptions,
 } from './pglite-template.js';
+export { PGLITE_NODE_FLAGS, PGLITE_SETTINGS, pgliteStartParams } from './pglite-settings.js';
 export type { PlatformTables } from './platform-schema.js';
