@@ -40,15 +40,17 @@ export async function readTrace(
   traceId: string,
   window: { start: Date; end: Date },
 ): Promise<{ listed: boolean; segments: SegmentDocument[] }> {
-  const summaries = await xray.send(
-    new GetTraceSummariesCommand({ StartTime: window.start, EndTime: window.end }),
-  );
-  const listed = (summaries.TraceSummaries ?? []).some((s) => s.Id === traceId);
   const batch = await xray.send(new BatchGetTracesCommand({ TraceIds: [traceId] }));
   const segments = (batch.Traces ?? [])
     .filter((t) => t.Id === traceId)
     .flatMap((t) => t.Segments ?? [])
     .map((s) => JSON.parse(s.Document ?? '{}') as SegmentDocument);
+  // Listed after the segments are read: asked first, the summaries could predate segments that arrive
+  // between the two calls, and a complete trace would be read as unlisted.
+  const summaries = await xray.send(
+    new GetTraceSummariesCommand({ StartTime: window.start, EndTime: window.end }),
+  );
+  const listed = (summaries.TraceSummaries ?? []).some((s) => s.Id === traceId);
   return { listed, segments };
 }
 
