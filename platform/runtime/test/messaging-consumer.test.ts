@@ -54,6 +54,38 @@ describe('consumer', () => {
     expect(finished).toEqual(['fast', 'later', 'slow']);
   });
 
+  it('receives whole batches when its concurrency holds two batches or more (fewer calls per message)', async () => {
+    const q = makeQueue(stack.server);
+    for (let i = 0; i < 60; i++) await sendEvent(stack.sqs, q.url, 'job.run', { name: `m${i}` });
+    const asked: number[] = [];
+    const name = 'recordReceiveSizes';
+    stack.sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { QueueUrl?: string; MaxNumberOfMessages?: number };
+        if (context.commandName === 'ReceiveMessageCommand' && input.QueueUrl === q.url)
+          asked.push(input.MaxNumberOfMessages ?? 1);
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      let handled = 0;
+      consume(q, {
+        concurrency: 20,
+        handler: async () => {
+          await new Promise((r) => setTimeout(r, 20));
+          handled++;
+        },
+      });
+      await until(() => handled === 60, 15_000);
+    } finally {
+      stack.sqs.middlewareStack.remove(name);
+    }
+    // Half a batch (5) would be asked for each time five of the 20 slots free up.
+    expect(asked.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(asked)).toEqual(new Set([10]));
+  });
+
   it('keeps a long handler message invisible with a heartbeat (no redelivery)', async () => {
     const q = makeQueue(stack.server, { visibility: 1 });
     const calls: number[] = [];

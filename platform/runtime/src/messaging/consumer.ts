@@ -240,9 +240,7 @@ export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<
   const poisonReceiveCount = options.poisonReceiveCount ?? POISON_RECEIVE_COUNT;
   const callTimeoutMs = options.callTimeoutMs ?? 20_000;
   const receiveTimeoutMs = waitTimeSeconds * 1000 + callTimeoutMs;
-  // Smallest free capacity worth a receive call: half a batch (or 1 for tiny limits), so receives are not
-  // wasted on single messages while a whole batch is draining, yet one slow message never blocks.
-  const minReceive = Math.max(1, Math.floor(Math.min(batchSize, concurrency) / 2));
+  const minReceive = smallestReceive(batchSize, concurrency);
   const queueName = shortName(options.queueUrl);
   const log = options.log.child({ queue: queueName });
   const tracer = options.tracer ?? trace.getTracer(MESSAGING_TRACER);
@@ -394,22 +392,28 @@ export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<
       }
       span.setAttribute('flotilla.event.type', event.type);
       span.setAttribute('flotilla.event.id', event.id);
-      const ctxLog = log.child({
-        eventId: event.id,
-        eventType: event.type,
-        messageId: message.MessageId,
-        trace_id: span.spanContext().traceId,
-        span_id: span.spanContext().spanId,
-        ...(attributes[MESSAGE_ATTRIBUTES.requestId]
-          ? { requestId: attributes[MESSAGE_ATTRIBUTES.requestId] }
-          : {}),
-      });
+      // The message's logger (its ids bound) is made on first use: pino serialises a child's bindings when
+      // the child is made, and most messages are handled without logging through it.
+      let messageLog: Logger | undefined;
+      const ctxLog = (): Logger =>
+        (messageLog ??= log.child({
+          eventId: event.id,
+          eventType: event.type,
+          messageId: message.MessageId,
+          trace_id: span.spanContext().traceId,
+          span_id: span.spanContext().spanId,
+          ...(attributes[MESSAGE_ATTRIBUTES.requestId]
+            ? { requestId: attributes[MESSAGE_ATTRIBUTES.requestId] }
+            : {}),
+        }));
       // async: a handler that throws synchronously rejects like one that fails later.
       const handling = otelContext.with(trace.setSpan(parent, span), async () =>
         options.handler(event as ConsumedEvent<S>, {
           messageId: message.MessageId ?? '',
           receiveCount,
-          log: ctxLog,
+          get log() {
+            return ctxLog();
+          },
           span,
           signal: delivery.abort.signal,
           attributes,
@@ -417,13 +421,13 @@ export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<
       );
       const outcome = await settleWithin(handling, handlerTimeoutMs);
       if (outcome === 'deadline') {
-        await onDeadline(delivery, handling, span, ctxLog);
+        await onDeadline(delivery, handling, span, ctxLog());
         return;
       }
       if (delivery.stopAborted) {
         // Once its signal aborted, a handler that returns cannot be told from one that gave up: release the
         // message rather than delete what may not be done (at least once; the inbox makes it harmless).
-        await release(delivery, ctxLog, outcome.ok ? 'returned' : errorMessage(outcome.error));
+        await release(delivery, ctxLog(), outcome.ok ? 'returned' : errorMessage(outcome.error));
         return;
       }
       if (outcome.ok) {
@@ -433,7 +437,7 @@ export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<
         return;
       }
       failSpan(span, outcome.error);
-      await onFailure(delivery, outcome.error, ctxLog);
+      await onFailure(delivery, outcome.error, ctxLog());
     } finally {
       await delivery.lease.end();
       span.end();
@@ -632,6 +636,18 @@ export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<
 }
 
 /** The handler's outcome, or 'deadline' when it did not settle within `ms`. */
+/**
+ * Smallest free capacity worth a receive call. Each call costs about as much CPU as handling a few messages
+ * (signing, HTTP, parsing), so a consumer whose concurrency holds two batches or more receives only whole
+ * batches: the other slots stay busy while one batch's worth frees up. Below that, half a batch (or 1 for
+ * tiny limits), so receives are not wasted on single messages while a batch drains, yet one slow message
+ * never blocks the rest.
+ */
+function smallestReceive(batchSize: number, concurrency: number): number {
+  if (concurrency >= 2 * batchSize) return batchSize;
+  return Math.max(1, Math.floor(Math.min(batchSize, concurrency) / 2));
+}
+
 async function settleWithin(
   work: Promise<void>,
   ms: number,
