@@ -10,7 +10,7 @@
  * (so baselines and subjects alternate), saturated with 20 connections, then at one fixed rate for all to
  * compare CPU per request (see EQUAL_LOAD_RPS); the rows compare medians.
  * Targets (issue 16): the kit >= 0.5x bare Express throughput on GET and POST, >= 2x the fastest observable
- * peer, p99 <= 1.5x bare Express.
+ * peer, p99 <= 1.5x bare Express at the fixed rate (saturated, latency only restates throughput: reported).
  *
  * BENCH_HTTP_BREAKDOWN=1 adds kit variants with one component switched off through its standard variable
  * (logs, trace export, sampling, the whole SDK), to attribute the cost when a target is missed.
@@ -53,6 +53,8 @@ interface Measured {
   readonly results: LoadResult[];
   /** Server CPU microseconds per request, per saturated run. */
   readonly cpuUs: number[];
+  /** The runs at {@link EQUAL_LOAD_RPS}. */
+  readonly equalLoad: LoadResult[];
   /** The same at {@link EQUAL_LOAD_RPS}, per run. */
   readonly equalLoadCpuUs: number[];
 }
@@ -88,7 +90,7 @@ async function startServer(c: Contender, index: number): Promise<Server> {
     await sink.close();
     throw new Error(`${c.name}: ${err.message}`);
   });
-  const empty = (): Measured => ({ results: [], cpuUs: [], equalLoadCpuUs: [] });
+  const empty = (): Measured => ({ results: [], cpuUs: [], equalLoad: [], equalLoadCpuUs: [] });
   return { contender: c, port, child, sink, logFile, measured: { get: empty(), post: empty() } };
 }
 
@@ -134,6 +136,7 @@ try {
       }
       for (const s of serving(route)) {
         const { result, us } = await measure(s, route, EQUAL_LOAD_SECONDS, EQUAL_LOAD_RPS);
+        s.measured[route].equalLoad.push(result);
         if (us !== undefined) s.measured[route].equalLoadCpuUs.push(us);
         if (result.rps < 0.95 * EQUAL_LOAD_RPS)
           belowRate.set(rateKey(s, route), [...(belowRate.get(rateKey(s, route)) ?? []), result.rps]);
@@ -157,6 +160,8 @@ function rows(): Row[] {
   const peers = servers.filter((s) => s.contender.kind === 'peer');
   const rps = (s: Server, r: RouteKey) => median(s.measured[r].results.map((x) => x.rps));
   const p = (s: Server, r: RouteKey, key: 'p50' | 'p99') => median(s.measured[r].results.map((x) => x[key]));
+  const equalP = (s: Server, r: RouteKey, key: 'p50' | 'p99') =>
+    median(s.measured[r].equalLoad.map((x) => x[key]));
   const cpu = (s: Server, r: RouteKey) => Math.round(median(s.measured[r].cpuUs));
   const equalCpu = (s: Server, r: RouteKey) => Math.round(median(s.measured[r].equalLoadCpuUs));
   /** The row's servers that fell short of the fixed rate (they were saturated after all). */
@@ -170,8 +175,15 @@ function rows(): Row[] {
   const runs = `${CONNECTIONS} connections, ${ROUNDS}x${SECONDS} s saturated, ${ROUNDS}x${EQUAL_LOAD_SECONDS} s at ${EQUAL_LOAD_RPS} req/s`;
   const detail = (s: Server, r: RouteKey) =>
     `${s.contender.name}: ${samples(s.measured[r].results.map((x) => x.rps))} req/s, p99 ` +
-    `${samples(s.measured[r].results.map((x) => x.p99))} ms, CPU ${samples(s.measured[r].cpuUs)} us/req ` +
-    `saturated, ${samples(s.measured[r].equalLoadCpuUs)} us/req at ${EQUAL_LOAD_RPS} req/s; ${observed(s)}`;
+    `${samples(
+      s.measured[r].results.map((x) => x.p99),
+      2,
+    )} ms, CPU ${samples(s.measured[r].cpuUs)} us/req ` +
+    `saturated; at ${EQUAL_LOAD_RPS} req/s p99 ${samples(
+      s.measured[r].equalLoad.map((x) => x.p99),
+      2,
+    )} ms, ` +
+    `${samples(s.measured[r].equalLoadCpuUs)} us/req; ${observed(s)}`;
 
   const out: Row[] = [];
   for (const r of ['get', 'post'] as const) {
@@ -203,13 +215,26 @@ function rows(): Row[] {
       },
       {
         suite: 'http',
-        name: `${route}: kit p99 latency vs bare Express`,
+        name: `${route}: kit p99 latency at ${EQUAL_LOAD_RPS} req/s vs bare Express`,
+        unit: 'ms',
+        flotilla: equalP(kit, r, 'p99'),
+        baseline: equalP(bare, r, 'p99'),
+        baselineName: bare.contender.name,
+        target: { kind: 'max-ratio', ratio: 1.5 },
+        note: `${shortOfRate(r, kit, bare)}both at the same rate, below both capacities; p50 bare ${equalP(bare, r, 'p50')} ms, kit ${equalP(kit, r, 'p50')} ms`,
+      },
+      {
+        suite: 'http',
+        name: `${route}: kit p99 latency saturated vs bare Express`,
         unit: 'ms',
         flotilla: p(kit, r, 'p99'),
         baseline: p(bare, r, 'p99'),
         baselineName: bare.contender.name,
-        target: { kind: 'max-ratio', ratio: 1.5 },
-        note: `saturated, ${CONNECTIONS} connections; p50 bare ${p(bare, r, 'p50')} ms, kit ${p(kit, r, 'p50')} ms`,
+        target: { kind: 'info' },
+        // Little's law: with N requests always in flight, mean latency = N / throughput, so a saturated
+        // latency ratio restates the throughput ratio (a 0.5x server has >= 2x the latency) and cannot be
+        // the latency target; the fixed-rate row above is.
+        note: `saturated, ${CONNECTIONS} connections, so latency follows throughput (Little's law); p50 bare ${p(bare, r, 'p50')} ms, kit ${p(kit, r, 'p50')} ms`,
       },
       {
         suite: 'http',

@@ -31,7 +31,8 @@ export function requiredRows(rows: readonly ResultEntry[]): Record<string, RegEx
     http: ROUTES.flatMap((route) => [
       exactly(`${route}: kit throughput vs bare Express`),
       exactly(`${route}: kit throughput vs the fastest observable peer`),
-      exactly(`${route}: kit p99 latency vs bare Express`),
+      new RegExp(`^${escape(route)}: kit p99 latency at \\d+ req/s vs bare Express$`),
+      exactly(`${route}: kit p99 latency saturated vs bare Express`),
       ...PEERS.flatMap((peer) => [
         exactly(`${route}: kit throughput vs ${peer}`),
         new RegExp(`^${escape(route)}: kit server CPU per request at \\d+ req/s vs ${escape(peer)}$`),
