@@ -246,6 +246,23 @@ describe('what PostgreSQL cannot store is refused at the door (defect 2)', () =>
     expect(unstorableStrings({ a: ['x', { b: 'y' }] })).toEqual([]);
   });
 
+  it('a lone surrogate written raw in a UTF-16 body is a 400 too (only UTF-8 needs an escape for one)', async () => {
+    // UTF-16LE can carry a lone surrogate as two plain bytes, without any `\u` escape in the text.
+    const body = Buffer.concat([
+      Buffer.from('{"sku":"a', 'utf16le'),
+      Buffer.from([0x00, 0xd8]),
+      Buffer.from('"}', 'utf16le'),
+    ]);
+    const answer = await post('/raw', body, { 'content-type': 'application/json; charset=utf-16le' });
+    expect({ status: answer.status, paths: fieldPaths(answer) }).toEqual({ status: 400, paths: ['body:sku'] });
+  });
+
+  it('an escaped backslash before "u0000" is text, not an escape: it passes', async () => {
+    expect((await post('/raw', JSON.stringify({ sku: 'C:\\u0000' }))).problem).toEqual({
+      body: { sku: 'C:\\u0000' },
+    });
+  });
+
   it('a surrogate pair (a character outside the BMP) passes', async () => {
     expect((await post('/raw', JSON.stringify({ sku: '\ud83d\ude00' }))).problem).toEqual({
       body: { sku: '😀' },

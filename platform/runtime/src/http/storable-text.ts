@@ -85,6 +85,22 @@ function encodedNulIn(url: string): FieldError['location'] | undefined {
  * not. Other ways in need no check here: a percent-encoded lone surrogate is not valid UTF-8, so decoding a
  * path parameter fails (400) and the query parser replaces it with U+FFFD; Node refuses NUL in headers.
  */
+const ESCAPE_FREE = Symbol('flotilla.escapeFreeBody');
+type WithEscapeMark = Request & { [ESCAPE_FREE]?: true };
+/** `\u`: how a JSON text writes a character by its code (`\u0000`, `\ud800`). */
+const UNICODE_ESCAPE = Buffer.from('\\u');
+
+/**
+ * Tells {@link refuseUnstorableText} that the request's body, valid UTF-8 JSON text, has no `\u` escape. Its
+ * parsed value then holds no unstorable text and needs no walk: JSON forbids raw control characters in
+ * strings (a raw NUL does not parse), and valid UTF-8 cannot encode a surrogate, so NUL and lone surrogates
+ * can only arrive escaped.
+ * @see https://www.rfc-editor.org/rfc/rfc8259#section-7
+ */
+export function markEscapeFree(req: object, utf8Body: Buffer): void {
+  if (utf8Body.indexOf(UNICODE_ESCAPE) === -1) (req as WithEscapeMark)[ESCAPE_FREE] = true;
+}
+
 export function refuseUnstorableText(req: Request, _res: Response, next: NextFunction): void {
   const inUrl = encodedNulIn(req.url);
   if (inUrl !== undefined) {
@@ -96,7 +112,7 @@ export function refuseUnstorableText(req: Request, _res: Response, next: NextFun
       },
     ]);
   }
-  if (req.body !== undefined) {
+  if (req.body !== undefined && (req as WithEscapeMark)[ESCAPE_FREE] !== true) {
     const paths = unstorableStrings(req.body);
     if (paths.length > 0) {
       throw new ValidationError(

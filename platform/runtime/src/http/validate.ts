@@ -5,6 +5,18 @@ import { HttpError, PROBLEM_TYPES, ValidationError, type FieldError } from './pr
 /** JSON media types the kit parses (`application/json` and `+json` suffixes such as `application/merge-patch+json`). */
 export const JSON_TYPES = ['application/json', 'application/*+json'];
 
+const IS_JSON = Symbol('flotilla.isJson');
+type WithJsonMark = Request & { [IS_JSON]?: boolean };
+
+/**
+ * Whether the request's `Content-Type` is one of {@link JSON_TYPES}. Asked twice of a request with a body
+ * (by the body parser, then by `validate`), answered once: a media type match parses the header each time.
+ */
+export function isJsonRequest(req: Request): boolean {
+  const marked = req as WithJsonMark;
+  return (marked[IS_JSON] ??= Boolean(req.is(JSON_TYPES)));
+}
+
 /** Schemas for the parts of a request; each given part is parsed and replaced by the parsed value. */
 export interface RequestSchemas<
   B extends z.ZodType,
@@ -78,7 +90,7 @@ export function validate<
 }
 
 function assertJsonBody(req: Request): void {
-  if (!hasNonEmptyBody(req) || req.is(JSON_TYPES)) return;
+  if (!hasNonEmptyBody(req) || isJsonRequest(req)) return;
   const type = req.headers['content-type'];
   throw new HttpError(
     415,
