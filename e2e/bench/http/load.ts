@@ -2,10 +2,11 @@
  * The load generator, in its own process so it never competes with a server's event loop. It stays up for
  * a whole suite (no start-up per run): the parent sends `{ type: 'load', spec }` over IPC, and it answers
  * each with one {@link LoadResult}, one run at a time; it exits when the parent disconnects. Without a rate
- * it sends as fast as the server answers (closed loop, `connections` requests in flight); with one, at that
- * rate overall (autocannon's `overallRate`). See ./generator.ts for the parent's side.
+ * it sends as fast as the server answers (autocannon, closed loop, `connections` requests in flight); with
+ * one, evenly paced at that rate (open loop, {@link runPaced}). See ./generator.ts for the parent's side.
  */
 import { createRequire } from 'node:module';
+import { connect, type Socket } from 'node:net';
 import { isMessage, tellParent } from '../lib/child.js';
 
 /** One load run. */
@@ -69,13 +70,17 @@ export interface LoadRequest {
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 async function run(spec: LoadSpec): Promise<LoadResult> {
+  return spec.rate === undefined ? runSaturated(spec) : runPaced(spec, spec.rate);
+}
+
+/** As fast as the server answers: autocannon with `connections` requests always in flight. */
+async function runSaturated(spec: LoadSpec): Promise<LoadResult> {
   const times = new ResponseTimes();
   const running = autocannon({
     url: spec.url,
     connections: spec.connections,
     duration: spec.seconds,
     pipelining: 1,
-    ...(spec.rate === undefined ? {} : { overallRate: spec.rate }),
     ...(spec.json === undefined
       ? { method: spec.method ?? 'GET' }
       : {
@@ -96,6 +101,133 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     p99: times.percentile(99),
     failures: r.non2xx + r.errors + r.timeouts,
   };
+}
+
+/** How often the paced generator sends what is due: 3 requests a tick at 3000 req/s. */
+const PACING_TICK_MS = 1;
+
+/**
+ * An open loop at `rate`: request i is due at start + i / rate and sent then (on one of `connections`
+ * keep-alive connections, or the next one to be free), whether or not earlier ones were answered, and
+ * its latency counts from when it was due (to the tick that found it due), so a stall of the server shows
+ * in full.
+ * Why not autocannon's rate: it lets each connection send its whole quota for a second as fast as it can,
+ * then waits for the next second, so a "3000 req/s" run is a saturated burst each second and its latency
+ * is the burst's queueing, not the server's at that rate.
+ */
+async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
+  const target = new URL(spec.url);
+  const requestBytes = rawRequest(spec, target);
+  const total = Math.max(1, Math.round(rate * spec.seconds));
+  const intervalMs = 1000 / rate;
+  const times = new ResponseTimes();
+  let failures = 0;
+  let settled = 0;
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const finished = await new Promise<number>((resolve, reject) => {
+    /** Due times of requests waiting for a free connection, oldest first. */
+    const waiting: number[] = [];
+    const idle: PacedConnection[] = [];
+    const onAnswer = (connection: PacedConnection, dueAt: number, ok: boolean) => {
+      if (ok) times.add(performance.now() - dueAt);
+      else failures++;
+      if (++settled === total) return resolve(performance.now());
+      const next = waiting.shift();
+      if (next === undefined) idle.push(connection);
+      else connection.send(next);
+    };
+    for (let i = 0; i < spec.connections; i++)
+      idle.push(new PacedConnection(target, requestBytes, onAnswer, reject));
+    let sent = 0;
+    const tick = () => {
+      // Requests count from this tick, not from their exact due time: a late timer is this generator's
+      // delay, not the server's. Waiting for a free connection counts: the server holds them all.
+      const now = performance.now();
+      const due = Math.min(total, Math.floor((now - started) / intervalMs) + 1);
+      for (; sent < due; sent++) {
+        const connection = idle.pop();
+        if (connection === undefined) waiting.push(now);
+        else connection.send(now);
+      }
+      if (sent === total) clearInterval(timer);
+    };
+    timer = setInterval(tick, PACING_TICK_MS);
+    tick();
+  }).finally(() => {
+    clearInterval(timer);
+    PacedConnection.closeAll();
+  });
+  return {
+    type: 'load-result',
+    rps: (total - failures) / ((finished - started) / 1000),
+    total,
+    p50: times.percentile(50),
+    p99: times.percentile(99),
+    failures,
+  };
+}
+
+/** The bytes of one request of `spec`, built once and written as is for every request (as autocannon does). */
+function rawRequest(spec: LoadSpec, target: URL): Buffer {
+  const body = spec.json === undefined ? '' : JSON.stringify(spec.json);
+  const method = spec.method ?? (spec.json === undefined ? 'GET' : 'POST');
+  const head = [`${method} ${target.pathname} HTTP/1.1`, `host: ${target.host}`, 'connection: keep-alive'];
+  if (spec.json !== undefined)
+    head.push('content-type: application/json', `content-length: ${Buffer.byteLength(body)}`);
+  return Buffer.from(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+const CONTENT_LENGTH = /\r\ncontent-length: *(\d+)/i;
+
+/**
+ * One keep-alive connection sending one request at a time and reading its answer: the status line and
+ * `Content-Length` are all it needs of the servers of this suite (none answers chunked). Cheap per request,
+ * so the generator adds little of its own to the latency it measures.
+ */
+class PacedConnection {
+  static readonly #open = new Set<Socket>();
+  readonly #socket: Socket;
+  #buffered: Buffer = Buffer.alloc(0);
+  #dueAt = 0;
+
+  constructor(
+    target: URL,
+    private readonly requestBytes: Buffer,
+    private readonly onAnswer: (c: PacedConnection, dueAt: number, ok: boolean) => void,
+    onError: (err: Error) => void,
+  ) {
+    this.#socket = connect({ host: target.hostname, port: Number(target.port) });
+    this.#socket.setNoDelay(true);
+    this.#socket.on('data', (chunk: Buffer) => this.#read(chunk));
+    this.#socket.on('error', onError);
+    PacedConnection.#open.add(this.#socket);
+  }
+
+  static closeAll(): void {
+    for (const socket of PacedConnection.#open) socket.destroy();
+    PacedConnection.#open.clear();
+  }
+
+  send(dueAt: number): void {
+    this.#dueAt = dueAt;
+    this.#socket.write(this.requestBytes);
+  }
+
+  #read(chunk: Buffer): void {
+    this.#buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
+    const headerEnd = this.#buffered.indexOf(HEADER_END);
+    if (headerEnd < 0) return;
+    const head = this.#buffered.toString('latin1', 0, headerEnd);
+    const length = Number(CONTENT_LENGTH.exec(head)?.[1] ?? 0);
+    const end = headerEnd + HEADER_END.length + length;
+    if (this.#buffered.length < end) return;
+    this.#buffered = this.#buffered.subarray(end);
+    // `HTTP/1.1 201 Created`: the status is the second word.
+    const status = Number(head.slice(9, 12));
+    this.onAnswer(this, this.#dueAt, status >= 200 && status < 300);
+  }
 }
 
 /** Every response time of a run (a saturated run is ~150k of them: 1.2 MB), for exact percentiles. */
