@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
 import { REQUEST_ID_HEADER } from '../kit.js';
+import { randomUuid } from '../random-text.js';
 
 export { REQUEST_ID_HEADER };
 
@@ -11,7 +11,7 @@ const SANE_ID = /^[A-Za-z0-9._~:+=/-]{1,128}$/;
 /** The caller's `x-request-id` when it is sane, else a new UUID. */
 function requestIdOf(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
-  return value !== undefined && SANE_ID.test(value) ? value : randomUUID();
+  return value !== undefined && SANE_ID.test(value) ? value : randomUuid();
 }
 
 /** Sets `req.id` and echoes it in the `x-request-id` response header. */

@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto';
 import type { IdGenerator } from '@opentelemetry/sdk-trace';
+import { randomHex } from '../random-text.js';
 
 /**
  * Trace and span ids in X-Ray's format: a trace id's first 4 bytes are the start time in epoch seconds
@@ -9,8 +9,7 @@ import type { IdGenerator } from '@opentelemetry/sdk-trace';
  * would put a second, incompatible SDK line into every image.
  *
  * Every request gets a trace id and a span id, sampled or not (its log line carries them), so they are
- * made cheaply: random bytes come from a pool refilled by `crypto.randomFillSync` (one call per
- * {@link POOL_BYTES} bytes, ~200 requests) and are written as hex through a table. The earlier
+ * made cheaply, from a pool of random bytes (../random-text.ts). The earlier
  * `Math.random().toString(16)` per 32-bit word cost ~2.2 µs a request (a trace id and a span id; 2.47 against
  * 0.29 µs in an interleaved loop on the benchmark machine): a number's base-16 formatting is slow in V8.
  * @see https://docs.aws.amazon.com/xray/latest/devguide/xray-api-sendingdata.html#xray-api-traceids
@@ -37,23 +36,3 @@ export class XRayIdGenerator implements IdGenerator {
 }
 
 const INVALID_SPAN_ID = '0000000000000000';
-
-/** Random bytes taken by {@link randomHex}; refilled when used up. */
-const POOL_BYTES = 4096;
-const pool = Buffer.allocUnsafe(POOL_BYTES);
-let used = POOL_BYTES;
-
-/** `00` to `ff`, by byte value. */
-const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
-
-/** `bytes` random bytes as lowercase hex. */
-export function randomHex(bytes: number): string {
-  if (used + bytes > POOL_BYTES) {
-    randomFillSync(pool);
-    used = 0;
-  }
-  let hex = '';
-  for (let i = used, end = used + bytes; i < end; i++) hex += HEX_BYTE[pool[i] as number] as string;
-  used += bytes;
-  return hex;
-}
