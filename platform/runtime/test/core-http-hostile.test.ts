@@ -254,7 +254,10 @@ describe('what PostgreSQL cannot store is refused at the door (defect 2)', () =>
       Buffer.from('"}', 'utf16le'),
     ]);
     const answer = await post('/raw', body, { 'content-type': 'application/json; charset=utf-16le' });
-    expect({ status: answer.status, paths: fieldPaths(answer) }).toEqual({ status: 400, paths: ['body:sku'] });
+    expect({ status: answer.status, paths: fieldPaths(answer) }).toEqual({
+      status: 400,
+      paths: ['body:sku'],
+    });
   });
 
   it('an escaped backslash before "u0000" is text, not an escape: it passes', async () => {
