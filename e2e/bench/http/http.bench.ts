@@ -159,9 +159,9 @@ function rows(): Row[] {
   const kit = byKey(KIT.key);
   const peers = servers.filter((s) => s.contender.kind === 'peer');
   const rps = (s: Server, r: RouteKey) => median(s.measured[r].results.map((x) => x.rps));
-  const p = (s: Server, r: RouteKey, key: 'p50' | 'p99') => median(s.measured[r].results.map((x) => x[key]));
-  const equalP = (s: Server, r: RouteKey, key: 'p50' | 'p99') =>
-    median(s.measured[r].equalLoad.map((x) => x[key]));
+  /** The median over runs of a latency percentile: of the saturated runs, or of the fixed-rate ones. */
+  const p = (s: Server, r: RouteKey, key: 'p50' | 'p99', runs: 'results' | 'equalLoad' = 'results') =>
+    median(s.measured[r][runs].map((x) => x[key]));
   const cpu = (s: Server, r: RouteKey) => Math.round(median(s.measured[r].cpuUs));
   const equalCpu = (s: Server, r: RouteKey) => Math.round(median(s.measured[r].equalLoadCpuUs));
   /** The row's servers that fell short of the fixed rate (they were saturated after all). */
@@ -173,17 +173,19 @@ function rows(): Row[] {
     return short.length > 0 ? `BELOW THE RATE: ${short.join('; ')}; ` : '';
   };
   const runs = `${CONNECTIONS} connections, ${ROUNDS}x${SECONDS} s saturated, ${ROUNDS}x${EQUAL_LOAD_SECONDS} s at ${EQUAL_LOAD_RPS} req/s`;
-  const detail = (s: Server, r: RouteKey) =>
-    `${s.contender.name}: ${samples(s.measured[r].results.map((x) => x.rps))} req/s, p99 ` +
-    `${samples(
-      s.measured[r].results.map((x) => x.p99),
-      2,
-    )} ms, CPU ${samples(s.measured[r].cpuUs)} us/req ` +
-    `saturated; at ${EQUAL_LOAD_RPS} req/s p99 ${samples(
-      s.measured[r].equalLoad.map((x) => x.p99),
-      2,
-    )} ms, ` +
-    `${samples(s.measured[r].equalLoadCpuUs)} us/req; ${observed(s)}`;
+  const detail = (s: Server, r: RouteKey) => {
+    const m = s.measured[r];
+    const p99s = (runs: LoadResult[]) =>
+      samples(
+        runs.map((x) => x.p99),
+        2,
+      );
+    return (
+      `${s.contender.name}: ${samples(m.results.map((x) => x.rps))} req/s, p99 ${p99s(m.results)} ms, ` +
+      `CPU ${samples(m.cpuUs)} us/req saturated; at ${EQUAL_LOAD_RPS} req/s p99 ${p99s(m.equalLoad)} ms, ` +
+      `${samples(m.equalLoadCpuUs)} us/req; ${observed(s)}`
+    );
+  };
 
   const out: Row[] = [];
   for (const r of ['get', 'post'] as const) {
@@ -217,11 +219,11 @@ function rows(): Row[] {
         suite: 'http',
         name: `${route}: kit p99 latency at ${EQUAL_LOAD_RPS} req/s vs bare Express`,
         unit: 'ms',
-        flotilla: equalP(kit, r, 'p99'),
-        baseline: equalP(bare, r, 'p99'),
+        flotilla: p(kit, r, 'p99', 'equalLoad'),
+        baseline: p(bare, r, 'p99', 'equalLoad'),
         baselineName: bare.contender.name,
         target: { kind: 'max-ratio', ratio: 1.5 },
-        note: `${shortOfRate(r, kit, bare)}both at the same rate, below both capacities; p50 bare ${equalP(bare, r, 'p50')} ms, kit ${equalP(kit, r, 'p50')} ms`,
+        note: `${shortOfRate(r, kit, bare)}both at the same rate, below both capacities; p50 bare ${p(bare, r, 'p50', 'equalLoad')} ms, kit ${p(kit, r, 'p50', 'equalLoad')} ms`,
       },
       {
         suite: 'http',

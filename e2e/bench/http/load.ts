@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { isMessage, tellParent } from '../lib/child.js';
+import { percentile } from '../lib/stats.js';
 
 /** One load run. */
 export interface LoadSpec {
@@ -73,6 +74,16 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   return spec.rate === undefined ? runSaturated(spec) : runPaced(spec, spec.rate);
 }
 
+/** What every request of a run sends, for both generators. */
+function requestOf(spec: LoadSpec): { method: string; body?: string; headers: Record<string, string> } {
+  if (spec.json === undefined) return { method: spec.method ?? 'GET', headers: {} };
+  return {
+    method: spec.method ?? 'POST',
+    body: JSON.stringify(spec.json),
+    headers: { 'content-type': 'application/json' },
+  };
+}
+
 /** As fast as the server answers: autocannon with `connections` requests always in flight. */
 async function runSaturated(spec: LoadSpec): Promise<LoadResult> {
   const times = new ResponseTimes();
@@ -81,13 +92,7 @@ async function runSaturated(spec: LoadSpec): Promise<LoadResult> {
     connections: spec.connections,
     duration: spec.seconds,
     pipelining: 1,
-    ...(spec.json === undefined
-      ? { method: spec.method ?? 'GET' }
-      : {
-          method: spec.method ?? 'POST',
-          body: JSON.stringify(spec.json),
-          headers: { 'content-type': 'application/json' },
-        }),
+    ...requestOf(spec),
   });
   running.on('response', (_client, status, _bytes, ms) => {
     if (status >= 200 && status < 300) times.add(ms);
@@ -125,6 +130,7 @@ async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
   let settled = 0;
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  const connections: PacedConnection[] = [];
   const finished = await new Promise<number>((resolve, reject) => {
     /** Due times of requests waiting for a free connection, oldest first. */
     const waiting: number[] = [];
@@ -138,7 +144,8 @@ async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
       else connection.send(next);
     };
     for (let i = 0; i < spec.connections; i++)
-      idle.push(new PacedConnection(target, requestBytes, onAnswer, reject));
+      connections.push(new PacedConnection(target, requestBytes, onAnswer, reject));
+    idle.push(...connections);
     let sent = 0;
     const tick = () => {
       // Requests count from this tick, not from their exact due time: a late timer is this generator's
@@ -156,7 +163,7 @@ async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
     tick();
   }).finally(() => {
     clearInterval(timer);
-    PacedConnection.closeAll();
+    for (const connection of connections) connection.close();
   });
   return {
     type: 'load-result',
@@ -170,11 +177,10 @@ async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
 
 /** The bytes of one request of `spec`, built once and written as is for every request (as autocannon does). */
 function rawRequest(spec: LoadSpec, target: URL): Buffer {
-  const body = spec.json === undefined ? '' : JSON.stringify(spec.json);
-  const method = spec.method ?? (spec.json === undefined ? 'GET' : 'POST');
+  const { method, body = '', headers } = requestOf(spec);
   const head = [`${method} ${target.pathname} HTTP/1.1`, `host: ${target.host}`, 'connection: keep-alive'];
-  if (spec.json !== undefined)
-    head.push('content-type: application/json', `content-length: ${Buffer.byteLength(body)}`);
+  for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
+  if (body !== '') head.push(`content-length: ${Buffer.byteLength(body)}`);
   return Buffer.from(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
@@ -187,7 +193,6 @@ const CONTENT_LENGTH = /\r\ncontent-length: *(\d+)/i;
  * so the generator adds little of its own to the latency it measures.
  */
 class PacedConnection {
-  static readonly #open = new Set<Socket>();
   readonly #socket: Socket;
   #buffered: Buffer = Buffer.alloc(0);
   #dueAt = 0;
@@ -202,12 +207,10 @@ class PacedConnection {
     this.#socket.setNoDelay(true);
     this.#socket.on('data', (chunk: Buffer) => this.#read(chunk));
     this.#socket.on('error', onError);
-    PacedConnection.#open.add(this.#socket);
   }
 
-  static closeAll(): void {
-    for (const socket of PacedConnection.#open) socket.destroy();
-    PacedConnection.#open.clear();
+  close(): void {
+    this.#socket.destroy();
   }
 
   send(dueAt: number): void {
@@ -244,12 +247,9 @@ class ResponseTimes {
     this.values[this.count++] = ms;
   }
 
-  /** The nearest-rank percentile, ms rounded to the microsecond; 0 without responses. */
+  /** The nearest-rank percentile, ms rounded to the microsecond; NaN without responses. */
   percentile(p: number): number {
-    if (this.count === 0) return 0;
-    const sorted = this.values.subarray(0, this.count).sort();
-    const rank = Math.min(this.count - 1, Math.ceil((p / 100) * this.count) - 1);
-    return Math.round((sorted[Math.max(0, rank)] as number) * 1000) / 1000;
+    return Math.round(percentile(this.values.subarray(0, this.count).sort(), p) * 1000) / 1000;
   }
 }
 

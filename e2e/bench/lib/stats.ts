@@ -9,6 +9,12 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** The nearest-rank `p`th percentile of values sorted ascending; NaN when there are none. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
 /** `[1.23, 1.4, 1.31]` -> `"1.23 1.4 1.31"`, for notes that show every sample behind a median. */
 export function samples(values: readonly number[], digits = 0): string {
   return values.map((v) => v.toFixed(digits)).join(' ');

@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { isMessage, tellParent } from '../lib/child.js';
+import { percentile, sleep } from '../lib/stats.js';
 
 export type OrdersSpec = { readonly gatewayUrl: string; readonly seconds: number } & (
   { readonly mode: 'open'; readonly rate: number } | { readonly mode: 'closed'; readonly clients: number }
@@ -103,13 +104,6 @@ function place(gatewayUrl: string, i: number): Promise<{ status: number; id?: st
     req.end(body);
   });
 }
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function run(spec: OrdersSpec): Promise<OrdersResult> {
   const latencies: number[] = [];

@@ -31,7 +31,7 @@ import { compileEntry } from '../lib/compile.js';
 import { cpuMs } from '../lib/cpu.js';
 import { processMemory } from '../lib/memory.js';
 import { knob, listKnob, report, SMOKE, type Row } from '../lib/result.js';
-import { median, samples, sleep } from '../lib/stats.js';
+import { median, percentile, samples, sleep } from '../lib/stats.js';
 import type { OrdersRequest, OrdersResult, OrdersSpec } from './orders-load.js';
 import { startSpanCounter } from './span-counter.js';
 import type { HostOptions, StackPids, StackReady, StackService } from './stack-host.js';
@@ -297,11 +297,6 @@ async function runStep(
     const counts = await Promise.all(s.ready.queues.map((q) => depth(client, q.dlqUrl)));
     return counts.reduce((a, b) => a + b, 0);
   }
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
 const clientErrors = (r: OrdersResult) =>
