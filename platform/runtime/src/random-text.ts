@@ -40,8 +40,9 @@ function writeHex(from: number, count: number, to: number): number {
   return to;
 }
 
-/** `bytes` random bytes as lowercase hex (at most 18 bytes). */
+/** `bytes` random bytes as lowercase hex (at most 18 bytes: the scratch buffer's 36 characters). */
 export function randomHex(bytes: number): string {
+  if (bytes > scratch.length / 2) throw new RangeError(`randomHex makes at most ${scratch.length / 2} bytes`);
   return scratch.toString('latin1', 0, writeHex(takeRandom(bytes), bytes, 0));
 }
 

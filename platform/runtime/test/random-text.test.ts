@@ -23,5 +23,7 @@ describe('random ids as text', () => {
       // Not the same bytes again and again.
       expect(new Set(made).size).toBeGreaterThan(bytes === 1 ? 100 : 195);
     }
+    // Longer would not fit the scratch text: refused, never cut short.
+    expect(() => randomHex(19)).toThrow(RangeError);
   });
 });

@@ -79,12 +79,6 @@ function encodedNulIn(url: string): FieldError['location'] | undefined {
   return query >= 0 && query < at ? 'query' : 'params';
 }
 
-/**
- * Refuses, with a 400 naming the place, a request whose URL holds a percent-encoded NUL or whose parsed JSON
- * body holds a string PostgreSQL cannot store, before any route sees it. Runs for every route, validated or
- * not. Other ways in need no check here: a percent-encoded lone surrogate is not valid UTF-8, so decoding a
- * path parameter fails (400) and the query parser replaces it with U+FFFD; Node refuses NUL in headers.
- */
 const ESCAPE_FREE = Symbol('flotilla.escapeFreeBody');
 type WithEscapeMark = Request & { [ESCAPE_FREE]?: true };
 /** `\u`: how a JSON text writes a character by its code (`\u0000`, `\ud800`). */
@@ -101,6 +95,12 @@ export function markEscapeFree(req: object, utf8Body: Buffer): void {
   if (utf8Body.indexOf(UNICODE_ESCAPE) === -1) (req as WithEscapeMark)[ESCAPE_FREE] = true;
 }
 
+/**
+ * Refuses, with a 400 naming the place, a request whose URL holds a percent-encoded NUL or whose parsed JSON
+ * body holds a string PostgreSQL cannot store, before any route sees it. Runs for every route, validated or
+ * not. Other ways in need no check here: a percent-encoded lone surrogate is not valid UTF-8, so decoding a
+ * path parameter fails (400) and the query parser replaces it with U+FFFD; Node refuses NUL in headers.
+ */
 export function refuseUnstorableText(req: Request, _res: Response, next: NextFunction): void {
   const inUrl = encodedNulIn(req.url);
   if (inUrl !== undefined) {

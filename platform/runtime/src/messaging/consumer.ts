@@ -635,7 +635,6 @@ export function createConsumer<S extends EventSchemas>(options: ConsumerOptions<
   return consumer;
 }
 
-/** The handler's outcome, or 'deadline' when it did not settle within `ms`. */
 /**
  * Smallest free capacity worth a receive call. Each call costs about as much CPU as handling a few messages
  * (signing, HTTP, parsing), so a consumer whose concurrency holds two batches or more receives only whole
@@ -648,6 +647,7 @@ function smallestReceive(batchSize: number, concurrency: number): number {
   return Math.max(1, Math.floor(Math.min(batchSize, concurrency) / 2));
 }
 
+/** The handler's outcome, or 'deadline' when it did not settle within `ms`. */
 async function settleWithin(
   work: Promise<void>,
   ms: number,
