@@ -107,26 +107,31 @@ describe('telemetry', () => {
     expect(conflict?.events).toEqual([]);
   });
 
-  it('runs a route with a body inside its server span (the body is read asynchronously)', async () => {
-    const traceId = '6c3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';
-    const res = await fetch(`${svc.url}/orders`, {
-      method: 'POST',
-      headers: {
-        traceparent: `00-${traceId}-1a2b3c4d5e6f7a8b-01`,
-        'content-type': 'application/json',
-        'x-request-id': 'traced-body',
-      },
-      body: JSON.stringify({ sku: 'sku-1', quantity: 2 }),
-    });
-    expect(res.status).toBe(201);
-    const accepted = await svc.waitForLog(
-      (l) => l.request_id === 'traced-body' && l.msg === 'order accepted',
-    );
-    const spans = await receiver.waitForSpans((all) => serverSpans(all, traceId).length >= 1);
-    const server = serverSpans(spans, traceId)[0];
-    expect(server?.name).toBe('POST /orders');
-    expect(accepted).toMatchObject({ trace_id: traceId, span_id: server?.spanId });
-  });
+  it.each([
+    ['read by the kit', 'c', 'application/json'],
+    ['read by body-parser', 'f', 'application/json;charset=utf-8'],
+  ])(
+    'runs a route with a body %s inside its server span (the body is read asynchronously)',
+    async (_how, digit, contentType) => {
+      const traceId = `6${digit}3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c`;
+      const requestId = `traced-body-${digit}`;
+      const res = await fetch(`${svc.url}/orders`, {
+        method: 'POST',
+        headers: {
+          traceparent: `00-${traceId}-1a2b3c4d5e6f7a8b-01`,
+          'content-type': contentType,
+          'x-request-id': requestId,
+        },
+        body: JSON.stringify({ sku: 'sku-1', quantity: 2 }),
+      });
+      expect(res.status).toBe(201);
+      const accepted = await svc.waitForLog((l) => l.request_id === requestId && l.msg === 'order accepted');
+      const spans = await receiver.waitForSpans((all) => serverSpans(all, traceId).length >= 1);
+      const server = serverSpans(spans, traceId)[0];
+      expect(server?.name).toBe('POST /orders');
+      expect(accepted).toMatchObject({ trace_id: traceId, span_id: server?.spanId });
+    },
+  );
 
   it('makes unsampled requests cheap but still correlates their logs', async () => {
     const traceId = '6d3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c';

@@ -1,16 +1,14 @@
-import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
-import { context } from '@opentelemetry/api';
 import type { Express, Request, RequestHandler, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { InFlightRequests } from '../lifecycle/in-flight.js';
-import { errorHandler, INVALID_UTF8, notFound } from './errors.js';
+import { errorHandler, notFound } from './errors.js';
+import { jsonBodyParser } from './json-body.js';
 import { defineRequestLog, observeRequests } from './observe.js';
 import { requestId } from './request-id.js';
 import { attachServedRoutes, type ServedRoutes } from './served-routes.js';
-import { markEscapeFree, refuseUnstorableText } from './storable-text.js';
+import { refuseUnstorableText } from './storable-text.js';
 import './types.js';
-import { isJsonRequest } from './validate.js';
 
 /** Options of {@link createHttpApp}. */
 export interface HttpAppOptions {
@@ -47,22 +45,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.set('etag', false);
   // app.request is this app's own request prototype (not Express's global one).
   defineRequestLog(app.request, options.log);
-  const parseJson = express.json({
-    limit: options.bodyLimit ?? '100kb',
-    // The kit parses once Express has set the request up, so it is an Express request here.
-    type: (req) => isJsonRequest(req as Request),
-    strict: true,
-    verify: inspectRawBody,
-  });
+  const parseJson = jsonBodyParser({ limit: options.bodyLimit ?? '100kb', json: express.json });
   const kit = inOneLayer([
     requestId(),
     ...(options.unobserved ?? []),
     observeRequests({ log: options.log, inFlight: options.inFlight }),
-    // body-parser skips bodiless requests itself, but only after a call through its checks. It calls `next`
-    // from the request stream's events, outside the request's context: bound, so the route runs inside the
-    // request's span.
-    (req, res, next) =>
-      mayHaveBody(req) ? parseJson(req, res, context.bind(context.active(), next)) : next(),
+    // body-parser skips bodiless requests itself, but only after a call through its checks.
+    (req, res, next) => (mayHaveBody(req) ? parseJson(req, res, next) : next()),
     refuseUnstorableText,
   ]);
   // Routes go on the app's own router, not a nested one: a nested router is a second dispatch per request.
@@ -120,20 +109,6 @@ function noop(): void {}
  */
 function loadExpress(): typeof import('express') {
   return createRequire(import.meta.url)('express') as typeof import('express');
-}
-
-/**
- * body-parser's `verify` hook, on the raw (decompressed) bytes: a UTF-8 body must be valid UTF-8. The decoder
- * would otherwise replace invalid bytes with U+FFFD and the service would store what the client never sent.
- * RFC 8259 requires UTF-8 for JSON exchanged between systems.
- * A valid UTF-8 body is also told to the unstorable-text check, which can then often skip its walk.
- * @see https://www.rfc-editor.org/rfc/rfc8259#section-8.1
- */
-function inspectRawBody(req: object, _res: unknown, body: Buffer, encoding: string): void {
-  if (encoding.toLowerCase().replace('-', '') !== 'utf8') return;
-  if (isUtf8(body)) return markEscapeFree(req, body);
-  // body-parser keeps `status` and `type` (http-errors), so the problem handler answers 400.
-  throw Object.assign(new Error('the request body is not valid UTF-8'), { status: 400, type: INVALID_UTF8 });
 }
 
 /**

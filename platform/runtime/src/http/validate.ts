@@ -17,6 +17,11 @@ export function isJsonRequest(req: Request): boolean {
   return (marked[IS_JSON] ??= Boolean(req.is(JSON_TYPES)));
 }
 
+/** Records that the request's `Content-Type` is JSON, for a reader that checked it itself. */
+export function markJsonRequest(req: Request): void {
+  (req as WithJsonMark)[IS_JSON] = true;
+}
+
 /** Schemas for the parts of a request; each given part is parsed and replaced by the parsed value. */
 export interface RequestSchemas<
   B extends z.ZodType,
