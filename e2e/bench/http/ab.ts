@@ -8,17 +8,19 @@
  *   npx tsc -b && node --import tsx e2e/bench/http/ab.ts ../base . [KEY=VALUE ...]
  *
  * Knobs (environment): AB_CONTENDER (kit; a key of ./contenders.ts), AB_ROUTE (get | post), AB_RATE
- * (3000 req/s; 0 = saturated), AB_CONTENDER_A / AB_CONTENDER_B (another contender on that side), AB_SECONDS (5), AB_ROUNDS (8), AB_WARMUP_SECONDS (3), AB_TOGETHER=1 (load A and B
- * at the same time, each from a generator of its own: both then run in the same conditions of a busy
- * machine, which makes their paired differences far steadier than turns do). KEY=VALUE arguments
- * go to both servers' environments (e.g. LOG_LEVEL=silent). Each side runs on its own checkout's compiled
+ * (3000 req/s; 0 = saturated), AB_CONTENDER_A / AB_CONTENDER_B (another contender on that side),
+ * AB_ENV_A / AB_ENV_B (`KEY=VALUE,KEY=VALUE` for that side only: one checkout in two configurations),
+ * AB_SECONDS (5), AB_ROUNDS (8), AB_WARMUP_SECONDS (3), AB_TOGETHER=1 (load A and B at the same time, each
+ * from a generator of its own: both then run in the same conditions of a busy machine, which makes their
+ * paired differences far steadier than turns do). KEY=VALUE arguments go to both servers' environments
+ * (e.g. LOG_LEVEL=silent). Each side runs on its own checkout's compiled
  * runtime (`dist/`) and telemetry preload; the load generator is this checkout's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cpuMs } from '../lib/cpu.js';
-import { isMessage, spawnTs, type Child } from '../lib/child.js';
+import { isMessage, spawnTs, variablesOf, type Child } from '../lib/child.js';
 import { startOtlpSink, type OtlpSink } from '../lib/otlp-sink.js';
 import { median } from '../lib/stats.js';
 import { contender, type Contender } from './contenders.js';
@@ -40,7 +42,11 @@ const rate = Number(process.env.AB_RATE ?? 3000);
 const seconds = Number(process.env.AB_SECONDS ?? 5);
 const rounds = Number(process.env.AB_ROUNDS ?? 8);
 const warmup = Number(process.env.AB_WARMUP_SECONDS ?? 3);
-const extra = Object.fromEntries(overrides.map((kv) => kv.split('=', 2) as [string, string]));
+const extra = variablesOf(overrides);
+const extraOf = (label: 'A' | 'B') => ({
+  ...extra,
+  ...variablesOf((process.env[`AB_ENV_${label}`] ?? '').split(',')),
+});
 
 interface Side {
   readonly label: string;
@@ -68,7 +74,7 @@ async function start(label: 'A' | 'B', root: string): Promise<Side> {
   const c = contenderOf(label);
   const sink = await startOtlpSink();
   const child = spawnTs(join(resolve(root), 'e2e/bench/http', c.entry), {
-    env: await c.env(sink.endpoint, extra),
+    env: await c.env(sink.endpoint, extraOf(label)),
     nodeArgs: nodeArgsFor(c, resolve(root)),
     stdoutFile: join(work, `${label}.log`),
     sources: false,
@@ -96,7 +102,9 @@ async function load(s: Side, secs: number, generator = generators[0] as LoadGene
 }
 
 try {
-  sides.push(await start('A', rootA), await start('B', rootB));
+  // One at a time, so a side that fails to start still has the other stopped by `finally`.
+  sides.push(await start('A', rootA));
+  sides.push(await start('B', rootB));
   const round = async (secs: number, i: number) => {
     if (together) await Promise.all(sides.map((s, k) => load(s, secs, generators[k])));
     // Alternate which side goes first, so neither always follows the other's after-effects.
@@ -110,7 +118,7 @@ try {
   console.log(
     `${c.name} ${route.toUpperCase()} ${rate > 0 ? `at ${rate} req/s` : 'saturated'}, ${rounds}x${seconds} s` +
       `${together ? ' (A and B together)' : ''}, ` +
-      `${JSON.stringify(extra)}`,
+      `${JSON.stringify(extra)}; A ${JSON.stringify(extraOf('A'))}, B ${JSON.stringify(extraOf('B'))}`,
   );
   for (const s of sides)
     console.log(

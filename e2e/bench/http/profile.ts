@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMs } from '../lib/cpu.js';
 import { summarise } from '../lib/cpuprofile.js';
-import { isMessage, spawnTs } from '../lib/child.js';
+import { isMessage, spawnTs, variablesOf } from '../lib/child.js';
 import { startOtlpSink } from '../lib/otlp-sink.js';
 import type { ProfileWritten } from '../lib/profiler.js';
 import { contender } from './contenders.js';
@@ -43,7 +43,7 @@ const spec = (port: number, s: number): LoadSpec => ({
 });
 
 try {
-  const extra = Object.fromEntries(overrides.map((kv) => kv.split('=', 2) as [string, string]));
+  const extra = variablesOf(overrides);
   // As the suite starts them: the runtime compiled, as a container image runs it (run `npx tsc -b` first).
   const server = spawnTs(join(here, c.entry), {
     env: await c.env(sink.endpoint, extra),

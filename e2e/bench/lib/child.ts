@@ -116,3 +116,18 @@ export function isMessage<T extends { type: string }>(type: T['type']) {
 export function tellParent<T extends { readonly type: string }>(message: T): void {
   process.send?.(message);
 }
+
+/**
+ * `KEY=VALUE` arguments as variables, split at the first `=` only: a value may hold `=` itself
+ * (`NODE_OPTIONS=--max-semi-space-size=16`). Empty arguments are skipped.
+ */
+export function variablesOf(pairs: readonly string[]): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const pair of pairs) {
+    if (pair === '') continue;
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`${JSON.stringify(pair)} is not KEY=VALUE`);
+    variables[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return variables;
+}
