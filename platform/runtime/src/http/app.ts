@@ -45,13 +45,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.set('etag', false);
   // app.request is this app's own request prototype (not Express's global one).
   defineRequestLog(app.request, options.log);
-  const parseJson = jsonBodyParser({ limit: options.bodyLimit ?? '100kb', json: express.json });
   const kit = inOneLayer([
     requestId(),
     ...(options.unobserved ?? []),
     observeRequests({ log: options.log, inFlight: options.inFlight }),
-    // body-parser skips bodiless requests itself, but only after a call through its checks.
-    (req, res, next) => (mayHaveBody(req) ? parseJson(req, res, next) : next()),
+    jsonBodyParser({ limit: options.bodyLimit ?? '100kb', json: express.json }),
     refuseUnstorableText,
   ]);
   // Routes go on the app's own router, not a nested one: a nested router is a second dispatch per request.
@@ -109,15 +107,6 @@ function noop(): void {}
  */
 function loadExpress(): typeof import('express') {
   return createRequire(import.meta.url)('express') as typeof import('express');
-}
-
-/**
- * Whether a request may carry a body for the parser: type-is's `hasBody` test, which body-parser makes too
- * (`content-length: 0` counts; the parser then gives `{}`). Not the question `validate` asks of a body
- * schema's request: whether there is a non-empty body whose type must be JSON.
- */
-function mayHaveBody(req: Request): boolean {
-  return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
 }
 
 /**

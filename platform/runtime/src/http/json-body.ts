@@ -30,7 +30,7 @@ export interface JsonBodyOptions {
 
 /**
  * Parses a JSON request body into `req.body` (strict: an object or an array; an empty body is `{}`), after
- * checking that it is valid UTF-8 (a 400 otherwise, see {@link checkUtf8}). Calls `next` in the context it was
+ * checking that it is valid UTF-8 (a 400 otherwise, see {@link utf8Problem}); a bodiless request passes. Calls `next` in the context it was
  * called in, so the routes after it run inside the request's span.
  */
 export function jsonBodyParser(options: JsonBodyOptions): RequestHandler {
@@ -43,6 +43,8 @@ export function jsonBodyParser(options: JsonBodyOptions): RequestHandler {
     verify: checkUtf8,
   }) as RequestHandler;
   return function parseJsonBody(req: Request, res: Response, next: NextFunction): void {
+    // body-parser skips bodiless requests itself, but only after a call through its checks.
+    if (!mayHaveBody(req)) return next();
     const length = plainJsonLength(req, limit);
     // raw-body calls back in its caller's async context (AsyncResource), so routes run in the request's span.
     if (length === undefined) {
@@ -56,6 +58,15 @@ export function jsonBodyParser(options: JsonBodyOptions): RequestHandler {
       context.with(active, next, undefined, err ?? parseInto(req, body));
     });
   };
+}
+
+/**
+ * Whether a request may carry a body for the parser: type-is's `hasBody` test, which body-parser makes too
+ * (`content-length: 0` counts; the parser then gives `{}`). Not the question `validate` asks of a body
+ * schema's request: whether there is a non-empty body whose type must be JSON.
+ */
+function mayHaveBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
 }
 
 /**
@@ -115,11 +126,8 @@ const BYTE_ORDER_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** Sets `req.body` from the bytes, or returns the error body-parser would have raised. */
 function parseInto(req: Request, body: Buffer): Error | undefined {
-  try {
-    checkUtf8(req, undefined, body, 'utf-8');
-  } catch (invalid) {
-    return invalid as Error;
-  }
+  const invalid = utf8Problem(req, body);
+  if (invalid !== undefined) return invalid;
   const start = body.subarray(0, 3).equals(BYTE_ORDER_MARK) ? 3 : 0;
   const text = body.toString('utf8', start);
   if (text.length === 0) {
@@ -147,17 +155,23 @@ function requestError(message: string, type: string): Error {
 }
 
 /**
- * Whether a UTF-8 body is valid UTF-8 (body-parser's `verify` hook, on the raw, decompressed bytes): the
- * decoder would otherwise replace invalid bytes with U+FFFD and the service would store what the client never
- * sent. RFC 8259 requires UTF-8 for JSON exchanged between systems. A valid body is also told to the
- * unstorable-text check, which can then often skip its walk.
+ * A UTF-8 body must be valid UTF-8: the decoder would otherwise replace invalid bytes with U+FFFD and the
+ * service would store what the client never sent. RFC 8259 requires UTF-8 for JSON exchanged between systems.
+ * A valid body is also told to the unstorable-text check, which can then often skip its walk.
  * @see https://www.rfc-editor.org/rfc/rfc8259#section-8.1
  */
-function checkUtf8(req: object, _res: unknown, body: Buffer, encoding: string): void {
+function utf8Problem(req: Request, body: Buffer): Error | undefined {
+  if (!isUtf8(body)) return requestError('the request body is not valid UTF-8', INVALID_UTF8);
+  markEscapeFree(req, body);
+  return undefined;
+}
+
+/** {@link utf8Problem} as body-parser's `verify` hook, on the raw, decompressed bytes of a UTF-8 body. */
+function checkUtf8(req: Request, _res: Response, body: Buffer, encoding: string): void {
   if (encoding.toLowerCase().replace('-', '') !== 'utf8') return;
-  if (isUtf8(body)) return markEscapeFree(req, body);
-  // body-parser keeps `status` and `type` (http-errors), so the problem handler answers 400.
-  throw Object.assign(new Error('the request body is not valid UTF-8'), { status: 400, type: INVALID_UTF8 });
+  // body-parser keeps the error's `status` and `type`, so the problem handler answers 400.
+  const invalid = utf8Problem(req, body);
+  if (invalid !== undefined) throw invalid;
 }
 
 function toByteCount(limit: number | string): number {
