@@ -23,9 +23,9 @@ import { cpuMs } from '../lib/cpu.js';
 import { isMessage, spawnTs, variablesOf, type Child } from '../lib/child.js';
 import { startOtlpSink, type OtlpSink } from '../lib/otlp-sink.js';
 import { median } from '../lib/stats.js';
-import { contender, type Contender } from './contenders.js';
+import { contender, routeLoad, type Contender, type RouteKey } from './contenders.js';
 import { startLoadGenerator, type LoadGenerator } from './generator.js';
-import { SAMPLE_NEW_ITEM, type ListeningMessage } from './item.js';
+import type { ListeningMessage } from './item.js';
 import type { LoadSpec } from './load.js';
 
 const [rootA, rootB, ...overrides] = process.argv.slice(2);
@@ -37,7 +37,7 @@ const contenderOf = (label: 'A' | 'B') => {
   const key = process.env[`AB_CONTENDER_${label}`];
   return key === undefined ? c : contender(key);
 };
-const route = process.env.AB_ROUTE === 'post' ? 'post' : 'get';
+const route: RouteKey = process.env.AB_ROUTE === 'post' ? 'post' : 'get';
 const rate = Number(process.env.AB_RATE ?? 3000);
 const seconds = Number(process.env.AB_SECONDS ?? 5);
 const rounds = Number(process.env.AB_ROUNDS ?? 8);
@@ -83,14 +83,8 @@ async function start(label: 'A' | 'B', root: string): Promise<Side> {
   return { label: `${label} ${c.key}`, child, sink, port, us: [], rps: [], p99: [] };
 }
 
-const spec = (s: Side, secs: number): LoadSpec => ({
-  connections: 20,
-  seconds: secs,
-  ...(rate > 0 ? { rate } : {}),
-  ...(route === 'get'
-    ? { url: `http://127.0.0.1:${s.port}/api/items/7` }
-    : { url: `http://127.0.0.1:${s.port}/api/items`, method: 'POST' as const, json: SAMPLE_NEW_ITEM }),
-});
+const spec = (s: Side, secs: number): LoadSpec =>
+  routeLoad(s.port, route, { connections: 20, seconds: secs, rate: rate > 0 ? rate : undefined });
 
 async function load(s: Side, secs: number, generator = generators[0] as LoadGenerator): Promise<void> {
   const before = cpuMs(s.child.process.pid) ?? NaN;

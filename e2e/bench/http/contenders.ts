@@ -6,10 +6,28 @@
  */
 import { join } from 'node:path';
 import { httpKitEnv } from '../lib/system.js';
+import { SAMPLE_NEW_ITEM } from './item.js';
+import type { LoadSpec } from './load.js';
 
 /** The two routes (see ./item.ts). */
 export type RouteKey = 'get' | 'post';
 export const ROUTES: Record<RouteKey, string> = { get: 'GET /api/items/:id', post: 'POST /api/items' };
+
+/** The load of one route of a server on `port`: saturated over `connections`, or at `rate` req/s. */
+export function routeLoad(
+  port: number,
+  route: RouteKey,
+  load: { readonly connections: number; readonly seconds: number; readonly rate?: number },
+): LoadSpec {
+  const base = {
+    connections: load.connections,
+    seconds: load.seconds,
+    ...(load.rate === undefined ? {} : { rate: load.rate }),
+  };
+  return route === 'get'
+    ? { ...base, url: `http://127.0.0.1:${port}/api/items/7` }
+    : { ...base, url: `http://127.0.0.1:${port}/api/items`, method: 'POST', json: SAMPLE_NEW_ITEM };
+}
 
 export interface Contender {
   /** Short key (the profiler's argument). */

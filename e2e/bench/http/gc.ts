@@ -13,13 +13,14 @@ import { join } from 'node:path';
 import { isMessage, spawnTs, variablesOf } from '../lib/child.js';
 import { startOtlpSink } from '../lib/otlp-sink.js';
 import { percentile } from '../lib/stats.js';
-import { contender } from './contenders.js';
+import { contender, routeLoad, type RouteKey } from './contenders.js';
 import { startLoadGenerator } from './generator.js';
-import { SAMPLE_NEW_ITEM, type ListeningMessage } from './item.js';
+import type { ListeningMessage } from './item.js';
 import type { LoadSpec } from './load.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const [which = 'kit', secondsArg, routeArg = 'get', ...overrides] = process.argv.slice(2);
+const route: RouteKey = routeArg === 'post' ? 'post' : 'get';
 const seconds = Number(secondsArg ?? 10);
 const rate = Number(process.env.BENCH_GC_RATE ?? 3000);
 const c = contender(which);
@@ -28,14 +29,8 @@ const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-gc-'));
 const generator = startLoadGenerator();
 const log = join(dir, `${c.key}.log`);
 
-const spec = (port: number, s: number): LoadSpec => ({
-  connections: 20,
-  seconds: s,
-  rate,
-  ...(routeArg === 'post'
-    ? { url: `http://127.0.0.1:${port}/api/items`, json: SAMPLE_NEW_ITEM }
-    : { url: `http://127.0.0.1:${port}/api/items/7` }),
-});
+const spec = (port: number, s: number): LoadSpec =>
+  routeLoad(port, route, { connections: 20, seconds: s, rate });
 
 /** One line of `--trace-gc-nvp`: `pause=1.2 mutator=3.4 gc=s ... promoted=123 semi_space_copied=456 ...`. */
 type Collection = Record<string, string>;

@@ -23,9 +23,18 @@ import { isMessage, spawnTs, type Child } from '../lib/child.js';
 import { startOtlpSink, type OtlpSink } from '../lib/otlp-sink.js';
 import { knob, report, SMOKE, type Row } from '../lib/result.js';
 import { median, samples } from '../lib/stats.js';
-import { BARE, BREAKDOWN, CONTENDERS, KIT, ROUTES, type Contender, type RouteKey } from './contenders.js';
+import {
+  BARE,
+  BREAKDOWN,
+  CONTENDERS,
+  KIT,
+  ROUTES,
+  routeLoad,
+  type Contender,
+  type RouteKey,
+} from './contenders.js';
 import { startLoadGenerator } from './generator.js';
-import { SAMPLE_NEW_ITEM, type ListeningMessage } from './item.js';
+import type { ListeningMessage } from './item.js';
 import type { LoadResult, LoadSpec } from './load.js';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -95,10 +104,7 @@ async function startServer(c: Contender, index: number): Promise<Server> {
 }
 
 function spec(s: Server, route: RouteKey, seconds: number, rate?: number): LoadSpec {
-  const base = { connections: CONNECTIONS, seconds, ...(rate === undefined ? {} : { rate }) };
-  return route === 'get'
-    ? { ...base, url: `http://127.0.0.1:${s.port}/api/items/7` }
-    : { ...base, url: `http://127.0.0.1:${s.port}/api/items`, method: 'POST', json: SAMPLE_NEW_ITEM };
+  return routeLoad(s.port, route, { connections: CONNECTIONS, seconds, rate });
 }
 
 const generator = startLoadGenerator();

@@ -18,13 +18,14 @@ import { summarise } from '../lib/cpuprofile.js';
 import { isMessage, spawnTs, variablesOf } from '../lib/child.js';
 import { startOtlpSink } from '../lib/otlp-sink.js';
 import type { ProfileWritten } from '../lib/profiler.js';
-import { contender } from './contenders.js';
+import { contender, routeLoad, type RouteKey } from './contenders.js';
 import { startLoadGenerator } from './generator.js';
-import { SAMPLE_NEW_ITEM, type ListeningMessage } from './item.js';
+import type { ListeningMessage } from './item.js';
 import type { LoadSpec } from './load.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const [which = 'kit', secondsArg, routeArg = 'get', ...overrides] = process.argv.slice(2);
+const route: RouteKey = routeArg === 'post' ? 'post' : 'get';
 const seconds = Number(secondsArg ?? 8);
 const rate =
   process.env.BENCH_PROFILE_RATE === undefined ? undefined : Number(process.env.BENCH_PROFILE_RATE);
@@ -33,14 +34,8 @@ const sink = await startOtlpSink();
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-prof-'));
 const generator = startLoadGenerator();
 
-const spec = (port: number, s: number): LoadSpec => ({
-  connections: 20,
-  seconds: s,
-  ...(rate === undefined ? {} : { rate }),
-  ...(routeArg === 'post'
-    ? { url: `http://127.0.0.1:${port}/api/items`, json: SAMPLE_NEW_ITEM }
-    : { url: `http://127.0.0.1:${port}/api/items/7` }),
-});
+const spec = (port: number, s: number): LoadSpec =>
+  routeLoad(port, route, { connections: 20, seconds: s, rate });
 
 try {
   const extra = variablesOf(overrides);
