@@ -36,7 +36,26 @@ export interface ProfileSummary {
   readonly byFunction: Array<[string, number]>;
   /** Inclusive ms of every frame whose `function package` label matches, per label. */
   inclusive(match: RegExp): Array<[string, number]>;
+  /** The `count` longest stretches in which the thread never went idle, longest first. */
+  busyStretches(count: number): BusyStretch[];
 }
+
+/**
+ * A stretch of the profile without an idle sample: the event loop was held for `ms`, and every request
+ * due meanwhile waited. Few samples over a long stretch mean the process was not running at all
+ * (descheduled by the machine), not that it was working.
+ */
+export interface BusyStretch {
+  /** From the start of the profile. */
+  readonly atMs: number;
+  readonly ms: number;
+  readonly samples: number;
+  /** Self ms per `function (package)` within the stretch, largest first. */
+  readonly byFunction: Array<[string, number]>;
+}
+
+/** Root-level frames where V8 samples a thread that runs no JavaScript (waiting in the event loop). */
+const IDLE_FRAMES = new Set(['(idle)', '(program)']);
 
 export function summarise(file: string): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
@@ -77,6 +96,34 @@ export function summarise(file: string): ProfileSummary {
         }
       }
       return sorted(out);
+    },
+    busyStretches(count) {
+      const rootId = profile.nodes[0]?.id;
+      const isIdle = (id: number) =>
+        parent.get(id) === rootId && IDLE_FRAMES.has(byId.get(id)?.callFrame.functionName ?? '');
+      const stretches: BusyStretch[] = [];
+      let at = 0;
+      let current: { atMs: number; endMs: number; samples: number; fn: Map<string, number> } | undefined;
+      profile.samples.forEach((id, i) => {
+        const us = profile.timeDeltas[i] ?? 0;
+        at += us;
+        if (isIdle(id)) {
+          if (current !== undefined)
+            stretches.push({
+              atMs: current.atMs,
+              ms: current.endMs - current.atMs,
+              samples: current.samples,
+              byFunction: sorted(current.fn),
+            });
+          current = undefined;
+          return;
+        }
+        current ??= { atMs: (at - us) / 1000, endMs: at / 1000, samples: 0, fn: new Map() };
+        current.endMs = at / 1000;
+        current.samples++;
+        add(current.fn, label(byId.get(id) as ProfileNode), us);
+      });
+      return stretches.sort((a, b) => b.ms - a.ms).slice(0, count);
     },
   };
 }
