@@ -44,7 +44,7 @@ export interface TelemetryConfig {
     readonly exportTimeoutMillis: number;
     /** `OTEL_BSP_MAX_QUEUE_SIZE`. @default 2048 */
     readonly maxQueueSize: number;
-    /** `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, capped at the queue size. @default 512 */
+    /** `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, capped at the queue size. @default 64 (the specification's: 512) */
     readonly maxExportBatchSize: number;
   };
   /** `OTEL_NODE_ENABLED_INSTRUMENTATIONS`. @default ['http', 'aws-sdk', 'pg'] */

@@ -77,6 +77,8 @@ export interface OtlpReceiver {
   readonly points: ReceivedPoint[];
   /** Content types of the requests received (to check the protocol). */
   readonly contentTypes: string[];
+  /** Spans in each trace export request, in the order received (to check the batch sizes). */
+  readonly spansPerExport: number[];
   /** Resolves with the spans once `predicate` holds for the collected spans; rejects after `timeoutMs`. */
   waitForSpans(
     predicate: (spans: readonly ReceivedSpan[]) => boolean,
@@ -93,6 +95,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const points: ReceivedPoint[] = [];
   const contentTypes: string[] = [];
+  const spansPerExport: number[] = [];
   const listeners = new Set<() => void>();
 
   const server: Server = createServer((req, res) => {
@@ -106,8 +109,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         return;
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      if (req.url === '/v1/traces') collectSpans(body, spans);
-      else if (req.url === '/v1/metrics') collectPoints(body, points);
+      if (req.url === '/v1/traces') {
+        const before = spans.length;
+        collectSpans(body, spans);
+        spansPerExport.push(spans.length - before);
+      } else if (req.url === '/v1/metrics') collectPoints(body, points);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       for (const l of listeners) l();
     });
@@ -146,6 +152,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     spans,
     points,
     contentTypes,
+    spansPerExport,
     waitForSpans: (predicate, timeoutMs = 5000) => waitFor(spans, predicate, timeoutMs, 'spans'),
     waitForPoints: (predicate, timeoutMs = 5000) => waitFor(points, predicate, timeoutMs, 'metric points'),
     close: () =>
