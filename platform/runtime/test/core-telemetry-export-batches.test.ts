@@ -5,31 +5,20 @@
  * not the specification's 512; see `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` in config/schema.ts).
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { baseEnv, startChildService, type ChildService } from './support/child-service.js';
-import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver.js';
+import { startTracedService, type TracedService } from './support/traced-service.js';
 
-let receiver: OtlpReceiver;
-let svc: ChildService & { url: string };
+let traced: TracedService;
 
 beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-  svc = await startChildService(
-    'service.ts',
-    baseEnv({
-      OTEL_SDK_DISABLED: 'false',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_TRACES_SAMPLER: 'always_on',
-      // No export on the timer within the test: every export here is a full batch.
-      OTEL_BSP_SCHEDULE_DELAY: '600000',
-    }),
-    { preload: true },
-  );
+  traced = await startTracedService('service.ts', {
+    OTEL_TRACES_SAMPLER: 'always_on',
+    // No export on the timer within the test: every export here is a full batch.
+    OTEL_BSP_SCHEDULE_DELAY: '600000',
+  });
 });
 
 afterAll(async () => {
-  await svc?.kill();
-  await receiver?.close();
+  await traced?.stop();
 });
 
 it('exports sampled spans in batches of 64 by default, each as soon as it is full', async () => {
@@ -37,12 +26,12 @@ it('exports sampled spans in batches of 64 by default, each as soon as it is ful
   for (let sent = 0; sent < requests; sent += 10)
     await Promise.all(
       Array.from({ length: Math.min(10, requests - sent) }, async (_, i) => {
-        const res = await fetch(`${svc.url}/items/${sent + i}`);
+        const res = await fetch(`${traced.svc.url}/items/${sent + i}`);
         await res.arrayBuffer();
       }),
     );
   // Two full batches (128 of the 150 server spans) go out without waiting for the 10-minute timer.
-  await receiver.waitForSpans((spans) => spans.length >= 128, 10_000);
-  expect(receiver.spansPerExport.slice(0, 2)).toEqual([64, 64]);
-  expect(Math.max(...receiver.spansPerExport)).toBeLessThanOrEqual(64);
+  await traced.receiver.waitForSpans((spans) => spans.length >= 128, 10_000);
+  expect(traced.receiver.spansPerExport.slice(0, 2)).toEqual([64, 64]);
+  expect(Math.max(...traced.receiver.spansPerExport)).toBeLessThanOrEqual(64);
 });

@@ -1,37 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { baseEnv, startChildService, type ChildService } from './support/child-service.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
+import { startTracedService, type TracedService } from './support/traced-service.js';
 
+let traced: TracedService;
 let receiver: OtlpReceiver;
 let svc: ChildService & { url: string };
 
 beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-  svc = await startChildService(
-    'service.ts',
-    baseEnv({
-      OTEL_SDK_DISABLED: 'false',
-      SERVICE_VERSION: '1.4.2',
-      FLOTILLA_ENVIRONMENT: 'dev',
-      OTEL_SERVICE_NAME: 'fixture',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-      OTEL_TRACES_SAMPLER_ARG: '1',
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-      OTEL_METRIC_EXPORT_INTERVAL: '200',
-      OTEL_RESOURCE_ATTRIBUTES: 'team=shop',
-      POD_NAME: 'fixture-5c9d-x2k4q',
-      POD_NAMESPACE: 'shop',
-      NODE_NAME: 'ip-10-0-3-7',
-    }),
-    { preload: true },
-  );
+  traced = await startTracedService('service.ts', {
+    SERVICE_VERSION: '1.4.2',
+    FLOTILLA_ENVIRONMENT: 'dev',
+    OTEL_SERVICE_NAME: 'fixture',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '1',
+    OTEL_BSP_SCHEDULE_DELAY: '50',
+    OTEL_METRIC_EXPORT_INTERVAL: '200',
+    OTEL_RESOURCE_ATTRIBUTES: 'team=shop',
+    POD_NAME: 'fixture-5c9d-x2k4q',
+    POD_NAMESPACE: 'shop',
+    NODE_NAME: 'ip-10-0-3-7',
+  });
+  ({ receiver, svc } = traced);
 });
 
 afterAll(async () => {
-  await svc?.kill();
-  await receiver?.close();
+  await traced?.stop();
 });
 
 const serverSpans = (spans: readonly ReceivedSpan[], traceId: string) =>
