@@ -203,9 +203,10 @@ export const baseConfigShape = {
   /**
    * Spans per export; at most the queue size. Smaller than the specification's 512 on purpose: the processor
    * exports as soon as this many spans wait, from inside the `span.end()` that filled the batch, and the
-   * OTLP exporter serializes the whole batch there, on the event loop. With 512 spans that took 10-19 ms in
-   * a profile of the benchmark's kit (GET at 3000 req/s, 10% sampled), stalling every request behind it;
-   * with 64 the stalls left the profile, at no more CPU per request.
+   * OTLP exporter serializes the whole batch there, on the event loop. With 512 spans that made stretches
+   * of 10-19 ms in a profile of the benchmark's kit (GET at 3000 req/s, 10% sampled), every request due
+   * meanwhile waiting behind them; with 64 they left the profile, and A/B runs measured no CPU or
+   * throughput cost (e2e/bench/README.md).
    * @default 64
    * @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/#batch-span-processor
    */
