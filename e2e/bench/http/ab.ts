@@ -13,19 +13,17 @@
  * AB_SECONDS (5), AB_ROUNDS (8), AB_WARMUP_SECONDS (3), AB_TOGETHER=1 (load A and B at the same time, each
  * from a generator of its own: both then run in the same conditions of a busy machine, which makes their
  * paired differences far steadier than turns do). KEY=VALUE arguments go to both servers' environments
- * (e.g. LOG_LEVEL=silent). Each side runs on its own checkout's compiled
- * runtime (`dist/`) and telemetry preload; the load generator is this checkout's.
+ * (e.g. LOG_LEVEL=silent). Each side runs on its own checkout's compiled runtime (`dist/`) and telemetry
+ * preload; the load generator is this checkout's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { cpuMs } from '../lib/cpu.js';
-import { isMessage, spawnTs, variablesOf, type Child } from '../lib/child.js';
-import { startOtlpSink, type OtlpSink } from '../lib/otlp-sink.js';
+import { variablesOf } from '../lib/child.js';
 import { median } from '../lib/stats.js';
-import { contender, routeLoad, type Contender, type RouteKey } from './contenders.js';
+import { contender, routeLoad, startContender, type RouteKey, type RunningContender } from './contenders.js';
 import { startLoadGenerator, type LoadGenerator } from './generator.js';
-import type { ListeningMessage } from './item.js';
 import type { LoadSpec } from './load.js';
 
 const [rootA, rootB, ...overrides] = process.argv.slice(2);
@@ -48,11 +46,8 @@ const extraOf = (label: 'A' | 'B') => ({
   ...variablesOf((process.env[`AB_ENV_${label}`] ?? '').split(',')),
 });
 
-interface Side {
+interface Side extends RunningContender {
   readonly label: string;
-  readonly child: Child;
-  readonly sink: OtlpSink;
-  readonly port: number;
   readonly us: number[];
   readonly rps: number[];
   readonly p99: number[];
@@ -63,24 +58,13 @@ const together = process.env.AB_TOGETHER === '1';
 const generators = together ? [startLoadGenerator(), startLoadGenerator()] : [startLoadGenerator()];
 const sides: Side[] = [];
 
-/** The contender's preload, taken from `root`'s compiled runtime instead of the package name. */
-function nodeArgsFor(c: Contender, root: string): string[] {
-  return c.nodeArgs.map((a) =>
-    a === '@flotilla/runtime/telemetry' ? join(root, 'platform/runtime/dist/src/telemetry/register.js') : a,
-  );
-}
-
 async function start(label: 'A' | 'B', root: string): Promise<Side> {
-  const c = contenderOf(label);
-  const sink = await startOtlpSink();
-  const child = spawnTs(join(resolve(root), 'e2e/bench/http', c.entry), {
-    env: await c.env(sink.endpoint, extraOf(label)),
-    nodeArgs: nodeArgsFor(c, resolve(root)),
+  const running = await startContender(contenderOf(label), {
     stdoutFile: join(work, `${label}.log`),
-    sources: false,
+    extra: extraOf(label),
+    root,
   });
-  const { port } = await child.message(isMessage<ListeningMessage>('listening'));
-  return { label: `${label} ${c.key}`, child, sink, port, us: [], rps: [], p99: [] };
+  return { ...running, label: `${label} ${running.contender.key}`, us: [], rps: [], p99: [] };
 }
 
 const spec = (s: Side, secs: number): LoadSpec =>
@@ -123,7 +107,6 @@ try {
   console.log(`  B - A: median of paired differences ${median(diffs).toFixed(1)} us/req [${fmt(diffs)}]`);
 } finally {
   await Promise.all(generators.map((g) => g.stop()));
-  await Promise.all(sides.map((s) => s.child.stop()));
-  await Promise.all(sides.map((s) => s.sink.close()));
+  await Promise.all(sides.map((s) => s.stop()));
   rmSync(work, { recursive: true, force: true });
 }

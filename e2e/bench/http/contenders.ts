@@ -4,9 +4,11 @@
  * 10% of new traces, read from charts-ts), traces and metrics exported over OTLP/HTTP protobuf to a local
  * sink, one JSON log line per request with its trace id, to a file.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { isMessage, repoRoot, spawnTs, type Child } from '../lib/child.js';
+import { startOtlpSink, type OtlpSink } from '../lib/otlp-sink.js';
 import { httpKitEnv } from '../lib/system.js';
-import { SAMPLE_NEW_ITEM } from './item.js';
+import { SAMPLE_NEW_ITEM, type ListeningMessage } from './item.js';
 import type { LoadSpec } from './load.js';
 
 /** The two routes (see ./item.ts). */
@@ -208,4 +210,68 @@ export function contender(key: string): Contender {
       `no HTTP contender "${key}"; one of ${[...CONTENDERS, ...BREAKDOWN].map((c) => c.key).join(', ')}`,
     );
   return found;
+}
+
+/** A contender's server, listening, with the OTLP sink it exports to. */
+export interface RunningContender {
+  readonly contender: Contender;
+  readonly child: Child;
+  readonly sink: OtlpSink;
+  readonly port: number;
+  /** Stops the server, then closes its sink. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startContender}. */
+export interface StartContenderOptions {
+  /** Receives the server's stdout: its log lines. */
+  readonly stdoutFile: string;
+  /** Variables on top of the contender's own. @default {} */
+  readonly extra?: Record<string, string>;
+  /** node arguments before the contender's own (e.g. `--trace-gc-nvp`). @default [] */
+  readonly nodeArgs?: readonly string[];
+  /**
+   * The checkout whose server entry, compiled runtime and telemetry preload run (ab.ts's other side).
+   * @default this checkout
+   */
+  readonly root?: string;
+}
+
+/**
+ * Starts a contender's server as the suite does, with the runtime compiled (`dist/`, run `npx tsc -b`
+ * first), as a container image runs it, and an OTLP sink of its own; resolves once it listens. A server
+ * that fails to start is stopped and its sink closed, so the caller has nothing left to clean up.
+ */
+export async function startContender(
+  c: Contender,
+  options: StartContenderOptions,
+): Promise<RunningContender> {
+  const root = resolve(options.root ?? repoRoot);
+  // Another checkout's preload by path; this checkout's through the package, as images load it.
+  const own = options.root === undefined ? c.nodeArgs : c.nodeArgs.map((a) => preloadIn(root, a));
+  const sink = await startOtlpSink();
+  const child = spawnTs(join(root, 'e2e/bench/http', c.entry), {
+    env: await c.env(sink.endpoint, options.extra ?? {}),
+    nodeArgs: [...(options.nodeArgs ?? []), ...own],
+    stdoutFile: options.stdoutFile,
+    sources: false,
+  });
+  const stop = async () => {
+    await child.stop();
+    await sink.close();
+  };
+  try {
+    const { port } = await child.message(isMessage<ListeningMessage>('listening'));
+    return { contender: c, child, sink, port, stop };
+  } catch (err) {
+    await stop();
+    throw new Error(`${c.name}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The kit's telemetry preload taken from `root`'s compiled runtime (not this checkout's package). */
+function preloadIn(root: string, arg: string): string {
+  return arg === '@flotilla/runtime/telemetry'
+    ? join(root, 'platform/runtime/dist/src/telemetry/register.js')
+    : arg;
 }

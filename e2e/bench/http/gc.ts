@@ -10,21 +10,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isMessage, spawnTs, variablesOf } from '../lib/child.js';
-import { startOtlpSink } from '../lib/otlp-sink.js';
+import { variablesOf } from '../lib/child.js';
 import { percentile } from '../lib/stats.js';
-import { contender, routeLoad, type RouteKey } from './contenders.js';
+import { contender, routeLoad, startContender, type RouteKey, type RunningContender } from './contenders.js';
 import { startLoadGenerator } from './generator.js';
-import type { ListeningMessage } from './item.js';
 import type { LoadSpec } from './load.js';
 
-const here = new URL('.', import.meta.url).pathname;
 const [which = 'kit', secondsArg, routeArg = 'get', ...overrides] = process.argv.slice(2);
 const route: RouteKey = routeArg === 'post' ? 'post' : 'get';
 const seconds = Number(secondsArg ?? 10);
 const rate = Number(process.env.BENCH_GC_RATE ?? 3000);
 const c = contender(which);
-const sink = await startOtlpSink();
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-gc-'));
 const generator = startLoadGenerator();
 const log = join(dir, `${c.key}.log`);
@@ -87,20 +83,19 @@ function summary(kind: string, all: readonly Collection[], requests: number): st
   ].join('\n');
 }
 
+let running: RunningContender | undefined;
 try {
-  const extra = variablesOf(overrides);
-  const server = spawnTs(join(here, c.entry), {
-    env: await c.env(sink.endpoint, extra),
-    nodeArgs: ['--trace-gc-nvp', ...c.nodeArgs],
+  running = await startContender(c, {
     stdoutFile: log,
-    sources: false,
+    extra: variablesOf(overrides),
+    nodeArgs: ['--trace-gc-nvp'],
   });
-  const { port } = await server.message(isMessage<ListeningMessage>('listening'));
+  const { port } = running;
   await generator.run(spec(port, 3));
   const warm = collections(readFileSync(log, 'utf8')).length;
   const result = await generator.run(spec(port, seconds));
   const measured = collections(readFileSync(log, 'utf8')).slice(warm);
-  await server.stop();
+  await running.stop();
   console.log(
     `${c.name} (${routeArg.toUpperCase()}) at ${rate} req/s for ${seconds} s: p50 ${result.p50} ms, ` +
       `p99 ${result.p99} ms, ${result.total} requests`,
@@ -108,6 +103,7 @@ try {
   for (const kind of ['s', 'mc', 'mmc']) console.log(summary(kind, measured, result.total));
 } finally {
   await generator.stop();
-  await sink.close();
+  // Also when a run failed: the server would otherwise outlive this script.
+  await running?.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -19,8 +19,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMs } from '../lib/cpu.js';
-import { isMessage, spawnTs, type Child } from '../lib/child.js';
-import { startOtlpSink, type OtlpSink } from '../lib/otlp-sink.js';
 import { knob, report, SMOKE, type Row } from '../lib/result.js';
 import { median, samples } from '../lib/stats.js';
 import {
@@ -30,14 +28,14 @@ import {
   KIT,
   ROUTES,
   routeLoad,
+  startContender,
   type Contender,
+  type RunningContender,
   type RouteKey,
 } from './contenders.js';
 import { startLoadGenerator } from './generator.js';
-import type { ListeningMessage } from './item.js';
 import type { LoadResult, LoadSpec } from './load.js';
 
-const here = new URL('.', import.meta.url).pathname;
 const SECONDS = knob('BENCH_HTTP_SECONDS', 5, 1);
 const ROUNDS = knob('BENCH_HTTP_ROUNDS', 3, 1);
 const CONNECTIONS = knob('BENCH_HTTP_CONNECTIONS', 20);
@@ -68,11 +66,7 @@ interface Measured {
   readonly equalLoadCpuUs: number[];
 }
 
-interface Server {
-  readonly contender: Contender;
-  readonly port: number;
-  readonly child: Child;
-  readonly sink: OtlpSink;
+interface Server extends RunningContender {
   readonly logFile: string;
   readonly measured: Record<RouteKey, Measured>;
 }
@@ -84,23 +78,12 @@ const belowRate = new Map<string, number[]>();
 const rateKey = (s: Server, route: RouteKey) => `${s.contender.key} ${route}`;
 
 async function startServer(c: Contender, index: number): Promise<Server> {
-  const sink = await startOtlpSink();
   const logFile = join(work, `${index}-${c.key}.log`);
   const extra: Record<string, string> =
     METRIC_INTERVAL === undefined ? {} : { OTEL_METRIC_EXPORT_INTERVAL: METRIC_INTERVAL };
-  const child = spawnTs(join(here, c.entry), {
-    env: await c.env(sink.endpoint, extra),
-    nodeArgs: c.nodeArgs,
-    stdoutFile: logFile,
-    // The runtime compiled (dist/, built by `make bench`), as a container image runs it.
-    sources: false,
-  });
-  const { port } = await child.message(isMessage<ListeningMessage>('listening')).catch(async (err: Error) => {
-    await sink.close();
-    throw new Error(`${c.name}: ${err.message}`);
-  });
+  const running = await startContender(c, { stdoutFile: logFile, extra });
   const empty = (): Measured => ({ results: [], cpuUs: [], equalLoad: [], equalLoadCpuUs: [] });
-  return { contender: c, port, child, sink, logFile, measured: { get: empty(), post: empty() } };
+  return { ...running, logFile, measured: { get: empty(), post: empty() } };
 }
 
 function spec(s: Server, route: RouteKey, seconds: number, rate?: number): LoadSpec {
@@ -154,8 +137,7 @@ try {
   report(rows());
 } finally {
   await generator.stop();
-  await Promise.all(servers.map((s) => s.child.stop()));
-  await Promise.all(servers.map((s) => s.sink.close()));
+  await Promise.all(servers.map((s) => s.stop()));
   rmSync(work, { recursive: true, force: true });
 }
 

@@ -15,38 +15,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMs } from '../lib/cpu.js';
 import { summarise } from '../lib/cpuprofile.js';
-import { isMessage, spawnTs, variablesOf } from '../lib/child.js';
-import { startOtlpSink } from '../lib/otlp-sink.js';
+import { isMessage, variablesOf } from '../lib/child.js';
 import type { ProfileWritten } from '../lib/profiler.js';
-import { contender, routeLoad, type RouteKey } from './contenders.js';
+import { contender, routeLoad, startContender, type RouteKey, type RunningContender } from './contenders.js';
 import { startLoadGenerator } from './generator.js';
-import type { ListeningMessage } from './item.js';
 import type { LoadSpec } from './load.js';
 
-const here = new URL('.', import.meta.url).pathname;
 const [which = 'kit', secondsArg, routeArg = 'get', ...overrides] = process.argv.slice(2);
 const route: RouteKey = routeArg === 'post' ? 'post' : 'get';
 const seconds = Number(secondsArg ?? 8);
 const rate =
   process.env.BENCH_PROFILE_RATE === undefined ? undefined : Number(process.env.BENCH_PROFILE_RATE);
 const c = contender(which);
-const sink = await startOtlpSink();
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-prof-'));
 const generator = startLoadGenerator();
 
 const spec = (port: number, s: number): LoadSpec =>
   routeLoad(port, route, { connections: 20, seconds: s, rate });
 
+let running: RunningContender | undefined;
 try {
-  const extra = variablesOf(overrides);
-  // As the suite starts them: the runtime compiled, as a container image runs it (run `npx tsc -b` first).
-  const server = spawnTs(join(here, c.entry), {
-    env: await c.env(sink.endpoint, extra),
-    nodeArgs: c.nodeArgs,
+  running = await startContender(c, {
     stdoutFile: join(dir, `${c.key}.log`),
-    sources: false,
+    extra: variablesOf(overrides),
   });
-  const { port } = await server.message(isMessage<ListeningMessage>('listening'));
+  const { child: server, port } = running;
   await generator.run(spec(port, 3));
   server.process.send({ type: 'profile-start' });
   const before = cpuMs(server.process.pid) ?? NaN;
@@ -84,7 +77,8 @@ try {
     );
 } finally {
   await generator.stop();
-  await sink.close();
+  // Also when a run failed: the server would otherwise outlive this script.
+  await running?.stop();
   if (process.env.KEEP_PROFILE !== '1') rmSync(dir, { recursive: true, force: true });
   else console.log(`profile kept in ${dir}`);
 }
