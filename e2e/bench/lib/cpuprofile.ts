@@ -104,25 +104,23 @@ export function summarise(file: string): ProfileSummary {
       const stretches: BusyStretch[] = [];
       let at = 0;
       let current: { atMs: number; endMs: number; samples: number; fn: Map<string, number> } | undefined;
+      const close = () => {
+        if (current === undefined) return;
+        const { atMs, endMs, samples, fn } = current;
+        stretches.push({ atMs, ms: endMs - atMs, samples, byFunction: sorted(fn) });
+        current = undefined;
+      };
       profile.samples.forEach((id, i) => {
         const us = profile.timeDeltas[i] ?? 0;
         at += us;
-        if (isIdle(id)) {
-          if (current !== undefined)
-            stretches.push({
-              atMs: current.atMs,
-              ms: current.endMs - current.atMs,
-              samples: current.samples,
-              byFunction: sorted(current.fn),
-            });
-          current = undefined;
-          return;
-        }
+        if (isIdle(id)) return close();
         current ??= { atMs: (at - us) / 1000, endMs: at / 1000, samples: 0, fn: new Map() };
         current.endMs = at / 1000;
         current.samples++;
         add(current.fn, label(byId.get(id) as ProfileNode), us);
       });
+      // A profile that ends busy ends a stretch too.
+      close();
       return stretches.sort((a, b) => b.ms - a.ms).slice(0, count);
     },
   };
