@@ -30,8 +30,8 @@ export interface JsonBodyOptions {
 
 /**
  * Parses a JSON request body into `req.body` (strict: an object or an array; an empty body is `{}`), after
- * checking that it is valid UTF-8 (a 400 otherwise, see {@link utf8Problem}); a bodiless request passes. Calls `next` in the context it was
- * called in, so the routes after it run inside the request's span.
+ * checking that it is valid UTF-8 (a 400 otherwise, see {@link utf8Problem}); a bodiless request passes.
+ * Calls `next` in the context it was called in, so the routes after it run inside the request's span.
  */
 export function jsonBodyParser(options: JsonBodyOptions): RequestHandler {
   const limit = toByteCount(options.limit);
