@@ -10,7 +10,8 @@
  * Knobs (environment): AB_CONTENDER (kit; a key of ./contenders.ts), AB_ROUTE (get | post), AB_RATE
  * (3000 req/s; 0 = saturated), AB_CONTENDER_A / AB_CONTENDER_B (another contender on that side),
  * AB_ENV_A / AB_ENV_B (`KEY=VALUE,KEY=VALUE` for that side only: one checkout in two configurations),
- * AB_SECONDS (5), AB_ROUNDS (8), AB_WARMUP_SECONDS (3), AB_TOGETHER=1 (load A and B at the same time, each
+ * AB_SECONDS (5), AB_ROUNDS (8), AB_WARMUP_SECONDS (3), AB_SETTLE_SECONDS (0: seconds at the rate before
+ * each run's counted ones, see LoadSpec.settleSeconds), AB_TOGETHER=1 (load A and B at the same time, each
  * from a generator of its own: both then run in the same conditions of a busy machine, which makes their
  * paired differences far steadier than turns do). KEY=VALUE arguments go to both servers' environments
  * (e.g. LOG_LEVEL=silent). Each side runs on its own checkout's compiled runtime (`dist/`) and telemetry
@@ -40,6 +41,7 @@ const rate = Number(process.env.AB_RATE ?? 3000);
 const seconds = Number(process.env.AB_SECONDS ?? 5);
 const rounds = Number(process.env.AB_ROUNDS ?? 8);
 const warmup = Number(process.env.AB_WARMUP_SECONDS ?? 3);
+const settle = Number(process.env.AB_SETTLE_SECONDS ?? 0);
 const extra = variablesOf(overrides);
 const extraOf = (label: 'A' | 'B') => ({
   ...extra,
@@ -68,7 +70,11 @@ async function start(label: 'A' | 'B', root: string): Promise<Side> {
 }
 
 const spec = (s: Side, secs: number): LoadSpec =>
-  routeLoad(s.port, route, { connections: 20, seconds: secs, rate: rate > 0 ? rate : undefined });
+  routeLoad(s.port, route, {
+    connections: 20,
+    seconds: secs,
+    ...(rate > 0 ? { rate, settleSeconds: settle } : {}),
+  });
 
 async function load(s: Side, secs: number, generator = generators[0] as LoadGenerator): Promise<void> {
   const before = cpuMs(s.child.process.pid) ?? NaN;

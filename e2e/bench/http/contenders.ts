@@ -15,16 +15,19 @@ import type { LoadSpec } from './load.js';
 export type RouteKey = 'get' | 'post';
 export const ROUTES: Record<RouteKey, string> = { get: 'GET /api/items/:id', post: 'POST /api/items' };
 
-/** The load of one route of a server on `port`: saturated over `connections`, or at `rate` req/s. */
+/**
+ * The load of one route of a server on `port`: saturated over `connections`, or at `rate` req/s (after
+ * `settleSeconds` at that rate that do not count, see {@link LoadSpec.settleSeconds}).
+ */
 export function routeLoad(
   port: number,
   route: RouteKey,
-  load: { readonly connections: number; readonly seconds: number; readonly rate?: number },
+  load: Pick<LoadSpec, 'connections' | 'seconds' | 'rate' | 'settleSeconds'>,
 ): LoadSpec {
   const base = {
     connections: load.connections,
     seconds: load.seconds,
-    ...(load.rate === undefined ? {} : { rate: load.rate }),
+    ...(load.rate === undefined ? {} : { rate: load.rate, settleSeconds: load.settleSeconds ?? 0 }),
   };
   return route === 'get'
     ? { ...base, url: `http://127.0.0.1:${port}/api/items/7` }

@@ -1,4 +1,4 @@
-/** The parent's side of ./load.ts: one load-generator process for a whole suite, one run at a time. */
+/** The parent's side of ./load-process.ts: one load-generator process for a whole suite, one run at a time. */
 import { join } from 'node:path';
 import { isMessage, spawnTs } from '../lib/child.js';
 import type { LoadRequest, LoadResult, LoadSpec } from './load.js';
@@ -12,7 +12,7 @@ export interface LoadGenerator {
 }
 
 export function startLoadGenerator(): LoadGenerator {
-  const child = spawnTs(join(here, 'load.ts'));
+  const child = spawnTs(join(here, 'load-process.ts'));
   let queue: Promise<unknown> = Promise.resolve();
   return {
     run(spec) {

@@ -1,13 +1,11 @@
 /**
- * The load generator, in its own process so it never competes with a server's event loop. It stays up for
- * a whole suite (no start-up per run): the parent sends `{ type: 'load', spec }` over IPC, and it answers
- * each with one {@link LoadResult}, one run at a time; it exits when the parent disconnects. Without a rate
- * it sends as fast as the server answers (autocannon, closed loop, `connections` requests in flight); with
- * one, evenly paced at that rate (open loop, {@link runPaced}). See ./generator.ts for the parent's side.
+ * The load generator's runs. Without a rate it sends as fast as the server answers (autocannon, closed loop,
+ * `connections` requests in flight); with one, evenly paced at that rate (open loop, {@link runPaced}).
+ * Benchmarks run it in a process of its own (./load-process.ts, driven by ./generator.ts), so it never
+ * competes with a server's event loop.
  */
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import { isMessage, tellParent } from '../lib/child.js';
 import { percentile } from '../lib/stats.js';
 
 /** One load run. */
@@ -17,6 +15,14 @@ export interface LoadSpec {
   readonly seconds: number;
   /** Requests per second overall; absent: as fast as the server answers. */
   readonly rate?: number;
+  /**
+   * With a rate: seconds at that rate before the `seconds` that count, on the same connections, whose
+   * latencies are not recorded (they must still succeed). A paced run starts on new connections, and a
+   * server that was idle or saturated a moment ago takes a while to settle at the rate (see
+   * ../README.md, "what sets the p99"); a steady-state percentile leaves that out.
+   * @default 0
+   */
+  readonly settleSeconds?: number;
   /** @default 'GET' */
   readonly method?: 'GET' | 'POST';
   /** A JSON body, sent with `content-type: application/json`. */
@@ -30,6 +36,8 @@ export interface LoadResult {
   readonly rps: number;
   /** Requests completed in the run. */
   readonly total: number;
+  /** Responses whose latency counts in the percentiles: all 2xx ones but those of the settling seconds. */
+  readonly measured: number;
   /**
    * Latency percentiles of the 2xx responses, ms, to the microsecond: from every response's own time, not
    * autocannon's histogram, which records whole milliseconds (a 0.4 ms and a 0.9 ms p99 would both read 0).
@@ -70,7 +78,8 @@ export interface LoadRequest {
 
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-async function run(spec: LoadSpec): Promise<LoadResult> {
+/** Runs one load against `spec.url` and measures it. */
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   return spec.rate === undefined ? runSaturated(spec) : runPaced(spec, spec.rate);
 }
 
@@ -102,6 +111,7 @@ async function runSaturated(spec: LoadSpec): Promise<LoadResult> {
     type: 'load-result',
     rps: r.requests.average,
     total: r.requests.total,
+    measured: times.count,
     p50: times.percentile(50),
     p99: times.percentile(99),
     failures: r.non2xx + r.errors + r.timeouts,
@@ -123,7 +133,8 @@ const PACING_TICK_MS = 1;
 async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
   const target = new URL(spec.url);
   const requestBytes = rawRequest(spec, target);
-  const total = Math.max(1, Math.round(rate * spec.seconds));
+  const settling = Math.round(rate * (spec.settleSeconds ?? 0));
+  const total = settling + Math.max(1, Math.round(rate * spec.seconds));
   const intervalMs = 1000 / rate;
   const times = new ResponseTimes();
   let failures = 0;
@@ -132,16 +143,16 @@ async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
   let timer: NodeJS.Timeout | undefined;
   const connections: PacedConnection[] = [];
   const finished = await new Promise<number>((resolve, reject) => {
-    /** Due times of requests waiting for a free connection, oldest first. */
-    const waiting: number[] = [];
+    /** Requests waiting for a free connection (their number and due time), oldest first. */
+    const waiting: [number, number][] = [];
     const idle: PacedConnection[] = [];
-    const onAnswer = (connection: PacedConnection, dueAt: number, ok: boolean) => {
-      if (ok) times.add(performance.now() - dueAt);
-      else failures++;
+    const onAnswer = (connection: PacedConnection, request: number, dueAt: number, ok: boolean) => {
+      if (!ok) failures++;
+      else if (request >= settling) times.add(performance.now() - dueAt);
       if (++settled === total) return resolve(performance.now());
       const next = waiting.shift();
       if (next === undefined) idle.push(connection);
-      else connection.send(next);
+      else connection.send(...next);
     };
     for (let i = 0; i < spec.connections; i++)
       connections.push(new PacedConnection(target, requestBytes, onAnswer, reject));
@@ -154,8 +165,8 @@ async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
       const due = Math.min(total, Math.floor((now - started) / intervalMs) + 1);
       for (; sent < due; sent++) {
         const connection = idle.pop();
-        if (connection === undefined) waiting.push(now);
-        else connection.send(now);
+        if (connection === undefined) waiting.push([sent, now]);
+        else connection.send(sent, now);
       }
       if (sent === total) clearInterval(timer);
     };
@@ -169,6 +180,7 @@ async function runPaced(spec: LoadSpec, rate: number): Promise<LoadResult> {
     type: 'load-result',
     rps: (total - failures) / ((finished - started) / 1000),
     total,
+    measured: times.count,
     p50: times.percentile(50),
     p99: times.percentile(99),
     failures,
@@ -195,12 +207,13 @@ const CONTENT_LENGTH = /\r\ncontent-length: *(\d+)/i;
 class PacedConnection {
   readonly #socket: Socket;
   #buffered: Buffer = Buffer.alloc(0);
+  #request = 0;
   #dueAt = 0;
 
   constructor(
     target: URL,
     private readonly requestBytes: Buffer,
-    private readonly onAnswer: (c: PacedConnection, dueAt: number, ok: boolean) => void,
+    private readonly onAnswer: (c: PacedConnection, request: number, dueAt: number, ok: boolean) => void,
     onError: (err: Error) => void,
   ) {
     this.#socket = connect({ host: target.hostname, port: Number(target.port) });
@@ -213,7 +226,9 @@ class PacedConnection {
     this.#socket.destroy();
   }
 
-  send(dueAt: number): void {
+  /** Sends request number `request` of the run, due at `dueAt`. */
+  send(request: number, dueAt: number): void {
+    this.#request = request;
     this.#dueAt = dueAt;
     this.#socket.write(this.requestBytes);
   }
@@ -229,33 +244,30 @@ class PacedConnection {
     this.#buffered = this.#buffered.subarray(end);
     // `HTTP/1.1 201 Created`: the status is the second word.
     const status = Number(head.slice(9, 12));
-    this.onAnswer(this, this.#dueAt, status >= 200 && status < 300);
+    this.onAnswer(this, this.#request, this.#dueAt, status >= 200 && status < 300);
   }
 }
 
 /** Every response time of a run (a saturated run is ~150k of them: 1.2 MB), for exact percentiles. */
 class ResponseTimes {
   private values = new Float64Array(1 << 16);
-  private count = 0;
+  #count = 0;
+
+  get count(): number {
+    return this.#count;
+  }
 
   add(ms: number): void {
-    if (this.count === this.values.length) {
+    if (this.#count === this.values.length) {
       const grown = new Float64Array(this.values.length * 2);
       grown.set(this.values);
       this.values = grown;
     }
-    this.values[this.count++] = ms;
+    this.values[this.#count++] = ms;
   }
 
   /** The nearest-rank percentile, ms rounded to the microsecond; NaN without responses. */
   percentile(p: number): number {
-    return Math.round(percentile(this.values.subarray(0, this.count).sort(), p) * 1000) / 1000;
+    return Math.round(percentile(this.values.subarray(0, this.#count).sort(), p) * 1000) / 1000;
   }
 }
-
-let queue = Promise.resolve();
-process.on('message', (m: unknown) => {
-  if (!isMessage<LoadRequest>('load')(m)) return;
-  queue = queue.then(async () => tellParent(await run(m.spec)));
-});
-process.once('disconnect', () => void queue.then(() => process.exit(0)));
