@@ -90,7 +90,9 @@ try {
   sides.push(await start('A', rootA));
   sides.push(await start('B', rootB));
   const round = async (secs: number, i: number) => {
-    if (together) await Promise.all(sides.map((s, k) => load(s, secs, generators[k])));
+    // Together, the sides swap generators each round: a run of identical sides once favoured one of them
+    // by up to ~10 us a request, and a swap cancels what of that comes from the generator.
+    if (together) await Promise.all(sides.map((s, k) => load(s, secs, generators[(k + i) % 2])));
     // Alternate which side goes first, so neither always follows the other's after-effects.
     else for (const s of i % 2 === 0 ? sides : [...sides].reverse()) await load(s, secs);
   };
