@@ -12,8 +12,8 @@
  * AB_ENV_A / AB_ENV_B (`KEY=VALUE,KEY=VALUE` for that side only: one checkout in two configurations),
  * AB_SECONDS (5), AB_ROUNDS (8), AB_WARMUP_SECONDS (3), AB_SETTLE_SECONDS (0: seconds at the rate before
  * each run's counted ones, see LoadSpec.settleSeconds), AB_TOGETHER=1 (load A and B at the same time, each
- * from a generator of its own: both then run in the same conditions of a busy machine, which makes their
- * paired differences far steadier than turns do). KEY=VALUE arguments go to both servers' environments
+ * from a generator of its own, the two swapped between the sides every round: both then run in the same
+ * conditions of a busy machine, which makes their paired differences far steadier than turns do). KEY=VALUE arguments go to both servers' environments
  * (e.g. LOG_LEVEL=silent). Each side runs on its own checkout's compiled runtime (`dist/`) and telemetry
  * preload; the load generator is this checkout's.
  */
@@ -73,7 +73,8 @@ const spec = (s: Side, secs: number): LoadSpec =>
   routeLoad(s.port, route, {
     connections: 20,
     seconds: secs,
-    ...(rate > 0 ? { rate, settleSeconds: settle } : {}),
+    rate: rate > 0 ? rate : undefined,
+    settleSeconds: settle,
   });
 
 async function load(s: Side, secs: number, generator = generators[0] as LoadGenerator): Promise<void> {

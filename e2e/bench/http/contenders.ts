@@ -27,7 +27,8 @@ export function routeLoad(
   const base = {
     connections: load.connections,
     seconds: load.seconds,
-    ...(load.rate === undefined ? {} : { rate: load.rate, settleSeconds: load.settleSeconds ?? 0 }),
+    // Settling is part of a paced run only; a saturated run has no rate to settle at.
+    ...(load.rate === undefined ? {} : { rate: load.rate, settleSeconds: load.settleSeconds }),
   };
   return route === 'get'
     ? { ...base, url: `http://127.0.0.1:${port}/api/items/7` }

@@ -5,7 +5,8 @@
  * pauses the server for a time that grows with what survives it, so this is where a p99 at a fixed rate far
  * above the median comes from. Not part of `make bench`; run it when a latency target is missed:
  *   node --conditions=flotilla-source --import tsx e2e/bench/http/gc.ts [contender] [seconds] [get|post] [KEY=VALUE ...]
- * BENCH_GC_RATE (3000 req/s) sets the rate; BENCH_GC_NODE_ARGS adds node arguments (e.g. V8's GC flags). KEY=VALUE arguments override the contender's environment.
+ * BENCH_GC_RATE (3000 req/s) sets the rate; BENCH_GC_NODE_ARGS adds node arguments (e.g. V8's GC flags).
+ * KEY=VALUE arguments override the contender's environment.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -98,7 +98,8 @@ function spec(s: Server, route: RouteKey, seconds: number, rate?: number): LoadS
   return routeLoad(s.port, route, {
     connections: CONNECTIONS,
     seconds,
-    ...(rate === undefined ? {} : { rate, settleSeconds: EQUAL_LOAD_SETTLE_SECONDS }),
+    rate,
+    settleSeconds: EQUAL_LOAD_SETTLE_SECONDS,
   });
 }
 

@@ -250,24 +250,25 @@ class PacedConnection {
 
 /** Every response time of a run (a saturated run is ~150k of them: 1.2 MB), for exact percentiles. */
 class ResponseTimes {
-  private values = new Float64Array(1 << 16);
+  #values = new Float64Array(1 << 16);
   #count = 0;
 
+  /** How many times were added. */
   get count(): number {
     return this.#count;
   }
 
   add(ms: number): void {
-    if (this.#count === this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
+    if (this.#count === this.#values.length) {
+      const grown = new Float64Array(this.#values.length * 2);
+      grown.set(this.#values);
+      this.#values = grown;
     }
-    this.values[this.#count++] = ms;
+    this.#values[this.#count++] = ms;
   }
 
   /** The nearest-rank percentile, ms rounded to the microsecond; NaN without responses. */
   percentile(p: number): number {
-    return Math.round(percentile(this.values.subarray(0, this.#count).sort(), p) * 1000) / 1000;
+    return Math.round(percentile(this.#values.subarray(0, this.#count).sort(), p) * 1000) / 1000;
   }
 }
