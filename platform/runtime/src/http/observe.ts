@@ -2,7 +2,6 @@ import {
   context,
   INVALID_TRACEID,
   propagation,
-  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -30,6 +29,7 @@ import { jsonString } from '../log/json-text.js';
 import { infoLineWriter } from '../log/logger.js';
 import { toXrayTraceId, traceFieldsOf } from '../log/trace-ids.js';
 import { httpServerDurations } from '../telemetry/http-server-durations.js';
+import { EMPTY_CONTEXT } from '../telemetry/linked-context.js';
 
 /** Route pattern of a handled request (`/orders/:id`), or undefined when no route matched. */
 function routeOf(req: Request): string | undefined {
@@ -100,16 +100,16 @@ export function observeRequests(options: ObserveRequestsOptions): RequestHandler
 }
 
 /**
- * The caller's trace context, through the global propagator, or the root context when the request carries
+ * The caller's trace context, through the global propagator, or the empty context when the request carries
  * none of the propagator's headers (`traceparent`, `tracestate`, `X-Amzn-Trace-Id` with the kit's SDK): then
  * extracting would find nothing, and the X-Ray propagator would still lower-case every header name looking
- * for its own.
+ * for its own. Both are the kit's linked contexts, as is every context made from them.
  */
 function callerContext(headers: IncomingHttpHeaders): Context {
   // Node gives header names in lower case.
   for (const field of propagation.fields())
-    if (headers[field.toLowerCase()] !== undefined) return propagation.extract(ROOT_CONTEXT, headers);
-  return ROOT_CONTEXT;
+    if (headers[field.toLowerCase()] !== undefined) return propagation.extract(EMPTY_CONTEXT, headers);
+  return EMPTY_CONTEXT;
 }
 
 /**

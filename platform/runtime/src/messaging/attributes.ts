@@ -4,8 +4,9 @@
  * are part of the message contract, whatever the process's HTTP propagation is.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { ROOT_CONTEXT, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { EMPTY_CONTEXT } from '../telemetry/linked-context.js';
 import { MESSAGE_ATTRIBUTES } from './envelope.js';
 
 /** SQS allows at most 10 message attributes. @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html */
@@ -36,7 +37,7 @@ export function traceHeaders(ctx: Context): { traceparent?: string; tracestate?:
 
 /** The context whose remote parent is the trace context carried in a message's attributes. */
 export function extractTraceContext(attributes: Readonly<Record<string, string>>): Context {
-  return propagator.extract(ROOT_CONTEXT, attributes, getter);
+  return propagator.extract(EMPTY_CONTEXT, attributes, getter);
 }
 
 export interface OutgoingAttributes {
