@@ -29,7 +29,7 @@ import { jsonString } from '../log/json-text.js';
 import { infoLineWriter } from '../log/logger.js';
 import { toXrayTraceId, traceFieldsOf } from '../log/trace-ids.js';
 import { httpServerDurations } from '../telemetry/http-server-durations.js';
-import { EMPTY_CONTEXT } from '../telemetry/linked-context.js';
+import { EMPTY_CONTEXT } from '../telemetry/compact-context.js';
 
 /** Route pattern of a handled request (`/orders/:id`), or undefined when no route matched. */
 function routeOf(req: Request): string | undefined {
@@ -103,7 +103,7 @@ export function observeRequests(options: ObserveRequestsOptions): RequestHandler
  * The caller's trace context, through the global propagator, or the empty context when the request carries
  * none of the propagator's headers (`traceparent`, `tracestate`, `X-Amzn-Trace-Id` with the kit's SDK): then
  * extracting would find nothing, and the X-Ray propagator would still lower-case every header name looking
- * for its own. Both are the kit's linked contexts, as is every context made from them.
+ * for its own. Both are the kit's compact contexts, as is every context made from them.
  */
 function callerContext(headers: IncomingHttpHeaders): Context {
   // Node gives header names in lower case.

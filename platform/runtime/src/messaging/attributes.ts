@@ -6,7 +6,7 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { EMPTY_CONTEXT } from '../telemetry/linked-context.js';
+import { EMPTY_CONTEXT } from '../telemetry/compact-context.js';
 import { MESSAGE_ATTRIBUTES } from './envelope.js';
 
 /** SQS allows at most 10 message attributes. @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html */

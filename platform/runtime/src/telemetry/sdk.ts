@@ -36,7 +36,7 @@ import {
   MessagingHousekeepingSampler,
 } from './messaging.js';
 import { HttpServerDurations, setHttpServerDurations } from './http-server-durations.js';
-import { LinkedContextManager } from './linked-context.js';
+import { CompactContextManager } from './compact-context.js';
 import { XRayIdGenerator } from './xray-ids.js';
 
 /** What identifies the process in every span and metric, beyond `service.name`. */
@@ -178,8 +178,8 @@ export function startTelemetry(config: TelemetryConfig, options: StartTelemetryO
   const sdk = new NodeSDK({
     autoDetectResources: false,
     resource: resourceFor(config, options),
-    // AsyncLocalStorage, with contexts that cost the garbage collector less (see ./linked-context.ts).
-    contextManager: new LinkedContextManager(),
+    // AsyncLocalStorage, with contexts that cost the garbage collector less (see ./compact-context.ts).
+    contextManager: new CompactContextManager(),
     idGenerator: new XRayIdGenerator(),
     textMapPropagator: new KeepMessageTraceContext(
       new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new AWSXRayPropagator()] }),

@@ -11,13 +11,13 @@ import {
 import { CompositePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
 import { loadConfig } from '../src/config/load.js';
-import { EMPTY_CONTEXT, LinkedContext, LinkedContextManager } from '../src/telemetry/linked-context.js';
+import { EMPTY_CONTEXT, CompactContext, CompactContextManager } from '../src/telemetry/compact-context.js';
 import { startTelemetry, type Telemetry } from '../src/telemetry/sdk.js';
 
 const A = createContextKey('a');
 const B = createContextKey('b');
 
-describe('a linked context', () => {
+describe('a compact context', () => {
   it('holds what was set on it and on the contexts it was made from, and changes none of them', () => {
     const one = EMPTY_CONTEXT.setValue(A, 1);
     const two = one.setValue(B, 2);
@@ -27,6 +27,21 @@ describe('a linked context', () => {
     expect([one.getValue(A), one.getValue(B)]).toEqual([1, undefined]);
     expect([two.getValue(A), two.getValue(B)]).toEqual([1, 2]);
     expect([shadowed.getValue(A), shadowed.getValue(B)]).toEqual(['again', 2]);
+  });
+
+  it('holds each key once however many contexts were made one from another', () => {
+    let ctx: Context = EMPTY_CONTEXT;
+    // As a periodic export does, each round under a context made from the round before's.
+    for (let round = 0; round < 10_000; round++) ctx = ctx.setValue(A, round).setValue(B, true);
+    expect([ctx.getValue(A), ctx.getValue(B)]).toEqual([9999, true]);
+    expect((ctx as CompactContext).size).toBe(2);
+    expect((ctx.deleteValue(A) as CompactContext).size).toBe(1);
+  });
+
+  it('finds a key even where another key holds it as a value', () => {
+    const ctx = EMPTY_CONTEXT.setValue(B, A).setValue(A, 'a');
+    expect([ctx.getValue(A), ctx.getValue(B)]).toEqual(['a', A]);
+    expect((ctx.setValue(A, 'again') as CompactContext).size).toBe(2);
   });
 
   it('deletes a value for the new context only', () => {
@@ -46,7 +61,7 @@ describe('a linked context', () => {
     const traceparent = '00-5f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c-1a2b3c4d5e6f7a8b-01';
     const extracted = propagator.extract(EMPTY_CONTEXT, { traceparent }, headerGetter);
 
-    expect(extracted).toBeInstanceOf(LinkedContext);
+    expect(extracted).toBeInstanceOf(CompactContext);
     expect(trace.getSpanContext(extracted)).toMatchObject({
       traceId: '5f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c',
       spanId: '1a2b3c4d5e6f7a8b',
@@ -72,18 +87,18 @@ const headerGetter = {
   get: (carrier: Record<string, string>, key: string) => carrier[key],
 };
 
-describe('the linked context manager', () => {
+describe('the compact context manager', () => {
   beforeAll(() => {
-    context.setGlobalContextManager(new LinkedContextManager().enable());
+    context.setGlobalContextManager(new CompactContextManager().enable());
   });
   afterAll(() => {
     context.disable();
     propagation.disable();
   });
 
-  it('reports the empty linked context when nothing is active, so every context made from it is linked', () => {
+  it('reports the empty compact context when nothing is active, so every context made from it is compact', () => {
     expect(context.active()).toBe(EMPTY_CONTEXT);
-    expect(context.active().setValue(A, 1)).toBeInstanceOf(LinkedContext);
+    expect(context.active().setValue(A, 1)).toBeInstanceOf(CompactContext);
   });
 
   it('keeps the active context across awaits and timers, and restores the one before', async () => {
@@ -112,7 +127,7 @@ describe("the kit's SDK", () => {
   let telemetry: Telemetry;
   beforeAll(() => {
     const env = {
-      SERVICE_NAME: 'linked',
+      SERVICE_NAME: 'compact',
       PORT: '0',
       FLOTILLA_ENVIRONMENT: 'local',
       OTEL_TRACES_EXPORTER: 'none',
@@ -128,13 +143,13 @@ describe("the kit's SDK", () => {
     propagation.disable();
   });
 
-  it('makes every context of a service a linked one, from the empty context', () => {
+  it('makes every context of a service a compact one, from the empty context', () => {
     expect(context.active()).toBe(EMPTY_CONTEXT);
     const inSpan = trace.getTracer('test').startActiveSpan('work', (span) => {
       span.end();
       return context.active();
     });
-    expect(inSpan).toBeInstanceOf(LinkedContext);
+    expect(inSpan).toBeInstanceOf(CompactContext);
     expect(trace.getSpan(inSpan)?.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 });
