@@ -234,6 +234,10 @@ export interface StartContenderOptions {
   readonly extra?: Record<string, string>;
   /** node arguments before the contender's own (e.g. `--trace-gc-nvp`). @default [] */
   readonly nodeArgs?: readonly string[];
+  /** A program that runs the server's node (see SpawnOptions.wrapper). @default - none */
+  readonly wrapper?: readonly string[];
+  /** How long the server may take to listen. @default 60000 */
+  readonly startTimeoutMs?: number;
   /**
    * The checkout whose server entry, compiled runtime and telemetry preload run (ab.ts's other side).
    * @default this checkout
@@ -259,13 +263,14 @@ export async function startContender(
     nodeArgs: [...(options.nodeArgs ?? []), ...own],
     stdoutFile: options.stdoutFile,
     sources: false,
+    ...(options.wrapper === undefined ? {} : { wrapper: options.wrapper }),
   });
   const stop = async () => {
     await child.stop();
     await sink.close();
   };
   try {
-    const { port } = await child.message(isMessage<ListeningMessage>('listening'));
+    const { port } = await child.message(isMessage<ListeningMessage>('listening'), options.startTimeoutMs);
     return { contender: c, child, sink, port, stop };
   } catch (err) {
     await stop();

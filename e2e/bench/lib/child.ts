@@ -33,6 +33,11 @@ export interface SpawnOptions {
   readonly sources?: boolean;
   /** Forward the child's stderr to ours (errors must stay visible). @default true */
   readonly inheritStderr?: boolean;
+  /**
+   * A program, with its arguments, that runs node and the rest of the command line (e.g. valgrind).
+   * @default - node runs directly
+   */
+  readonly wrapper?: readonly string[];
 }
 
 export interface Child {
@@ -53,9 +58,11 @@ function loaderArgs(entry: string, sources: boolean): readonly string[] {
 
 export function spawnTs(entry: string, options: SpawnOptions = {}): Child {
   const out = openSync(options.stdoutFile ?? '/dev/null', 'a');
+  const [program = process.execPath, ...wrapperArgs] = options.wrapper ?? [];
   const child = spawn(
-    process.execPath,
+    program,
     [
+      ...(options.wrapper === undefined ? [] : [...wrapperArgs, process.execPath]),
       ...loaderArgs(entry, options.sources !== false),
       ...(options.nodeArgs ?? []),
       entry,
