@@ -13,8 +13,8 @@
  * AB_SECONDS (5), AB_ROUNDS (8), AB_WARMUP_SECONDS (3), AB_SETTLE_SECONDS (0: seconds at the rate before
  * each run's counted ones, see LoadSpec.settleSeconds), AB_TOGETHER=1 (load A and B at the same time, each
  * from a generator of its own, the two swapped between the sides every round: both then run in the same
- * conditions of a busy machine, which makes their paired differences far steadier than turns do). KEY=VALUE arguments go to both servers' environments
- * (e.g. LOG_LEVEL=silent). Each side runs on its own checkout's compiled runtime (`dist/`) and telemetry
+ * conditions of a busy machine, which makes their paired differences far steadier than turns do).
+ * KEY=VALUE arguments go to both servers' environments (e.g. LOG_LEVEL=silent). Each side runs on its own checkout's compiled runtime (`dist/`) and telemetry
  * preload; the load generator is this checkout's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

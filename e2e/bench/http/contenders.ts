@@ -263,7 +263,7 @@ export async function startContender(
     nodeArgs: [...(options.nodeArgs ?? []), ...own],
     stdoutFile: options.stdoutFile,
     sources: false,
-    ...(options.wrapper === undefined ? {} : { wrapper: options.wrapper }),
+    wrapper: options.wrapper,
   });
   const stop = async () => {
     await child.stop();

@@ -78,7 +78,7 @@ try {
     extra: variablesOf(overrides),
     wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`],
     startTimeoutMs: 300_000,
-    ...(process.env.INSTR_ROOT === undefined ? {} : { root: process.env.INSTR_ROOT }),
+    root: process.env.INSTR_ROOT,
   });
   try {
     const pid = String(running.child.process.pid);

@@ -58,11 +58,12 @@ function loaderArgs(entry: string, sources: boolean): readonly string[] {
 
 export function spawnTs(entry: string, options: SpawnOptions = {}): Child {
   const out = openSync(options.stdoutFile ?? '/dev/null', 'a');
-  const [program = process.execPath, ...wrapperArgs] = options.wrapper ?? [];
+  // node itself, or the wrapper that runs it.
+  const [program = process.execPath, ...programArgs] = [...(options.wrapper ?? []), process.execPath];
   const child = spawn(
     program,
     [
-      ...(options.wrapper === undefined ? [] : [...wrapperArgs, process.execPath]),
+      ...programArgs,
       ...loaderArgs(entry, options.sources !== false),
       ...(options.nodeArgs ?? []),
       entry,
